@@ -1,0 +1,55 @@
+/**
+ * `npm run --silent probes -- PATH/TO/Dockerfile [--target STAGE] [--readiness-path PATH]`
+ *
+ * Prints the Kubernetes probes derived from the Dockerfile's HEALTHCHECK as one JSON
+ * object `{"livenessProbe": …, "readinessProbe": …, "startupProbe": … | null}` on stdout.
+ * Warnings go to stderr. Exit status: 0 on success, 1 when the Dockerfile cannot be
+ * mapped (the error, with file and line, on stderr), 2 on bad usage.
+ */
+import { parseArgs } from "node:util";
+
+import { DockerfileError } from "../errors";
+import { probesFromDockerfile } from "../probes/fromDockerfile";
+
+const USAGE = "usage: npm run --silent probes -- DOCKERFILE [--target STAGE] [--readiness-path PATH]";
+
+function main(argv: string[]): number {
+    let parsed;
+    try {
+        parsed = parseArgs({
+            args: argv,
+            allowPositionals: true,
+            options: {
+                target: { type: "string" },
+                "readiness-path": { type: "string" },
+                help: { type: "boolean", short: "h" },
+            },
+        });
+    } catch (error) {
+        process.stderr.write(`${(error as Error).message}\n${USAGE}\n`);
+        return 2;
+    }
+    if (parsed.values.help) {
+        process.stdout.write(`${USAGE}\n`);
+        return 0;
+    }
+    if (parsed.positionals.length !== 1) {
+        process.stderr.write(`expected exactly one Dockerfile path\n${USAGE}\n`);
+        return 2;
+    }
+    try {
+        const result = probesFromDockerfile(parsed.positionals[0], parsed.values.target, { readinessPath: parsed.values["readiness-path"] });
+        for (const warning of result.warnings) process.stderr.write(`warning: ${warning}\n`);
+        const probes = result.probes ?? { livenessProbe: null, readinessProbe: null, startupProbe: null };
+        process.stdout.write(`${JSON.stringify(probes, null, 2)}\n`);
+        return 0;
+    } catch (error) {
+        if (error instanceof DockerfileError) {
+            process.stderr.write(`error: ${error.message}\n`);
+            return 1;
+        }
+        throw error;
+    }
+}
+
+process.exitCode = main(process.argv.slice(2));

@@ -1,0 +1,410 @@
+/**
+ * Dockerfile facts: the effective HEALTHCHECK, USER, EXPOSE, ENV, SHELL, CMD and
+ * ENTRYPOINT of one build stage, read with a maintained Dockerfile parser
+ * (`dockerfile-ast`, which handles the escape directive, line continuations, comments
+ * and flags) and interpreted with Docker's own rules:
+ *
+ * - the build target is a named stage (default: the last stage);
+ * - `FROM <earlier stage>` inherits that stage's image config (HEALTHCHECK, USER, EXPOSE,
+ *   ENV, SHELL, CMD, ENTRYPOINT); a stage built on an external image starts from an image
+ *   config this reader cannot see, which is recorded in `baseImage`;
+ * - within a stage the last HEALTHCHECK, USER, SHELL, CMD and ENTRYPOINT win;
+ * - HEALTHCHECK flags are validated as moby/buildkit does
+ *   (frontend/dockerfile/instructions/bflag.go and parse.go `parseHealthcheck`):
+ *   `--name=value` only, unknown or repeated flags rejected, durations in Go syntax where
+ *   `0` means "the default" and anything else under 1ms is an error, retries a
+ *   non-negative 32-bit integer;
+ * - the command after `CMD` is exec form when it parses as a JSON array of strings, else
+ *   shell form (buildkit frontend/dockerfile/parser `parseMaybeJSON`).
+ *
+ * Defaults applied here are the engine's (moby daemon/health.go and
+ * https://docs.docker.com/reference/dockerfile/#healthcheck): interval 30s, timeout 30s,
+ * start period 0s, start interval 5s, retries 3.
+ */
+import {
+    DockerfileParser,
+    type Dockerfile,
+    type Instruction,
+    type ModifiableInstruction,
+    type From,
+    type Env,
+    type Arg,
+} from "dockerfile-ast";
+
+import { DockerfileError } from "../errors";
+import { DurationSyntaxError, NANOSECONDS_PER_MILLISECOND, NANOSECONDS_PER_SECOND, parseGoDuration, type Nanoseconds } from "./duration";
+
+/** Docker's defaults for HEALTHCHECK timing, in nanoseconds, and retries. */
+export const DOCKER_HEALTHCHECK_DEFAULTS = {
+    intervalNs: 30n * NANOSECONDS_PER_SECOND,
+    timeoutNs: 30n * NANOSECONDS_PER_SECOND,
+    startPeriodNs: 0n,
+    startIntervalNs: 5n * NANOSECONDS_PER_SECOND,
+    retries: 3,
+} as const;
+
+/** Smallest non-zero duration Docker accepts for a HEALTHCHECK flag (buildkit `parseOptInterval`). */
+export const MINIMUM_HEALTHCHECK_DURATION_NS: Nanoseconds = NANOSECONDS_PER_MILLISECOND;
+
+/** The shell Docker uses for shell-form commands when the stage sets no SHELL. */
+export const DEFAULT_SHELL: readonly string[] = ["/bin/sh", "-c"];
+
+/** A command as written: exec form (argv) or shell form (one string run by the stage's SHELL). */
+export type CommandForm =
+    | { form: "exec"; argv: string[]; line: number }
+    | { form: "shell"; command: string; line: number };
+
+/** The effective HEALTHCHECK of a stage, with Docker's defaults applied. */
+export type HealthcheckFacts =
+    | { kind: "none"; line: number }
+    | {
+          kind: "check";
+          /** 1-based line of the HEALTHCHECK instruction. */
+          line: number;
+          command: CommandForm;
+          /** Effective timings in nanoseconds (a flag of `0` or absent means Docker's default). */
+          intervalNs: Nanoseconds;
+          timeoutNs: Nanoseconds;
+          startPeriodNs: Nanoseconds;
+          startIntervalNs: Nanoseconds;
+          /** Effective consecutive failures before "unhealthy" (0 or absent means 3). */
+          retries: number;
+          /** Non-fatal observations, e.g. flags Docker ignores. */
+          warnings: string[];
+      };
+
+/** A variable set by ENV (visible to the running container) or only by ARG (build time only). */
+export interface StageVariable {
+    value: string;
+    source: "ENV" | "ARG";
+    line: number;
+}
+
+/** What one build stage's image config holds, as far as this Dockerfile determines it. */
+export interface StageFacts {
+    /** Path of the Dockerfile, as given, for messages. */
+    file: string;
+    /** Stage name (`AS name`) or its index as a string when unnamed. */
+    stage: string;
+    /** 1-based line of the stage's FROM. */
+    fromLine: number;
+    /** The external image at the root of the stage chain, e.g. `${PYTHON_IMAGE}`; its config is not visible here. */
+    baseImage: string;
+    healthcheck?: HealthcheckFacts;
+    /** USER as written after build-time variable expansion, with its line. */
+    user?: { value: string; line: number };
+    /** Exposed ports, e.g. `{port: 8000, protocol: "tcp"}`. */
+    exposedPorts: { port: number; protocol: "tcp" | "udp" | "sctp"; line: number }[];
+    /** ENV values in scope at the end of the stage (ARG-only values are marked as such). */
+    variables: Map<string, StageVariable>;
+    /** SHELL for shell-form commands (default `/bin/sh -c`). */
+    shell: string[];
+    cmd?: CommandForm;
+    entrypoint?: CommandForm;
+}
+
+interface StageRecord {
+    name: string | undefined;
+    index: number;
+    from: From;
+    instructions: Instruction[];
+}
+
+const lineOf = (instruction: Instruction): number => instruction.getRange().start.line + 1;
+
+/**
+ * Split the text after `CMD`/`ENTRYPOINT`/`HEALTHCHECK CMD` into exec or shell form, as
+ * buildkit's `parseMaybeJSON` does: JSON array of strings → exec; a JSON array with
+ * anything but strings → error; anything else (including malformed JSON) → shell form.
+ */
+export function parseCommandText(text: string, file: string, line: number): CommandForm {
+    const trimmed = text.trim();
+    if (trimmed.startsWith("[")) {
+        let parsed: unknown;
+        try {
+            parsed = JSON.parse(trimmed);
+        } catch {
+            return { form: "shell", command: trimmed, line };
+        }
+        if (!Array.isArray(parsed) || !parsed.every((item) => typeof item === "string")) {
+            throw new DockerfileError(file, line, "JSON arrays in a Dockerfile must hold only strings");
+        }
+        return { form: "exec", argv: parsed as string[], line };
+    }
+    return { form: "shell", command: trimmed, line };
+}
+
+/**
+ * Expand `$VAR`, `${VAR}`, `${VAR:-default}` and `${VAR:+alternative}` the way the
+ * Dockerfile frontend does for USER, EXPOSE, ENV and FROM at build time.
+ * An unset variable expands to the empty string, as in Docker.
+ */
+export function expandBuildVariables(text: string, lookup: (name: string) => string | undefined, escapeChar: string): string {
+    let out = "";
+    for (let i = 0; i < text.length; i++) {
+        const c = text[i];
+        if (c === escapeChar && text[i + 1] === "$") {
+            out += "$";
+            i++;
+            continue;
+        }
+        if (c !== "$") {
+            out += c;
+            continue;
+        }
+        if (text[i + 1] === "{") {
+            const end = text.indexOf("}", i + 2);
+            if (end < 0) {
+                out += text.slice(i);
+                break;
+            }
+            const body = text.slice(i + 2, end);
+            const modifier = /^([A-Za-z_][A-Za-z0-9_]*)(:?[-+])(.*)$/s.exec(body);
+            if (modifier) {
+                const [, name, op, word] = modifier;
+                const value = lookup(name);
+                const set = op.startsWith(":") ? value !== undefined && value !== "" : value !== undefined;
+                out += op.endsWith("-") ? (set ? value : word) : set ? word : "";
+            } else {
+                out += lookup(body) ?? "";
+            }
+            i = end;
+            continue;
+        }
+        const name = /^[A-Za-z_][A-Za-z0-9_]*/.exec(text.slice(i + 1));
+        if (name) {
+            out += lookup(name[0]) ?? "";
+            i += name[0].length;
+        } else {
+            out += c;
+        }
+    }
+    return out;
+}
+
+function splitStages(dockerfile: Dockerfile): { globalArgs: Map<string, string | undefined>; stages: StageRecord[] } {
+    const globalArgs = new Map<string, string | undefined>();
+    const stages: StageRecord[] = [];
+    for (const instruction of dockerfile.getInstructions()) {
+        const keyword = instruction.getKeyword();
+        if (keyword === "FROM") {
+            const from = instruction as From;
+            stages.push({ name: from.getBuildStage()?.toLowerCase() ?? undefined, index: stages.length, from, instructions: [] });
+        } else if (stages.length === 0) {
+            if (keyword === "ARG") {
+                for (const arg of [instruction as Arg]) {
+                    const property = arg.getProperty();
+                    if (property) globalArgs.set(property.getName(), property.getValue() ?? undefined);
+                }
+            }
+        } else {
+            stages[stages.length - 1].instructions.push(instruction);
+        }
+    }
+    return { globalArgs, stages };
+}
+
+/** Parse one `--name=value` flag list as buildkit's BFlags does, for the allowed string flags. */
+function parseFlags(instruction: ModifiableInstruction, allowed: readonly string[], file: string): Map<string, string> {
+    const values = new Map<string, string>();
+    for (const flag of instruction.getFlags()) {
+        const name = flag.getName();
+        if (!allowed.includes(name)) {
+            throw new DockerfileError(file, lineOf(instruction), `Unknown flag: ${name} (HEALTHCHECK accepts ${allowed.map((a) => `--${a}`).join(", ")})`);
+        }
+        if (values.has(name)) {
+            throw new DockerfileError(file, lineOf(instruction), `Duplicate flag specified: ${name}`);
+        }
+        const value = flag.getValue();
+        if (value === null) {
+            throw new DockerfileError(file, lineOf(instruction), `Missing a value on flag: ${name} (write --${name}=VALUE; Docker does not accept a space before the value)`);
+        }
+        values.set(name, value);
+    }
+    return values;
+}
+
+function parseHealthcheckDuration(name: string, value: string | undefined, fallback: Nanoseconds, file: string, line: number): Nanoseconds {
+    if (value === undefined || value === "") return fallback;
+    let parsed: Nanoseconds;
+    try {
+        parsed = parseGoDuration(value);
+    } catch (error) {
+        if (error instanceof DurationSyntaxError) {
+            throw new DockerfileError(
+                file,
+                line,
+                `HEALTHCHECK --${name}=${value}: ${error.message}; use a Go duration with a unit (ns, us, ms, s, m, h), e.g. --${name}=30s or 1m30s`,
+            );
+        }
+        throw error;
+    }
+    if (parsed === 0n) return fallback;
+    if (parsed < MINIMUM_HEALTHCHECK_DURATION_NS) {
+        throw new DockerfileError(file, line, `HEALTHCHECK --${name}=${value}: Interval "${name}" cannot be less than 1ms (use 0 for Docker's default)`);
+    }
+    return parsed;
+}
+
+function parseRetries(value: string | undefined, file: string, line: number): number {
+    if (value === undefined || value === "") return DOCKER_HEALTHCHECK_DEFAULTS.retries;
+    // strconv.ParseInt(value, 10, 32): optional sign, decimal digits, 32-bit range.
+    if (!/^[+-]?[0-9]+$/.test(value)) {
+        throw new DockerfileError(file, line, `HEALTHCHECK --retries=${value}: not a decimal integer; use e.g. --retries=3`);
+    }
+    const retries = Number(value);
+    if (retries > 2 ** 31 - 1 || retries < -(2 ** 31)) {
+        throw new DockerfileError(file, line, `HEALTHCHECK --retries=${value}: value out of range (32-bit integer)`);
+    }
+    if (retries < 0) throw new DockerfileError(file, line, `HEALTHCHECK --retries=${value}: --retries cannot be negative (${retries})`);
+    return retries === 0 ? DOCKER_HEALTHCHECK_DEFAULTS.retries : retries;
+}
+
+/** The text after the first word (the HEALTHCHECK type) of an instruction's arguments. */
+function textAfterFirstWord(content: string): { first: string; rest: string } {
+    const match = /^(\S+)\s*([\s\S]*)$/.exec(content.trim());
+    return match ? { first: match[1], rest: match[2] } : { first: "", rest: "" };
+}
+
+function readHealthcheck(instruction: ModifiableInstruction, file: string): HealthcheckFacts {
+    const line = lineOf(instruction);
+    const { first, rest } = textAfterFirstWord(instruction.getArgumentsContent() ?? "");
+    const type = first.toUpperCase();
+    if (type === "") throw new DockerfileError(file, line, "HEALTHCHECK requires at least one argument (CMD <command> or NONE)");
+    if (type === "NONE") {
+        if (rest !== "") throw new DockerfileError(file, line, "HEALTHCHECK NONE takes no arguments");
+        return { kind: "none", line };
+    }
+    const flags = parseFlags(instruction, ["interval", "timeout", "start-period", "start-interval", "retries"], file);
+    if (type !== "CMD") throw new DockerfileError(file, line, `Unknown type "${first}" in HEALTHCHECK (try CMD)`);
+    if (rest === "") throw new DockerfileError(file, line, "Missing command after HEALTHCHECK CMD");
+    const command = parseCommandText(rest, file, line);
+    if (command.form === "exec" && command.argv.length === 0) throw new DockerfileError(file, line, "Missing command after HEALTHCHECK CMD");
+    return {
+        kind: "check",
+        line,
+        command,
+        intervalNs: parseHealthcheckDuration("interval", flags.get("interval"), DOCKER_HEALTHCHECK_DEFAULTS.intervalNs, file, line),
+        timeoutNs: parseHealthcheckDuration("timeout", flags.get("timeout"), DOCKER_HEALTHCHECK_DEFAULTS.timeoutNs, file, line),
+        startPeriodNs: parseHealthcheckDuration("start-period", flags.get("start-period"), DOCKER_HEALTHCHECK_DEFAULTS.startPeriodNs, file, line),
+        startIntervalNs: parseHealthcheckDuration("start-interval", flags.get("start-interval"), DOCKER_HEALTHCHECK_DEFAULTS.startIntervalNs, file, line),
+        retries: parseRetries(flags.get("retries"), file, line),
+        warnings: [],
+    };
+}
+
+function findTargetStage(stages: StageRecord[], target: string | undefined, file: string): StageRecord {
+    if (stages.length === 0) throw new DockerfileError(file, undefined, "no FROM instruction: a Dockerfile needs at least one build stage");
+    if (target === undefined) return stages[stages.length - 1];
+    const stage = stages.find((s) => s.name === target.toLowerCase());
+    if (!stage) {
+        const names = stages.map((s) => s.name ?? `#${s.index}`).join(", ");
+        throw new DockerfileError(file, undefined, `build target "${target}" is not a stage of this Dockerfile (stages: ${names})`);
+    }
+    return stage;
+}
+
+/**
+ * Read the effective image config of one stage.
+ *
+ * @param text the Dockerfile's contents
+ * @param file its path, used only in messages
+ * @param target stage name (`--target`); default the last stage
+ * @returns the stage's facts, following `FROM <earlier stage>` for inherited config
+ * @throws DockerfileError naming the file and line for anything Docker would reject
+ */
+export function readStageFacts(text: string, file: string, target?: string): StageFacts {
+    const dockerfile = DockerfileParser.parse(text);
+    const escapeChar = dockerfile.getEscapeCharacter();
+    const { globalArgs, stages } = splitStages(dockerfile);
+    const targetStage = findTargetStage(stages, target, file);
+
+    const memo = new Map<number, StageFacts>();
+    const build = (record: StageRecord, seen: Set<number>): StageFacts => {
+        const cached = memo.get(record.index);
+        if (cached) return cached;
+        const globalLookup = (name: string) => globalArgs.get(name);
+        const fromText = expandBuildVariables(record.from.getImage() ?? "", globalLookup, escapeChar);
+        const parent = stages.find((s) => s.index < record.index && s.name !== undefined && s.name === fromText.toLowerCase());
+        if (parent && seen.has(parent.index)) throw new DockerfileError(file, lineOf(record.from), "circular FROM between stages");
+        const inherited = parent ? build(parent, new Set([...seen, record.index])) : undefined;
+
+        const facts: StageFacts = {
+            file,
+            stage: record.name ?? String(record.index),
+            fromLine: lineOf(record.from),
+            baseImage: inherited?.baseImage ?? (record.from.getImage() ?? ""),
+            healthcheck: inherited?.healthcheck,
+            user: inherited?.user,
+            exposedPorts: [...(inherited?.exposedPorts ?? [])],
+            variables: new Map([...(inherited?.variables ?? new Map<string, StageVariable>())].filter(([, v]) => v.source === "ENV")),
+            shell: [...(inherited?.shell ?? DEFAULT_SHELL)],
+            cmd: inherited?.cmd,
+            entrypoint: inherited?.entrypoint,
+        };
+        const lookup = (name: string): string | undefined => facts.variables.get(name)?.value;
+
+        for (const instruction of record.instructions) {
+            const line = lineOf(instruction);
+            switch (instruction.getKeyword()) {
+                case "ARG": {
+                    const property = (instruction as Arg).getProperty();
+                    if (!property) break;
+                    const name = property.getName();
+                    const raw = property.getValue();
+                    const value = raw === null ? globalArgs.get(name) : expandBuildVariables(raw, lookup, escapeChar);
+                    // An ENV of the same name takes precedence over ARG in Docker.
+                    if (value !== undefined && facts.variables.get(name)?.source !== "ENV") {
+                        facts.variables.set(name, { value, source: "ARG", line });
+                    }
+                    break;
+                }
+                case "ENV":
+                    for (const property of (instruction as Env).getProperties()) {
+                        const value = expandBuildVariables(property.getValue() ?? "", lookup, escapeChar);
+                        facts.variables.set(property.getName(), { value, source: "ENV", line });
+                    }
+                    break;
+                case "USER": {
+                    const raw = (instruction.getArgumentsContent() ?? "").trim();
+                    facts.user = { value: expandBuildVariables(raw, lookup, escapeChar), line };
+                    break;
+                }
+                case "EXPOSE":
+                    for (const argument of instruction.getArguments()) {
+                        const expanded = expandBuildVariables(argument.getValue(), lookup, escapeChar);
+                        const match = /^(\d+)(?:\/(tcp|udp|sctp))?$/i.exec(expanded);
+                        if (!match || Number(match[1]) < 1 || Number(match[1]) > 65535) {
+                            throw new DockerfileError(file, line, `EXPOSE ${expanded}: expected PORT or PORT/PROTOCOL with 1 ≤ PORT ≤ 65535 (ranges are not supported here)`);
+                        }
+                        facts.exposedPorts.push({ port: Number(match[1]), protocol: (match[2]?.toLowerCase() ?? "tcp") as "tcp" | "udp" | "sctp", line });
+                    }
+                    break;
+                case "SHELL": {
+                    const command = parseCommandText(instruction.getArgumentsContent() ?? "", file, line);
+                    if (command.form !== "exec" || command.argv.length === 0) {
+                        throw new DockerfileError(file, line, 'SHELL requires the arguments to be in JSON form, e.g. SHELL ["/bin/bash", "-c"]');
+                    }
+                    facts.shell = command.argv;
+                    break;
+                }
+                case "CMD":
+                    facts.cmd = parseCommandText(instruction.getArgumentsContent() ?? "", file, line);
+                    break;
+                case "ENTRYPOINT":
+                    facts.entrypoint = parseCommandText(instruction.getArgumentsContent() ?? "", file, line);
+                    // Docker resets an inherited CMD when ENTRYPOINT is set in a later stage.
+                    if (inherited?.cmd && facts.cmd === inherited.cmd) facts.cmd = undefined;
+                    break;
+                case "HEALTHCHECK":
+                    facts.healthcheck = readHealthcheck(instruction as ModifiableInstruction, file);
+                    break;
+                default:
+                    break;
+            }
+        }
+        memo.set(record.index, facts);
+        return facts;
+    };
+    return build(targetStage, new Set());
+}

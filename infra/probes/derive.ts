@@ -1,0 +1,196 @@
+/**
+ * HEALTHCHECK → Kubernetes liveness, readiness and startup probes: the one mapping
+ * this package exists for. Pure; documented with its reasons in docs/probes.md.
+ *
+ * With I, T, S, SI, R the HEALTHCHECK's effective interval, timeout, start period,
+ * start interval and retries, and sec(d) = max(1, ceil(d in seconds)):
+ *   livenessProbe   periodSeconds sec(I), timeoutSeconds sec(T), failureThreshold R, successThreshold 1
+ *   readinessProbe  the same timing; the same action unless a readiness path is configured
+ *   startupProbe    only when S > 0: periodSeconds sec(SI), timeoutSeconds sec(T),
+ *                   failureThreshold ceil((S + R·I) / sec(SI)), with S and I exact,
+ *                   so the kubelet gives up no earlier than Docker would report "unhealthy".
+ * Docker semantics: https://docs.docker.com/reference/dockerfile/#healthcheck
+ * Kubernetes semantics: https://kubernetes.io/docs/concepts/configuration/liveness-readiness-startup-probes/
+ */
+import { DockerfileError } from "../errors";
+import { NANOSECONDS_PER_SECOND, type Nanoseconds } from "../dockerfile/duration";
+import type { CommandForm, HealthcheckFacts, StageFacts } from "../dockerfile/facts";
+import { deriveAction } from "./action";
+import type { Probe, ProbeAction, ProbeSet } from "./types";
+
+/** Kubernetes probe fields are int32. */
+const MAX_INT32 = 2 ** 31 - 1;
+
+/** Choices the stack config makes about probes. */
+export interface ProbeOptions {
+    /** HTTP path for the readinessProbe (e.g. `/ready`); default: the HEALTHCHECK's own action. */
+    readinessPath?: string;
+    /** Explicit opt-out: deploy without probes when the image has no HEALTHCHECK. */
+    allowMissingHealthcheck?: boolean;
+}
+
+/** Derived probes plus warnings for the reviewer; `probes` is null only when opted out. */
+export interface ProbeDerivation {
+    probes: ProbeSet | null;
+    warnings: string[];
+}
+
+/** sec(d) = max(1, ceil(d / 1s)) for a duration in nanoseconds. */
+export function wholeSeconds(ns: Nanoseconds): number {
+    const seconds = (ns + NANOSECONDS_PER_SECOND - 1n) / NANOSECONDS_PER_SECOND;
+    return Number(seconds < 1n ? 1n : seconds);
+}
+
+/** Timing of the three probes, from the HEALTHCHECK's effective values. Pure arithmetic. */
+export interface ProbeTiming {
+    periodSeconds: number;
+    timeoutSeconds: number;
+    failureThreshold: number;
+    startup: { periodSeconds: number; timeoutSeconds: number; failureThreshold: number } | null;
+}
+
+/**
+ * The probe timing for a HEALTHCHECK, exactly as the mapping above.
+ *
+ * @param check effective durations in nanoseconds and retries (count)
+ * @throws RangeError if a field would exceed Kubernetes' int32 limit
+ */
+export function probeTiming(check: { intervalNs: Nanoseconds; timeoutNs: Nanoseconds; startPeriodNs: Nanoseconds; startIntervalNs: Nanoseconds; retries: number }): ProbeTiming {
+    const periodSeconds = wholeSeconds(check.intervalNs);
+    const timeoutSeconds = wholeSeconds(check.timeoutNs);
+    let startup: ProbeTiming["startup"] = null;
+    if (check.startPeriodNs > 0n) {
+        const startPeriodSeconds = wholeSeconds(check.startIntervalNs);
+        const budgetNs = check.startPeriodNs + BigInt(check.retries) * check.intervalNs;
+        const step = BigInt(startPeriodSeconds) * NANOSECONDS_PER_SECOND;
+        const failureThreshold = Number((budgetNs + step - 1n) / step);
+        startup = { periodSeconds: startPeriodSeconds, timeoutSeconds, failureThreshold };
+    }
+    for (const [name, value] of Object.entries({ periodSeconds, timeoutSeconds, failureThreshold: check.retries, startupFailureThreshold: startup?.failureThreshold ?? 1 })) {
+        if (value > MAX_INT32) throw new RangeError(`${name} ${value} exceeds the Kubernetes limit of ${MAX_INT32}`);
+    }
+    return { periodSeconds, timeoutSeconds, failureThreshold: check.retries, startup };
+}
+
+const LOCAL_ONLY_HOST = /^(127\.\d+\.\d+\.\d+|localhost|::1|\[::1\])$/i;
+
+/** Servers whose default bind address is loopback-only (their docs: uvicorn, gunicorn, hypercorn, flask). */
+const LOOPBACK_DEFAULT_SERVERS: Record<string, { hostFlags: string[]; env?: string }> = {
+    uvicorn: { hostFlags: ["--host"], env: "UVICORN_HOST" },
+    gunicorn: { hostFlags: ["--bind", "-b"] },
+    hypercorn: { hostFlags: ["--bind", "-b"] },
+    flask: { hostFlags: ["--host", "-h"], env: "FLASK_RUN_HOST" },
+};
+
+function commandWords(command: CommandForm | undefined): string[] {
+    if (!command) return [];
+    return command.form === "exec" ? command.argv : command.command.split(/\s+/);
+}
+
+function hostOf(bind: string): string {
+    // gunicorn style HOST:PORT, with [v6]:PORT
+    const v6 = /^\[([^\]]+)\](:\d+)?$/.exec(bind);
+    if (v6) return v6[1];
+    return bind.replace(/:\d+$/, "");
+}
+
+/**
+ * The error for a server that listens on loopback only, or undefined when the image's
+ * command does not (or cannot be seen to). The kubelet sends httpGet probes to the pod IP,
+ * so such a server would fail every probe although Docker's in-container check passes.
+ */
+export function loopbackBindProblem(facts: StageFacts): string | undefined {
+    const words = [...commandWords(facts.entrypoint), ...commandWords(facts.cmd)];
+    for (let i = 0; i < words.length; i++) {
+        const word = words[i];
+        const eq = word.indexOf("=");
+        const flag = eq > 0 ? word.slice(0, eq) : word;
+        if (["--host", "--bind", "-b"].includes(flag)) {
+            const value = eq > 0 ? word.slice(eq + 1) : words[i + 1];
+            if (value !== undefined && LOCAL_ONLY_HOST.test(hostOf(value))) {
+                return `the image's command binds the server to ${value} (${flag}), which the kubelet cannot reach: an httpGet probe goes to the pod IP. Bind to 0.0.0.0 (or [::]).`;
+            }
+        }
+    }
+    const serverIndex = words.findIndex((w) => Object.hasOwn(LOOPBACK_DEFAULT_SERVERS, w.split("/").pop() ?? ""));
+    if (serverIndex >= 0) {
+        const server = words[serverIndex].split("/").pop() as string;
+        const { hostFlags, env } = LOOPBACK_DEFAULT_SERVERS[server];
+        const hasHost = words.some((w) => hostFlags.includes(w.split("=")[0]));
+        const envHost = env ? facts.variables.get(env) : undefined;
+        if (!hasHost && !(envHost?.source === "ENV" && !LOCAL_ONLY_HOST.test(hostOf(envHost.value)))) {
+            return `the image's command runs ${server} without ${hostFlags[0]}, and ${server} listens on 127.0.0.1 by default, which the kubelet cannot reach: an httpGet probe goes to the pod IP. Add ${hostFlags[0]} 0.0.0.0${server === "gunicorn" || server === "hypercorn" ? ":PORT" : ""}.`;
+        }
+    }
+    return undefined;
+}
+
+function probe(action: ProbeAction, timing: { periodSeconds: number; timeoutSeconds: number; failureThreshold: number }): Probe {
+    return { ...action, ...timing, successThreshold: 1 };
+}
+
+function readinessAction(facts: StageFacts, liveness: ProbeAction, readinessPath: string | undefined, line: number): ProbeAction {
+    if (readinessPath === undefined) return liveness;
+    if ("httpGet" in liveness) return { httpGet: { ...liveness.httpGet, path: readinessPath } };
+    const tcpPorts = [...new Set(facts.exposedPorts.filter((p) => p.protocol === "tcp").map((p) => p.port))];
+    if (tcpPorts.length !== 1) {
+        throw new DockerfileError(
+            facts.file,
+            line,
+            `a readiness path is configured but the HEALTHCHECK is not an HTTP check, and the stage exposes ${tcpPorts.length === 0 ? "no TCP port" : `several TCP ports (${tcpPorts.join(", ")})`}; expose exactly one port so the readinessProbe knows where to send ${readinessPath}`,
+        );
+    }
+    return { httpGet: { path: readinessPath, port: tcpPorts[0], scheme: "HTTP" } };
+}
+
+/**
+ * Derive the three probes for a build stage.
+ *
+ * @param facts the target stage's facts (see `readStageFacts`)
+ * @param options stack choices: readiness path, explicit opt-out of probes
+ * @returns probes as Kubernetes Probe objects (whole seconds), plus warnings
+ * @throws DockerfileError (file and line) when the stage has no HEALTHCHECK or `HEALTHCHECK NONE`
+ *   without an opt-out, when a variable cannot be resolved, when the server binds to loopback only
+ *   while a probe is httpGet, or when a field would exceed int32
+ */
+export function deriveProbes(facts: StageFacts, options: ProbeOptions = {}): ProbeDerivation {
+    const check: HealthcheckFacts | undefined = facts.healthcheck;
+    if (!check || check.kind === "none") {
+        if (options.allowMissingHealthcheck) {
+            return { probes: null, warnings: [`${facts.file}: stage "${facts.stage}" has no HEALTHCHECK; deploying without probes as the stack config allows`] };
+        }
+        const where = check ? `HEALTHCHECK NONE disables the check` : `stage "${facts.stage}" has no HEALTHCHECK${facts.baseImage ? ` (one inherited from the external base image ${facts.baseImage} cannot be seen here)` : ""}`;
+        throw new DockerfileError(
+            facts.file,
+            check?.line,
+            `${where}, so no probes can be derived; add a HEALTHCHECK, or opt out explicitly with the stack config key ragstar:probes.allowMissingHealthcheck=true`,
+        );
+    }
+    let timing: ProbeTiming;
+    try {
+        timing = probeTiming(check);
+    } catch (error) {
+        if (error instanceof RangeError) throw new DockerfileError(facts.file, check.line, `HEALTHCHECK timing: ${error.message}`);
+        throw error;
+    }
+    const { action, warnings } = deriveAction(facts, check.command);
+    const readiness = readinessAction(facts, action, options.readinessPath, check.line);
+    const usesHttpGet = "httpGet" in action || "httpGet" in readiness;
+    if (usesHttpGet) {
+        const problem = loopbackBindProblem(facts);
+        if (problem) throw new DockerfileError(facts.file, facts.cmd?.line ?? facts.entrypoint?.line, problem);
+        const port = "httpGet" in readiness ? readiness.httpGet.port : undefined;
+        if (port !== undefined && facts.exposedPorts.length > 0 && !facts.exposedPorts.some((p) => p.port === port)) {
+            warnings.push(`${facts.file}:${check.line}: the probe targets port ${port}, which the stage does not EXPOSE (exposed: ${facts.exposedPorts.map((p) => p.port).join(", ")})`);
+        }
+    }
+    const steady = { periodSeconds: timing.periodSeconds, timeoutSeconds: timing.timeoutSeconds, failureThreshold: timing.failureThreshold };
+    return {
+        probes: {
+            livenessProbe: probe(action, steady),
+            readinessProbe: probe(readiness, steady),
+            startupProbe: timing.startup ? probe(action, timing.startup) : null,
+        },
+        warnings: [...check.warnings, ...warnings],
+    };
+}
