@@ -1,0 +1,86 @@
+/**
+ * The service's `ragstar.yaml` as the ConfigMap carries it: the repository's defaults
+ * file with the stack's `ragstar:app` overrides merged over it, validated against the
+ * service's own JSON Schema (`src/ragstar/config.schema.json`, generated from the
+ * pydantic model with `python -m ragstar.config --schema`), so the deploy code and the
+ * service agree on what a valid config is.
+ */
+import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+import Ajv from "ajv";
+import { parseDocument, stringify } from "yaml";
+
+import { ConfigError } from "../errors";
+
+/** Keys the service accepts only as secrets (files or env), never in the ConfigMap. */
+export const SECRET_APP_KEYS: Record<string, string> = {
+    admin_token: "ragstar:adminToken",
+    github_token: "ragstar:githubToken",
+    ollama_api_key: "ragstar:ollamaApiKey",
+};
+
+/** The rendered config file and facts taken from it. */
+export interface AppConfigFile {
+    /** YAML text of the merged config, keys sorted, stable for identical input. */
+    text: string;
+    /** The merged values. */
+    values: Record<string, unknown>;
+    /** First 10 hex digits of the SHA-256 of `text`: names the ConfigMap so a change rolls the pods. */
+    contentHash: string;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+    return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+/** Overrides win; nested mappings merge key by key; lists and scalars are replaced whole. */
+export function mergeConfig(base: Record<string, unknown>, overrides: Record<string, unknown>): Record<string, unknown> {
+    const merged: Record<string, unknown> = { ...base };
+    for (const [key, value] of Object.entries(overrides)) {
+        merged[key] = isPlainObject(value) && isPlainObject(merged[key]) ? mergeConfig(merged[key] as Record<string, unknown>, value) : value;
+    }
+    return merged;
+}
+
+/**
+ * Merge and validate the service config.
+ *
+ * @param defaultsFile path of the repository's ragstar.yaml
+ * @param schemaFile path of the service's JSON Schema
+ * @param overrides the stack's `ragstar:app` object
+ * @throws ConfigError naming the file (YAML syntax, with line) or the `ragstar:app.<key>` (schema)
+ */
+export function buildAppConfig(defaultsFile: string, schemaFile: string, overrides: Record<string, unknown>): AppConfigFile {
+    // Name files relative to the working directory in messages and in the rendered header, so output is machine-independent.
+    const shownDefaults = path.relative(process.cwd(), defaultsFile) || defaultsFile;
+    const document = parseDocument(fs.readFileSync(defaultsFile, "utf8"), { prettyErrors: true });
+    if (document.errors.length > 0) {
+        throw new ConfigError(shownDefaults, document.errors.map((e) => `line ${e.linePos?.[0].line ?? "?"}: ${e.message.split("\n")[0]}`));
+    }
+    const defaults = (document.toJS() ?? {}) as unknown;
+    if (!isPlainObject(defaults)) throw new ConfigError(shownDefaults, ["the file must be a YAML mapping of keys to values"]);
+
+    const problems: string[] = [];
+    for (const key of Object.keys(overrides)) {
+        if (key in SECRET_APP_KEYS) problems.push(`ragstar:app.${key}: is a secret and cannot go in the ConfigMap; set it with \`pulumi config set --secret ${SECRET_APP_KEYS[key]}\``);
+    }
+    if (problems.length > 0) throw new ConfigError("stack config", problems);
+
+    const values = mergeConfig(defaults, overrides);
+    const schema = JSON.parse(fs.readFileSync(schemaFile, "utf8")) as object;
+    const validate = new Ajv({ allErrors: true, strict: false }).compile(schema);
+    if (!validate(values)) {
+        for (const error of validate.errors ?? []) {
+            const key = [error.instancePath.replace(/^\//, "").replace(/\//g, "."), (error.params as { additionalProperty?: string }).additionalProperty]
+                .filter((part) => part !== undefined && part !== "")
+                .join(".");
+            const origin = key.split(".")[0] in overrides ? `ragstar:app.${key}` : `${shownDefaults}: ${key}`;
+            problems.push(`${origin}: ${error.message ?? "invalid"} (schema ${schemaFile})`);
+        }
+        throw new ConfigError("service config", problems);
+    }
+    const text = `# ragstar.yaml rendered by RAGstar deploy: ${path.basename(defaultsFile)} with the stack's ragstar:app overrides.\n${stringify(values, { sortMapEntries: true })}`;
+    return { text, values, contentHash: crypto.createHash("sha256").update(text).digest("hex").slice(0, 10) };
+}

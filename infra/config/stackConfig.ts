@@ -1,0 +1,221 @@
+/**
+ * Stack config: one schema (zod) for every `ragstar:*` key, validated all at once so a
+ * bad stack file reports every problem with its key, the value and what is allowed.
+ *
+ * Plain values come from `Pulumi.<stack>.yaml`; secrets (`registryPassword`,
+ * `adminToken`, `githubToken`, `ollamaApiKey`) must be set with
+ * `pulumi config set --secret` and stay Pulumi secrets (they are returned as
+ * `pulumi.Output<string>` marked secret, never as plain strings).
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+
+import { ConfigError } from "../errors";
+
+/** The Pulumi config namespace of this project (the `name` in Pulumi.yaml). */
+export const CONFIG_NAMESPACE = "ragstar";
+
+/** Kubernetes resource quantity (k8s.io/apimachinery/pkg/api/resource, `Quantity` regexp). */
+const QUANTITY = /^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[KMGTPE]i|[numkMGTPE]|[eE][+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))?$/;
+/** RFC 1123 label, as Kubernetes requires for namespace names. */
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+/** Registry host[:port] with an optional path prefix, e.g. `registry.example.com/team`. */
+const REGISTRY = /^[a-zA-Z0-9]([a-zA-Z0-9.-]*[a-zA-Z0-9])?(:[0-9]{1,5})?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/;
+/** Repository path components (OCI distribution spec). */
+const REPOSITORY = /^[a-z0-9]+([._-][a-z0-9]+)*(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/;
+/** `REGISTRY/REPO[:tag]@sha256:<64 hex>`: an image reference pinned by digest. */
+export const DIGEST_PINNED_REFERENCE = /^[a-zA-Z0-9][a-zA-Z0-9.-]*(:[0-9]{1,5})?(\/[a-z0-9]+([._-][a-z0-9]+)*)+(:[\w][\w.-]{0,127})?@sha256:[a-f0-9]{64}$/;
+
+const quantity = (example: string) =>
+    z.string().regex(QUANTITY, { message: `not a Kubernetes quantity (e.g. ${example})` });
+
+const resourceList = z
+    .object({
+        cpu: quantity("250m or 1"),
+        memory: quantity("512Mi"),
+        "ephemeral-storage": quantity("256Mi"),
+    })
+    .strict();
+
+/** Secret keys: config key → file name in the mounted Secret, which the service reads via `RAGSTAR_<NAME>_FILE`. */
+export const SERVICE_SECRET_KEYS = {
+    adminToken: "admin_token",
+    githubToken: "github_token",
+    ollamaApiKey: "ollama_api_key",
+} as const;
+export type ServiceSecretKey = keyof typeof SERVICE_SECRET_KEYS;
+
+/** All secret keys, including the registry password used only for the image push. */
+export const SECRET_KEYS = ["registryPassword", ...Object.keys(SERVICE_SECRET_KEYS)] as const;
+
+const imageSchema = z
+    .object({
+        /** Existing digest-pinned reference: skip the build and deploy exactly this image. */
+        ref: z
+            .string()
+            .regex(DIGEST_PINNED_REFERENCE, { message: "must be pinned by digest: REGISTRY/REPOSITORY@sha256:<64 hex> (a tag alone is not accepted)" })
+            .optional(),
+        registry: z.string().regex(REGISTRY, { message: "expected a registry host[:port][/path], e.g. registry.example.com:5000/team" }).optional(),
+        repository: z.string().regex(REPOSITORY, { message: "expected a lower-case repository path, e.g. ragstar" }).default("ragstar"),
+        platform: z.enum(["linux/amd64", "linux/arm64"]).default("linux/amd64"),
+        dockerfile: z.string().min(1).default("Dockerfile"),
+        context: z.string().min(1).default("."),
+        target: z.string().min(1).default("runtime"),
+        /** Registry build cache: BuildKit inline cache in `REGISTRY/REPO:buildcache`. */
+        buildCache: z.boolean().default(true),
+        username: z.string().min(1).optional(),
+    })
+    .strict()
+    .refine((image) => image.ref !== undefined || image.registry !== undefined, {
+        message: "set image.registry (to build and push) or image.ref (a digest-pinned image to deploy)",
+    });
+
+/** The schema of the plain (non-secret) stack config. Exported for docs and tests. */
+export const stackConfigSchema = z
+    .object({
+        namespace: z.string().max(63).regex(DNS_LABEL, { message: "must be a DNS-1123 label (lower-case letters, digits, '-')" }).refine((n) => n !== "default", {
+            message: "must not be 'default': workloads get a namespace of their own with Pod Security labels",
+        }),
+        replicas: z.number().int().min(1).default(1),
+        /** UID and GID the container runs as; must equal the Dockerfile's numeric USER. */
+        runAsUser: z.number().int().min(1).max(2 ** 31 - 1).default(1000),
+        image: imageSchema,
+        resources: z
+            .object({ requests: resourceList, limits: resourceList })
+            .strict()
+            .default({
+                requests: { cpu: "100m", memory: "256Mi", "ephemeral-storage": "64Mi" },
+                limits: { cpu: "1", memory: "512Mi", "ephemeral-storage": "256Mi" },
+            }),
+        storage: z
+            .object({
+                size: quantity("1Gi"),
+                storageClassName: z.string().min(1).optional(),
+                accessMode: z.enum(["ReadWriteOnce", "ReadWriteOncePod", "ReadWriteMany"]).default("ReadWriteOnce"),
+            })
+            .strict()
+            .default({ size: "1Gi", accessMode: "ReadWriteOnce" }),
+        /** Size limit of the memory-backed-or-disk `emptyDir` at /tmp. */
+        tmpSizeLimit: quantity("64Mi").default("64Mi"),
+        probes: z
+            .object({
+                readinessPath: z.string().regex(/^\/\S*$/, { message: "must be an absolute HTTP path, e.g. /ready" }).optional(),
+                allowMissingHealthcheck: z.boolean().default(false),
+            })
+            .strict()
+            .default({ allowMissingHealthcheck: false }),
+        terminationGracePeriodSeconds: z.number().int().min(1).max(3600).default(30),
+        /** Overrides merged over the repository's ragstar.yaml (validated against the service's schema). */
+        app: z.record(z.string(), z.unknown()).default({}),
+    })
+    .strict()
+    .superRefine((config, ctx) => {
+        const rwo = config.storage.accessMode !== "ReadWriteMany";
+        if (rwo && config.replicas > 1) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["replicas"],
+                message: `${config.replicas} replicas cannot share the ${config.storage.accessMode} data volume; use replicas: 1 (the Deployment uses the Recreate strategy) or storage.accessMode: ReadWriteMany`,
+            });
+        }
+    });
+
+export type PlainStackConfig = z.infer<typeof stackConfigSchema>;
+
+/** The validated stack config; secrets stay Pulumi secrets. */
+export interface StackConfig extends PlainStackConfig {
+    registryPassword?: pulumi.Output<string>;
+    /** Service secrets by config key, only those that are set. */
+    serviceSecrets: Partial<Record<ServiceSecretKey, pulumi.Output<string>>>;
+}
+
+/** Raw config as the engine passes it: full key (`ragstar:replicas`) → string value (JSON for objects). */
+export type RawConfig = Record<string, string>;
+
+const PLAIN_KEYS = new Set(Object.keys(stackConfigSchema.shape));
+
+function parseValue(text: string): unknown {
+    // The engine passes structured values and numbers as JSON text, plain strings as themselves.
+    try {
+        return JSON.parse(text);
+    } catch {
+        return text;
+    }
+}
+
+function describe(value: unknown): string {
+    return value === undefined ? "(unset)" : JSON.stringify(value);
+}
+
+function valueAt(root: Record<string, unknown>, path: PropertyKey[]): unknown {
+    let current: unknown = root;
+    for (const key of path) {
+        if (current === null || typeof current !== "object") return undefined;
+        current = (current as Record<PropertyKey, unknown>)[key];
+    }
+    return current;
+}
+
+/**
+ * Validate the raw `ragstar:*` config of a stack.
+ *
+ * @param raw every config key of the stack (other namespaces are ignored)
+ * @param isSecret whether the engine holds a key as a secret
+ * @param source what to name in messages, e.g. `Pulumi.prod.yaml` or `stack "prod"`
+ * @returns the typed config; secret values wrapped with `pulumi.secret`
+ * @throws ConfigError listing every problem as `ragstar:<key.path>: <value>: <what is allowed>`
+ */
+export function parseStackConfig(raw: RawConfig, isSecret: (key: string) => boolean, source: string): StackConfig {
+    const problems: string[] = [];
+    const plain: Record<string, unknown> = {};
+    const secrets: Record<string, string> = {};
+    const prefix = `${CONFIG_NAMESPACE}:`;
+    for (const [fullKey, text] of Object.entries(raw)) {
+        if (!fullKey.startsWith(prefix)) continue;
+        const key = fullKey.slice(prefix.length);
+        if ((SECRET_KEYS as readonly string[]).includes(key)) {
+            if (!isSecret(fullKey)) {
+                problems.push(`${fullKey}: is stored in plain text; set it with \`pulumi config set --secret ${fullKey}\` so it stays encrypted`);
+            } else {
+                secrets[key] = text;
+            }
+        } else if (PLAIN_KEYS.has(key)) {
+            plain[key] = parseValue(text);
+        } else {
+            problems.push(`${fullKey}: unknown key; allowed keys are ${[...PLAIN_KEYS, ...SECRET_KEYS].map((k) => prefix + k).join(", ")}`);
+        }
+    }
+    const result = stackConfigSchema.safeParse(plain);
+    if (!result.success) {
+        for (const issue of result.error.issues) {
+            const path = issue.path.map(String);
+            const key = `${prefix}${path.join(".")}`;
+            problems.push(`${key}: ${describe(valueAt(plain, issue.path))}: ${issue.message}`);
+        }
+    }
+    if (result.success && result.data.image.username !== undefined && secrets.registryPassword === undefined) {
+        problems.push(`${prefix}registryPassword: (unset): required because ${prefix}image.username is set; set it with \`pulumi config set --secret ${prefix}registryPassword\``);
+    }
+    if (problems.length > 0 || !result.success) throw new ConfigError(source, problems);
+
+    const serviceSecrets: StackConfig["serviceSecrets"] = {};
+    for (const key of Object.keys(SERVICE_SECRET_KEYS) as ServiceSecretKey[]) {
+        if (secrets[key] !== undefined) serviceSecrets[key] = pulumi.secret(secrets[key]);
+    }
+    return {
+        ...result.data,
+        registryPassword: secrets.registryPassword === undefined ? undefined : pulumi.secret(secrets.registryPassword),
+        serviceSecrets,
+    };
+}
+
+/**
+ * Read and validate the current stack's config from the Pulumi runtime.
+ *
+ * @throws ConfigError (see `parseStackConfig`)
+ */
+export function loadStackConfig(): StackConfig {
+    const runtime = pulumi.runtime as typeof pulumi.runtime & { isConfigSecret?: (key: string) => boolean };
+    const isSecret = (key: string) => runtime.isConfigSecret?.(key) ?? false;
+    return parseStackConfig(pulumi.runtime.allConfig(), isSecret, `stack "${pulumi.getStack()}"`);
+}

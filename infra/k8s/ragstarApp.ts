@@ -1,0 +1,172 @@
+/**
+ * `RagstarApp`: the Kubernetes objects of one RAGstar stack, as children of one
+ * ComponentResource. A thin wrapper: every value it writes was derived and validated
+ * before it is called (stack config, Dockerfile facts, probes, service config), so a
+ * bad input fails before the first object is registered and nothing is half-deployed.
+ */
+import * as path from "node:path";
+
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+
+import type { PlainStackConfig } from "../config/stackConfig";
+import type { ProbeSet } from "../probes/types";
+import { commonLabels, selectorLabels } from "./labels";
+import { containerSecurityContext, podSecurityContext } from "./securityContext";
+
+/** Where the Secret's files are mounted; the service reads `RAGSTAR_<KEY>_FILE` from here. */
+export const SECRETS_MOUNT_PATH = "/run/secrets/ragstar";
+/** Mode of the mounted secret files: owner and group (fsGroup) may read, nobody else. */
+export const SECRET_FILE_MODE = 0o440;
+export const CONTAINER_NAME = "ragstar";
+export const CONTAINER_PORT_NAME = "http";
+
+/** Inputs of `RagstarApp`; all already validated. */
+export interface RagstarAppArgs {
+    /** Stack name; the `app.kubernetes.io/instance` label. */
+    instance: string;
+    /** Version label, e.g. the service's pyproject version. */
+    version: string;
+    config: Pick<PlainStackConfig, "namespace" | "replicas" | "runAsUser" | "resources" | "storage" | "tmpSizeLimit" | "terminationGracePeriodSeconds">;
+    /** Digest-pinned image reference `REGISTRY/REPO@sha256:…`. */
+    image: pulumi.Input<string>;
+    /** Derived probes, or null when the stack explicitly opted out. */
+    probes: ProbeSet | null;
+    /** Container port the service listens on (from the Dockerfile's EXPOSE). */
+    containerPort: number;
+    /** The rendered ragstar.yaml and its content hash. */
+    appConfig: { text: string; contentHash: string };
+    /** Absolute path of ragstar.yaml in the container (RAGSTAR_CONFIG_PATH). */
+    configPath: string;
+    /** Absolute path of the data directory in the container (RAGSTAR_DB_PATH). */
+    dataPath: string;
+    /** Secret file name (e.g. `admin_token`) → secret value. */
+    secretFiles: Record<string, pulumi.Output<string>>;
+}
+
+/** The component's outputs, also the stack's. */
+export class RagstarApp extends pulumi.ComponentResource {
+    readonly namespace: pulumi.Output<string>;
+    readonly serviceName: pulumi.Output<string>;
+    readonly deploymentName: pulumi.Output<string>;
+    readonly image: pulumi.Output<string>;
+
+    constructor(name: string, args: RagstarAppArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("ragstar:index:RagstarApp", name, {}, opts);
+        const { config } = args;
+        const labels = commonLabels(args.instance, args.version);
+        const metadata = (objectName: string) => ({ name: objectName, namespace: config.namespace, labels });
+        const child = { parent: this };
+
+        const namespace = new k8s.core.v1.Namespace(`${name}-namespace`, {
+            metadata: {
+                name: config.namespace,
+                labels: {
+                    ...labels,
+                    "pod-security.kubernetes.io/enforce": "restricted",
+                    "pod-security.kubernetes.io/audit": "restricted",
+                    "pod-security.kubernetes.io/warn": "restricted",
+                },
+            },
+        }, child);
+        const inNamespace = { parent: this, dependsOn: [namespace] };
+
+        const serviceAccount = new k8s.core.v1.ServiceAccount(`${name}-serviceaccount`, {
+            metadata: metadata("ragstar"),
+            automountServiceAccountToken: false,
+        }, inNamespace);
+
+        // Content-addressed name: a config change creates a new ConfigMap, which changes the
+        // pod template and so rolls the pods; the old one is deleted after the rollout.
+        const configMap = new k8s.core.v1.ConfigMap(`${name}-config`, {
+            metadata: metadata(`ragstar-config-${args.appConfig.contentHash}`),
+            data: { [path.posix.basename(args.configPath)]: args.appConfig.text },
+        }, inNamespace);
+
+        const secretNames = Object.keys(args.secretFiles).sort();
+        const secret = secretNames.length === 0 ? undefined : new k8s.core.v1.Secret(`${name}-secrets`, {
+            metadata: metadata("ragstar-secrets"),
+            type: "Opaque",
+            stringData: Object.fromEntries(secretNames.map((file) => [file, args.secretFiles[file]])),
+        }, { ...inNamespace, deleteBeforeReplace: true });
+
+        const claim = new k8s.core.v1.PersistentVolumeClaim(`${name}-data`, {
+            metadata: metadata("ragstar-data"),
+            spec: {
+                accessModes: [config.storage.accessMode],
+                resources: { requests: { storage: config.storage.size } },
+                ...(config.storage.storageClassName ? { storageClassName: config.storage.storageClassName } : {}),
+            },
+        }, inNamespace);
+
+        const env = [
+            { name: "RAGSTAR_CONFIG_PATH", value: args.configPath },
+            { name: "RAGSTAR_DB_PATH", value: args.dataPath },
+            ...secretNames.map((file) => ({ name: `RAGSTAR_${file.toUpperCase()}_FILE`, value: `${SECRETS_MOUNT_PATH}/${file}` })),
+        ];
+        const volumeMounts = [
+            { name: "config", mountPath: path.posix.dirname(args.configPath), readOnly: true },
+            { name: "data", mountPath: args.dataPath },
+            { name: "tmp", mountPath: "/tmp" },
+            ...(secret ? [{ name: "secrets", mountPath: SECRETS_MOUNT_PATH, readOnly: true }] : []),
+        ];
+        const volumes = [
+            { name: "config", configMap: { name: configMap.metadata.name } },
+            { name: "data", persistentVolumeClaim: { claimName: claim.metadata.name } },
+            { name: "tmp", emptyDir: { sizeLimit: config.tmpSizeLimit } },
+            ...(secret ? [{ name: "secrets", secret: { secretName: secret.metadata.name, defaultMode: SECRET_FILE_MODE } }] : []),
+        ];
+        const probes = args.probes
+            ? { livenessProbe: args.probes.livenessProbe, readinessProbe: args.probes.readinessProbe, ...(args.probes.startupProbe ? { startupProbe: args.probes.startupProbe } : {}) }
+            : {};
+        // A ReadWriteOnce volume can be attached to one node at a time: replace, don't surge.
+        const strategy = config.storage.accessMode === "ReadWriteMany" ? { type: "RollingUpdate" } : { type: "Recreate" };
+
+        const deployment = new k8s.apps.v1.Deployment(`${name}-deployment`, {
+            metadata: metadata("ragstar"),
+            spec: {
+                replicas: config.replicas,
+                revisionHistoryLimit: 5,
+                strategy,
+                selector: { matchLabels: selectorLabels(args.instance) },
+                template: {
+                    metadata: { labels },
+                    spec: {
+                        serviceAccountName: serviceAccount.metadata.name,
+                        automountServiceAccountToken: false,
+                        enableServiceLinks: false,
+                        terminationGracePeriodSeconds: config.terminationGracePeriodSeconds,
+                        securityContext: podSecurityContext(config.runAsUser),
+                        containers: [{
+                            name: CONTAINER_NAME,
+                            image: args.image,
+                            imagePullPolicy: "IfNotPresent",
+                            ports: [{ name: CONTAINER_PORT_NAME, containerPort: args.containerPort, protocol: "TCP" }],
+                            env,
+                            resources: config.resources,
+                            securityContext: containerSecurityContext(config.runAsUser),
+                            ...probes,
+                            volumeMounts,
+                        }],
+                        volumes,
+                    },
+                },
+            },
+        }, inNamespace);
+
+        const service = new k8s.core.v1.Service(`${name}-service`, {
+            metadata: metadata("ragstar"),
+            spec: {
+                type: "ClusterIP",
+                selector: selectorLabels(args.instance),
+                ports: [{ name: CONTAINER_PORT_NAME, port: 80, targetPort: CONTAINER_PORT_NAME, protocol: "TCP" }],
+            },
+        }, inNamespace);
+
+        this.namespace = namespace.metadata.name;
+        this.serviceName = service.metadata.name;
+        this.deploymentName = deployment.metadata.name;
+        this.image = pulumi.output(args.image);
+        this.registerOutputs({ namespace: this.namespace, serviceName: this.serviceName, deploymentName: this.deploymentName, image: this.image });
+    }
+}

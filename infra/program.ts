@@ -1,0 +1,87 @@
+/**
+ * The Pulumi program: validate everything first (stack config, Dockerfile facts, probes,
+ * UID, service config), then build or take the image and declare the Kubernetes objects.
+ * Used by `infra/index.ts` under the engine and by `render` under mocks.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+import * as pulumi from "@pulumi/pulumi";
+import { parse as parseToml } from "smol-toml";
+
+import { buildAppConfig } from "./app/ragstarYaml";
+import { loadStackConfig, SERVICE_SECRET_KEYS, type ServiceSecretKey } from "./config/stackConfig";
+import { DockerfileError } from "./errors";
+import { imageSource } from "./image";
+import { RagstarApp } from "./k8s/ragstarApp";
+import { userMismatch } from "./k8s/securityContext";
+import { probesFromDockerfile } from "./probes/fromDockerfile";
+import type { ProbeSet } from "./probes/types";
+
+/** Repository root: infra/ sits directly below it. */
+export const ROOT_DIR = path.resolve(__dirname, "..");
+
+/** Where the image keeps its config and data when its Dockerfile sets no ENV for them. */
+const DEFAULT_CONFIG_PATH = "/app/config/ragstar.yaml";
+const DEFAULT_DATA_PATH = "/app/ragstar_db";
+
+/** The stack outputs. */
+export interface RagstarOutputs {
+    image: pulumi.Output<string>;
+    namespace: pulumi.Output<string>;
+    serviceName: pulumi.Output<string>;
+    probes: ProbeSet | null;
+}
+
+function serviceVersion(rootDir: string): string {
+    const project = parseToml(fs.readFileSync(path.join(rootDir, "pyproject.toml"), "utf8")) as { project?: { version?: string } };
+    return project.project?.version ?? "unknown";
+}
+
+/**
+ * Run the program for the current stack.
+ *
+ * @throws ConfigError or DockerfileError before any resource is registered
+ */
+export function ragstarProgram(rootDir: string = ROOT_DIR): RagstarOutputs {
+    const config = loadStackConfig();
+    const dockerfile = path.relative(process.cwd(), path.resolve(rootDir, config.image.dockerfile)) || config.image.dockerfile;
+    const derived = probesFromDockerfile(dockerfile, config.image.target, {
+        readinessPath: config.probes.readinessPath,
+        allowMissingHealthcheck: config.probes.allowMissingHealthcheck,
+    });
+    for (const warning of derived.warnings) pulumi.log.warn(warning);
+    const { facts } = derived;
+
+    const mismatch = userMismatch(facts.user?.value, config.runAsUser);
+    if (mismatch) throw new DockerfileError(dockerfile, facts.user?.line, mismatch);
+
+    const tcpPorts = [...new Set(facts.exposedPorts.filter((p) => p.protocol === "tcp").map((p) => p.port))];
+    const probePort = derived.probes && "httpGet" in derived.probes.livenessProbe ? derived.probes.livenessProbe.httpGet.port : undefined;
+    const containerPort = probePort ?? tcpPorts[0];
+    if (containerPort === undefined) throw new DockerfileError(dockerfile, undefined, `stage "${facts.stage}" EXPOSEs no TCP port, so the Service has nothing to target; add EXPOSE <port>`);
+
+    const appConfig = buildAppConfig(path.join(rootDir, "ragstar.yaml"), path.join(rootDir, "src/ragstar/config.schema.json"), config.app);
+    const configPath = facts.variables.get("RAGSTAR_CONFIG_PATH")?.value ?? DEFAULT_CONFIG_PATH;
+    const dataPath = (config.app.db_path as string | undefined) ?? facts.variables.get("RAGSTAR_DB_PATH")?.value ?? DEFAULT_DATA_PATH;
+
+    const secretFiles: Record<string, pulumi.Output<string>> = {};
+    for (const [key, value] of Object.entries(config.serviceSecrets)) {
+        secretFiles[SERVICE_SECRET_KEYS[key as ServiceSecretKey]] = value;
+    }
+
+    const image = imageSource(config, rootDir, pulumi.getStack());
+    const app = new RagstarApp("ragstar", {
+        instance: pulumi.getStack(),
+        version: serviceVersion(rootDir),
+        config,
+        image: image.reference,
+        probes: derived.probes,
+        containerPort,
+        appConfig,
+        configPath,
+        dataPath,
+        secretFiles,
+    });
+    return { image: app.image, namespace: app.namespace, serviceName: app.serviceName, probes: derived.probes };
+}

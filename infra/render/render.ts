@@ -1,0 +1,109 @@
+/**
+ * Engine-free render: run the real Pulumi program in-process under
+ * `pulumi.runtime.setMocks` with a stack file's config, and collect every Kubernetes
+ * object it declares. No Pulumi CLI, cluster or registry is involved; the image digest
+ * that no registry could give is a deterministic placeholder (see `placeholderDigest`).
+ */
+import * as crypto from "node:crypto";
+import * as path from "node:path";
+
+import * as pulumi from "@pulumi/pulumi";
+import { stringify } from "yaml";
+
+import { ROOT_DIR, ragstarProgram, type RagstarOutputs } from "../program";
+import { readStackFile, SECRET_MARKER } from "./stackFile";
+
+/** A Kubernetes object as plain data. */
+export interface KubernetesObject {
+    apiVersion: string;
+    kind: string;
+    metadata: { name: string; namespace?: string; [key: string]: unknown };
+    [key: string]: unknown;
+}
+
+/** Result of a render: the objects in apply order and the stack outputs. */
+export interface Render {
+    stack: string;
+    objects: KubernetesObject[];
+    outputs: { image: string; namespace: string; serviceName: string; probes: RagstarOutputs["probes"] };
+}
+
+/** Apply order: things others refer to first (the order Helm installs kinds in). */
+const KIND_ORDER = ["Namespace", "ServiceAccount", "Secret", "ConfigMap", "PersistentVolumeClaim", "Service", "Deployment"];
+
+/** Pulumi's marker for a secret value inside mock inputs (`@pulumi/pulumi/runtime/rpc`). */
+const SIG_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+/**
+ * The digest a render uses in place of a registry's answer: `sha256(<text>)` where the text
+ * says it is a placeholder for that image, so the same stack always renders the same bytes.
+ */
+export function placeholderDigest(imageName: string): string {
+    const repository = imageName.replace(/:[^/:]*$/, "");
+    const hex = crypto.createHash("sha256").update(`ragstar-deploy render placeholder: no registry was contacted for ${imageName}`).digest("hex");
+    return `${repository}@sha256:${hex}`;
+}
+
+/** Replace Pulumi secret wrappers with the marker and drop undefined fields. */
+function redact(value: unknown): unknown {
+    if (Array.isArray(value)) return value.map(redact);
+    if (value !== null && typeof value === "object") {
+        const record = value as Record<string, unknown>;
+        if (record[SIG_KEY] === SECRET_SIG) return SECRET_MARKER;
+        return Object.fromEntries(Object.entries(record).filter(([, v]) => v !== undefined).map(([k, v]) => [k, redact(v)]));
+    }
+    return value;
+}
+
+function outputValue<T>(output: pulumi.Input<T>): Promise<T> {
+    return new Promise((resolve) => pulumi.output(output).apply((v) => resolve(v as T)));
+}
+
+/**
+ * Render one stack.
+ *
+ * @param stack stack name; its config is read from `<rootDir>/Pulumi.<stack>.yaml`
+ * @throws ConfigError or DockerfileError from the program, before any object exists
+ */
+export async function renderStack(stack: string, rootDir: string = ROOT_DIR): Promise<Render> {
+    const stackFile = path.join(rootDir, `Pulumi.${stack}.yaml`);
+    const { config, secretKeys } = readStackFile(stackFile, "ragstar");
+    pulumi.runtime.setAllConfig(config, secretKeys);
+
+    const objects: KubernetesObject[] = [];
+    await pulumi.runtime.setMocks(
+        {
+            newResource(args: pulumi.runtime.MockResourceArgs) {
+                const state: Record<string, unknown> = { ...args.inputs };
+                if (args.type === "docker:index/image:Image") state.repoDigest = placeholderDigest(String(args.inputs.imageName));
+                if (args.type.startsWith("kubernetes:")) objects.push(redact(args.inputs) as KubernetesObject);
+                return { id: `${args.name}-id`, state };
+            },
+            call(args: pulumi.runtime.MockCallArgs) {
+                return args.inputs;
+            },
+        },
+        "ragstar",
+        stack,
+        false,
+    );
+    const outputs = ragstarProgram(rootDir);
+    const [image, namespace, serviceName] = await Promise.all([outputValue(outputs.image), outputValue(outputs.namespace), outputValue(outputs.serviceName)]);
+    // Wait until every registration has reached the mocks.
+    const settings = (await import("@pulumi/pulumi/runtime/settings")) as unknown as { waitForRPCs(): Promise<void> };
+    await settings.waitForRPCs();
+
+    objects.sort((a, b) => KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind) || a.metadata.name.localeCompare(b.metadata.name));
+    return { stack, objects, outputs: { image: redact(image) as string, namespace, serviceName, probes: outputs.probes } };
+}
+
+/** File name of an object in `--out DIR`: `<kind>-<name>.yaml`, lower-case kind. */
+export function objectFileName(object: KubernetesObject): string {
+    return `${object.kind.toLowerCase()}-${object.metadata.name}.yaml`;
+}
+
+/** Multi-document YAML of the objects, keys in the order the program wrote them. */
+export function toYaml(objects: KubernetesObject[]): string {
+    return objects.map((object) => stringify(object, { lineWidth: 0 })).join("---\n");
+}
