@@ -1,0 +1,161 @@
+import { DockerfileError } from "../../infra/errors";
+import { readStageFacts } from "../../infra/dockerfile/facts";
+
+const FILE = "test/Dockerfile";
+const read = (text: string, target?: string) => readStageFacts(text, FILE, target);
+const errorOf = (text: string, target?: string): DockerfileError => {
+    try {
+        read(text, target);
+    } catch (error) {
+        if (error instanceof DockerfileError) return error;
+        throw error;
+    }
+    throw new Error("expected a DockerfileError");
+};
+
+describe("HEALTHCHECK flags, as buildkit validates them", () => {
+    const withFlags = (flags: string) => `FROM scratch\nHEALTHCHECK ${flags} CMD ["true"]\n`;
+
+    test("defaults apply when no flag is given", () => {
+        const check = read(withFlags("")).healthcheck;
+        expect(check).toMatchObject({ kind: "check", intervalNs: 30_000_000_000n, timeoutNs: 30_000_000_000n, startPeriodNs: 0n, startIntervalNs: 5_000_000_000n, retries: 3, line: 2 });
+    });
+
+    test("every flag is read", () => {
+        const check = read(withFlags("--interval=1m --timeout=2.5s --start-period=45s --start-interval=2s --retries=7")).healthcheck;
+        expect(check).toMatchObject({ intervalNs: 60_000_000_000n, timeoutNs: 2_500_000_000n, startPeriodNs: 45_000_000_000n, startIntervalNs: 2_000_000_000n, retries: 7 });
+    });
+
+    test("0 means Docker's default, for durations and retries", () => {
+        const check = read(withFlags("--interval=0 --timeout=0s --retries=0")).healthcheck;
+        expect(check).toMatchObject({ intervalNs: 30_000_000_000n, timeoutNs: 30_000_000_000n, retries: 3 });
+    });
+
+    test.each([
+        ["--interval=30", "test/Dockerfile:2: HEALTHCHECK --interval=30: time: missing unit in duration \"30\""],
+        ["--interval 30s", "Missing a value on flag: interval"],
+        ["--timeout=500us", "Interval \"timeout\" cannot be less than 1ms"],
+        ["--interval=-5s", "Interval \"interval\" cannot be less than 1ms"],
+        ["--intervall=5s", "Unknown flag: intervall"],
+        ["--interval=5s --interval=6s", "Duplicate flag specified: interval"],
+        ["--retries=-1", "--retries cannot be negative (-1)"],
+        ["--retries=three", "not a decimal integer"],
+        ["--retries=2147483648", "value out of range"],
+        ["--start-period=1d", "unknown unit \"d\""],
+    ])("%s is rejected with file and line", (flags, message) => {
+        const error = errorOf(withFlags(flags));
+        expect(error.line).toBe(2);
+        expect(error.message).toContain(message);
+        expect(error.message.startsWith("test/Dockerfile:2: ")).toBe(true);
+    });
+
+    test("1ms is the smallest non-zero duration accepted", () => {
+        expect(read(withFlags("--timeout=1ms")).healthcheck).toMatchObject({ timeoutNs: 1_000_000n });
+    });
+
+    test.each([
+        ["HEALTHCHECK NONE extra", "HEALTHCHECK NONE takes no arguments"],
+        ["HEALTHCHECK CMD", "Missing command after HEALTHCHECK CMD"],
+        ["HEALTHCHECK CMD []", "Missing command after HEALTHCHECK CMD"],
+        ["HEALTHCHECK RUN true", "Unknown type \"RUN\" in HEALTHCHECK (try CMD)"],
+        ['HEALTHCHECK CMD ["curl", 1]', "JSON arrays in a Dockerfile must hold only strings"],
+    ])("%s is rejected", (instruction, message) => {
+        expect(errorOf(`FROM scratch\n${instruction}\n`).message).toContain(message);
+    });
+});
+
+describe("command forms", () => {
+    test("a JSON array of strings is exec form", () => {
+        expect(read('FROM scratch\nHEALTHCHECK CMD ["curl", "-f", "http://localhost/"]\n').healthcheck).toMatchObject({
+            command: { form: "exec", argv: ["curl", "-f", "http://localhost/"] },
+        });
+    });
+
+    test("malformed JSON falls back to shell form, as in Docker", () => {
+        expect(read('FROM scratch\nHEALTHCHECK CMD ["curl", -f]\n').healthcheck).toMatchObject({ command: { form: "shell", command: '["curl", -f]' } });
+    });
+
+    test("line continuations join into one shell command; the line is the instruction's first", () => {
+        const facts = read("FROM scratch\n\nHEALTHCHECK --interval=5s \\\n  CMD curl -f \\\n  http://localhost:8080/ || exit 1\n");
+        expect(facts.healthcheck).toMatchObject({ line: 3, intervalNs: 5_000_000_000n, command: { form: "shell" } });
+        const command = facts.healthcheck?.kind === "check" ? facts.healthcheck.command : undefined;
+        expect(command?.form === "shell" && command.command.replace(/\s+/g, " ")).toBe("curl -f http://localhost:8080/ || exit 1");
+    });
+
+    test("the escape directive changes the continuation character", () => {
+        const facts = read("# escape=`\nFROM scratch\nHEALTHCHECK --timeout=4s `\n  CMD [\"true\"]\n");
+        expect(facts.healthcheck).toMatchObject({ kind: "check", line: 3, timeoutNs: 4_000_000_000n, command: { form: "exec", argv: ["true"] } });
+    });
+
+    test("HEALTHCHECK NONE is recorded", () => {
+        expect(read("FROM scratch\nHEALTHCHECK NONE\n").healthcheck).toEqual({ kind: "none", line: 2 });
+    });
+});
+
+describe("stages and inheritance", () => {
+    const multiStage = [
+        "ARG BASE=python:3.12",
+        "FROM ${BASE} AS base",
+        "ENV PORT=8000",
+        'SHELL ["/bin/bash", "-c"]',
+        "USER 1000:1000",
+        "EXPOSE 8000",
+        "HEALTHCHECK --interval=10s CMD curl -f http://localhost:$PORT/",
+        "HEALTHCHECK --interval=20s CMD curl -f http://localhost:$PORT/health",
+        'CMD ["uvicorn", "app:app", "--host", "0.0.0.0"]',
+        "FROM base AS child",
+        "ENV EXTRA=1",
+        "FROM ${BASE} AS other",
+        "USER 2000",
+        "",
+    ].join("\n");
+
+    test("the last HEALTHCHECK of a stage wins", () => {
+        expect(read(multiStage, "base").healthcheck).toMatchObject({ line: 8, intervalNs: 20_000_000_000n });
+    });
+
+    test("FROM <earlier stage> inherits HEALTHCHECK, USER, EXPOSE, ENV, SHELL and CMD", () => {
+        const facts = read(multiStage, "child");
+        expect(facts.healthcheck).toMatchObject({ line: 8 });
+        expect(facts.user).toEqual({ value: "1000:1000", line: 5 });
+        expect(facts.exposedPorts).toEqual([{ port: 8000, protocol: "tcp", line: 6 }]);
+        expect(facts.shell).toEqual(["/bin/bash", "-c"]);
+        expect(facts.variables.get("PORT")).toEqual({ value: "8000", source: "ENV", line: 3 });
+        expect(facts.variables.get("EXTRA")?.value).toBe("1");
+        expect(facts.cmd).toMatchObject({ form: "exec", line: 9 });
+        expect(facts.baseImage).toBe("${BASE}");
+    });
+
+    test("a stage on an external image inherits nothing from other stages", () => {
+        const facts = read(multiStage, "other");
+        expect(facts.healthcheck).toBeUndefined();
+        expect(facts.user).toEqual({ value: "2000", line: 13 });
+        expect(facts.shell).toEqual(["/bin/sh", "-c"]);
+    });
+
+    test("the default target is the last stage, and targets match case-insensitively", () => {
+        expect(read(multiStage).stage).toBe("other");
+        expect(read(multiStage, "CHILD").stage).toBe("child");
+    });
+
+    test("an unknown target names the stages", () => {
+        expect(errorOf(multiStage, "runtime").message).toBe('test/Dockerfile: build target "runtime" is not a stage of this Dockerfile (stages: base, child, other)');
+    });
+
+    test("USER and EXPOSE expand build variables", () => {
+        const facts = read("FROM scratch\nARG UID=1234\nENV APP_PORT=9000\nUSER ${UID}:${UID}\nEXPOSE ${APP_PORT}/udp\n");
+        expect(facts.user?.value).toBe("1234:1234");
+        expect(facts.exposedPorts).toEqual([{ port: 9000, protocol: "udp", line: 5 }]);
+        expect(facts.variables.get("UID")?.source).toBe("ARG");
+    });
+
+    test("ENTRYPOINT in a child stage resets an inherited CMD", () => {
+        const facts = read('FROM scratch AS a\nCMD ["serve"]\nFROM a\nENTRYPOINT ["app"]\n');
+        expect(facts.entrypoint).toMatchObject({ form: "exec", argv: ["app"] });
+        expect(facts.cmd).toBeUndefined();
+    });
+
+    test("a Dockerfile without FROM is an error", () => {
+        expect(errorOf("HEALTHCHECK NONE\n").message).toContain("no FROM instruction");
+    });
+});
