@@ -45,12 +45,19 @@ export function placeholderDigest(imageName: string): string {
     return `${repository}@sha256:${hex}`;
 }
 
+/** Every leaf becomes the marker; keys stay, since they say which secrets exist, not what they are. */
+function maskLeaves(value: unknown): unknown {
+    if (Array.isArray(value)) return value.map(maskLeaves);
+    if (value !== null && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, maskLeaves(v)]));
+    return SECRET_MARKER;
+}
+
 /** Replace Pulumi secret wrappers with the marker and drop undefined fields. */
 function redact(value: unknown): unknown {
     if (Array.isArray(value)) return value.map(redact);
     if (value !== null && typeof value === "object") {
         const record = value as Record<string, unknown>;
-        if (record[SIG_KEY] === SECRET_SIG) return SECRET_MARKER;
+        if (record[SIG_KEY] === SECRET_SIG) return maskLeaves(redact(record.value));
         return Object.fromEntries(Object.entries(record).filter(([, v]) => v !== undefined).map(([k, v]) => [k, redact(v)]));
     }
     return value;

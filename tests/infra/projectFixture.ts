@@ -1,0 +1,25 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+
+export const REPO_ROOT = path.resolve(__dirname, "../..");
+
+/**
+ * A throwaway copy of the files the program reads (Dockerfile, ragstar.yaml, the service's
+ * config schema, pyproject.toml) with one stack file, so a test can change any of them.
+ */
+export function projectWith(stack: string, stackYaml: string, files: Record<string, string> = {}): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ragstar-render-"));
+    for (const file of ["Dockerfile", "ragstar.yaml", "src/ragstar/config.schema.json", "pyproject.toml"]) {
+        fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+        fs.copyFileSync(path.join(REPO_ROOT, file), path.join(dir, file));
+    }
+    fs.writeFileSync(path.join(dir, `Pulumi.${stack}.yaml`), stackYaml);
+    for (const [file, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, file), text);
+    return dir;
+}
+
+/** The dev stack file with extra lines appended under `config:`. */
+export function devStackWith(extraConfigLines: string): string {
+    return `${fs.readFileSync(path.join(REPO_ROOT, "Pulumi.dev.yaml"), "utf8").trimEnd()}\n${extraConfigLines}`;
+}

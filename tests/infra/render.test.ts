@@ -1,0 +1,218 @@
+import * as fs from "node:fs";
+
+import * as appsV1 from "kubernetes-models/apps/v1";
+import * as coreV1 from "kubernetes-models/v1";
+import { parseAllDocuments } from "yaml";
+
+import { ConfigError, DockerfileError } from "../../infra/errors";
+import { checkRestricted } from "../../infra/k8s/podSecurity";
+import { placeholderDigest, renderStack, toYaml, type KubernetesObject, type Render } from "../../infra/render/render";
+import { devStackWith, projectWith, REPO_ROOT } from "./projectFixture";
+
+const MODELS: Record<string, new (data: any) => { validate(): void }> = {
+    Namespace: coreV1.Namespace,
+    ServiceAccount: coreV1.ServiceAccount,
+    ConfigMap: coreV1.ConfigMap,
+    Secret: coreV1.Secret,
+    PersistentVolumeClaim: coreV1.PersistentVolumeClaim,
+    Service: coreV1.Service,
+    Deployment: appsV1.Deployment,
+};
+
+const find = (render: Render, kind: string): KubernetesObject & Record<string, any> => {
+    const object = render.objects.find((o) => o.kind === kind);
+    if (!object) throw new Error(`no ${kind} in the render`);
+    return object as KubernetesObject & Record<string, any>;
+};
+const podSpec = (render: Render) => find(render, "Deployment").spec.template.spec;
+const container = (render: Render) => podSpec(render).containers[0];
+
+describe.each(["dev", "prod"])("stack %s", (stack) => {
+    let render: Render;
+    beforeAll(async () => {
+        render = await renderStack(stack);
+    });
+
+    test("declares the full object set in apply order", () => {
+        expect(render.objects.map((o) => o.kind)).toEqual(["Namespace", "ServiceAccount", "ConfigMap", "PersistentVolumeClaim", "Service", "Deployment"]);
+    });
+
+    test("every object is valid against the Kubernetes schema", () => {
+        for (const object of render.objects) {
+            expect(() => new MODELS[object.kind](object).validate()).not.toThrow();
+        }
+    });
+
+    test("the Deployment passes the Pod Security Standard 'restricted'", () => {
+        expect(checkRestricted(podSpec(render))).toEqual([]);
+    });
+
+    test("the Namespace enforces, audits and warns on 'restricted'", () => {
+        expect(find(render, "Namespace").metadata.labels).toMatchObject({
+            "pod-security.kubernetes.io/enforce": "restricted",
+            "pod-security.kubernetes.io/audit": "restricted",
+            "pod-security.kubernetes.io/warn": "restricted",
+        });
+    });
+
+    test("the pod and container security contexts are the hardened defaults", () => {
+        expect(podSpec(render).securityContext).toEqual({
+            runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, fsGroupChangePolicy: "OnRootMismatch", seccompProfile: { type: "RuntimeDefault" },
+        });
+        expect(container(render).securityContext).toEqual({
+            allowPrivilegeEscalation: false, privileged: false, readOnlyRootFilesystem: true, runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, capabilities: { drop: ["ALL"] },
+        });
+        expect(podSpec(render)).toMatchObject({ automountServiceAccountToken: false, enableServiceLinks: false, serviceAccountName: "ragstar" });
+        expect(find(render, "ServiceAccount").automountServiceAccountToken).toBe(false);
+    });
+
+    test("probes are derived from the repository's HEALTHCHECK (30s, 3s, 10s, 5s default, 3)", () => {
+        const c = container(render);
+        const timing = { periodSeconds: 30, timeoutSeconds: 3, failureThreshold: 3, successThreshold: 1 };
+        expect(c.livenessProbe).toEqual({ httpGet: { path: "/health", port: 8000, scheme: "HTTP" }, ...timing });
+        expect(c.readinessProbe).toEqual({ httpGet: { path: "/ready", port: 8000, scheme: "HTTP" }, ...timing });
+        expect(c.startupProbe).toEqual({ httpGet: { path: "/health", port: 8000, scheme: "HTTP" }, periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 20, successThreshold: 1 });
+        expect(render.outputs.probes?.startupProbe?.failureThreshold).toBe(20);
+    });
+
+    test("the image is pinned by digest, never a tag", () => {
+        const stackFile = fs.readFileSync(`${REPO_ROOT}/Pulumi.${stack}.yaml`, "utf8");
+        const registry = /registry: (\S+)/.exec(stackFile)![1];
+        expect(container(render).image).toBe(placeholderDigest(`${registry}/ragstar:${stack}`));
+        expect(container(render).image).toMatch(/^[^@]+\/ragstar@sha256:[0-9a-f]{64}$/);
+        expect(render.outputs.image).toBe(container(render).image);
+    });
+
+    test("volumes: read-only config, the data claim, a size-limited /tmp", () => {
+        const c = container(render);
+        const configMap = find(render, "ConfigMap");
+        expect(c.volumeMounts).toEqual([
+            { name: "config", mountPath: "/app/config", readOnly: true },
+            { name: "data", mountPath: "/app/ragstar_db" },
+            { name: "tmp", mountPath: "/tmp" },
+        ]);
+        const volumes = podSpec(render).volumes;
+        expect(volumes[0]).toEqual({ name: "config", configMap: { name: configMap.metadata.name } });
+        expect(volumes[1]).toEqual({ name: "data", persistentVolumeClaim: { claimName: "ragstar-data" } });
+        expect(volumes[2].emptyDir.sizeLimit).toMatch(/^\d+Mi$/);
+        expect(c.env).toEqual([
+            { name: "RAGSTAR_CONFIG_PATH", value: "/app/config/ragstar.yaml" },
+            { name: "RAGSTAR_DB_PATH", value: "/app/ragstar_db" },
+        ]);
+    });
+
+    test("requests and limits cover cpu, memory and ephemeral-storage; one replica with Recreate on a ReadWriteOnce volume", () => {
+        const { resources } = container(render);
+        for (const part of [resources.requests, resources.limits]) expect(Object.keys(part).sort()).toEqual(["cpu", "ephemeral-storage", "memory"]);
+        expect(find(render, "Deployment").spec).toMatchObject({ replicas: 1, strategy: { type: "Recreate" } });
+        expect(find(render, "PersistentVolumeClaim").spec.accessModes).toEqual(["ReadWriteOnce"]);
+    });
+
+    test("the Service is a ClusterIP with a port named http aimed at the container port", () => {
+        expect(find(render, "Service").spec).toEqual({
+            type: "ClusterIP",
+            selector: { "app.kubernetes.io/name": "ragstar", "app.kubernetes.io/instance": stack },
+            ports: [{ name: "http", port: 80, targetPort: "http", protocol: "TCP" }],
+        });
+        expect(container(render).ports).toEqual([{ name: "http", containerPort: 8000, protocol: "TCP" }]);
+    });
+
+    test("the rendered YAML round-trips to the same objects", () => {
+        const documents = parseAllDocuments(toYaml(render.objects)).map((d) => d.toJS());
+        expect(documents).toEqual(render.objects);
+    });
+});
+
+test("dev and prod differ where real stacks do", async () => {
+    const [dev, prod] = [await renderStack("dev"), await renderStack("prod")];
+    expect([dev.outputs.namespace, prod.outputs.namespace]).toEqual(["ragstar-dev", "ragstar"]);
+    expect(find(dev, "PersistentVolumeClaim").spec.resources.requests.storage).toBe("1Gi");
+    expect(find(prod, "PersistentVolumeClaim").spec).toMatchObject({ resources: { requests: { storage: "20Gi" } }, storageClassName: "standard-retain" });
+    expect(find(dev, "ConfigMap").data["ragstar.yaml"]).toContain("log_level: debug");
+    expect(find(prod, "ConfigMap").data["ragstar.yaml"]).toContain("log_level: info");
+});
+
+test("a render is deterministic", async () => {
+    expect(toYaml((await renderStack("prod")).objects)).toBe(toYaml((await renderStack("prod")).objects));
+});
+
+describe("secrets", () => {
+    const secretLines = [
+        "  ragstar:adminToken:",
+        "    secure: v1:c2VjcmV0LWNpcGhlcnRleHQ=",
+        "  ragstar:githubToken:",
+        "    secure: v1:b3RoZXItY2lwaGVydGV4dA==",
+        "",
+    ].join("\n");
+
+    test("become a Secret mounted as files, values printed as [secret]", async () => {
+        const render = await renderStack("dev", projectWith("dev", devStackWith(secretLines)));
+        const secret = find(render, "Secret");
+        expect(secret.stringData).toEqual({ admin_token: "[secret]", github_token: "[secret]" });
+        expect(secret.metadata.name).toBe("ragstar-secrets");
+        const c = container(render);
+        expect(c.env).toContainEqual({ name: "RAGSTAR_ADMIN_TOKEN_FILE", value: "/run/secrets/ragstar/admin_token" });
+        expect(c.env).toContainEqual({ name: "RAGSTAR_GITHUB_TOKEN_FILE", value: "/run/secrets/ragstar/github_token" });
+        expect(c.env.some((e: any) => e.valueFrom)).toBe(false);
+        expect(c.volumeMounts).toContainEqual({ name: "secrets", mountPath: "/run/secrets/ragstar", readOnly: true });
+        expect(podSpec(render).volumes).toContainEqual({ name: "secrets", secret: { secretName: "ragstar-secrets", defaultMode: 0o440 } });
+        expect(new coreV1.Secret(secret as any).validate()).toBeUndefined();
+        const yaml = toYaml(render.objects);
+        expect(yaml).not.toContain("c2VjcmV0");
+        expect(yaml).not.toContain("v1:");
+    });
+
+    test("a secret key stored in plain text is refused", async () => {
+        const dir = projectWith("dev", devStackWith("  ragstar:adminToken: hunter2\n"));
+        await expect(renderStack("dev", dir)).rejects.toThrow("ragstar:adminToken: is stored in plain text");
+    });
+});
+
+describe("changes and errors", () => {
+    test("a config change renames the ConfigMap and so changes the pod template", async () => {
+        const before = await renderStack("dev");
+        const after = await renderStack("dev", projectWith("dev", devStackWith("  ragstar:app:\n    log_level: warning\n").replace(/  ragstar:app:\n    log_level: debug\n/, "")));
+        const [a, b] = [find(before, "ConfigMap").metadata.name, find(after, "ConfigMap").metadata.name];
+        expect(a).toMatch(/^ragstar-config-[0-9a-f]{10}$/);
+        expect(b).toMatch(/^ragstar-config-[0-9a-f]{10}$/);
+        expect(b).not.toBe(a);
+        expect(podSpec(after).volumes[0].configMap.name).toBe(b);
+    });
+
+    test("a digest-pinned image.ref skips the build and is deployed as given", async () => {
+        const ref = `registry.example.com/ragstar@sha256:${"ab".repeat(32)}`;
+        const stackYaml = `config:\n  ragstar:namespace: ragstar-staging\n  ragstar:image:\n    ref: ${ref}\n`;
+        const render = await renderStack("staging", projectWith("staging", stackYaml));
+        expect(container(render).image).toBe(ref);
+    });
+
+    test.each([
+        ["USER 2000:2000", "USER 2000:2000 runs as UID 2000 but the stack config sets ragstar:runAsUser 1000"],
+        ["USER appuser", "USER appuser names a user; use the numeric USER 1000:1000"],
+    ])("a Dockerfile with %s is refused, naming the line", async (user, message) => {
+        const dockerfile = fs.readFileSync(`${REPO_ROOT}/Dockerfile`, "utf8").replace("USER 1000:1000", user);
+        const dir = projectWith("dev", fs.readFileSync(`${REPO_ROOT}/Pulumi.dev.yaml`, "utf8"), { Dockerfile: dockerfile });
+        const line = dockerfile.split("\n").findIndex((l) => l === user) + 1;
+        const error: DockerfileError = await renderStack("dev", dir).then(() => { throw new Error("expected an error"); }, (e) => e);
+        expect(error).toBeInstanceOf(DockerfileError);
+        expect(error.message).toContain(message);
+        expect(error.line).toBe(line);
+    });
+
+    test("a bad HEALTHCHECK flag stops the program before any object is declared", async () => {
+        const dockerfile = fs.readFileSync(`${REPO_ROOT}/Dockerfile`, "utf8").replace("--interval=30s", "--interval=30");
+        const dir = projectWith("dev", fs.readFileSync(`${REPO_ROOT}/Pulumi.dev.yaml`, "utf8"), { Dockerfile: dockerfile });
+        await expect(renderStack("dev", dir)).rejects.toThrow(/Dockerfile:\d+: HEALTHCHECK --interval=30: time: missing unit in duration "30"/);
+    });
+
+    test("a secret in the app overrides is refused", async () => {
+        const dir = projectWith("dev", devStackWith("  ragstar:app:\n    admin_token: x\n").replace(/  ragstar:app:\n    log_level: debug\n/, ""));
+        await expect(renderStack("dev", dir)).rejects.toThrow(ConfigError);
+        await expect(renderStack("dev", dir)).rejects.toThrow("ragstar:app.admin_token: is a secret and cannot go in the ConfigMap");
+    });
+
+    test("an app override the service does not know is refused by the service's schema", async () => {
+        const dir = projectWith("dev", devStackWith("  ragstar:app:\n    log_levl: debug\n").replace(/  ragstar:app:\n    log_level: debug\n/, ""));
+        await expect(renderStack("dev", dir)).rejects.toThrow("ragstar:app.log_levl: must NOT have additional properties");
+    });
+});

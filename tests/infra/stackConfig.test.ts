@@ -1,0 +1,87 @@
+import * as pulumi from "@pulumi/pulumi";
+
+import { ConfigError } from "../../infra/errors";
+import { parseStackConfig, type RawConfig } from "../../infra/config/stackConfig";
+
+const base: RawConfig = {
+    "ragstar:namespace": "ragstar-test",
+    "ragstar:image": JSON.stringify({ registry: "registry.example.com:5000" }),
+};
+const parse = (extra: RawConfig, secrets: string[] = []) => parseStackConfig({ ...base, ...extra }, (k) => secrets.includes(k), "Pulumi.test.yaml");
+const problemsOf = (extra: RawConfig, secrets: string[] = []): string[] => {
+    try {
+        parse(extra, secrets);
+    } catch (error) {
+        if (error instanceof ConfigError) return error.problems;
+        throw error;
+    }
+    throw new Error("expected a ConfigError");
+};
+
+const unwrap = <T>(output: pulumi.Output<T>): Promise<T> => new Promise((resolve) => output.apply(resolve));
+
+test("defaults fill everything the stack does not set", () => {
+    const config = parse({});
+    expect(config).toMatchObject({
+        namespace: "ragstar-test",
+        replicas: 1,
+        runAsUser: 1000,
+        image: { registry: "registry.example.com:5000", repository: "ragstar", platform: "linux/amd64", target: "runtime", dockerfile: "Dockerfile", buildCache: true },
+        storage: { size: "1Gi", accessMode: "ReadWriteOnce" },
+        tmpSizeLimit: "64Mi",
+        terminationGracePeriodSeconds: 30,
+        probes: { allowMissingHealthcheck: false },
+        app: {},
+    });
+    expect(config.resources.limits.memory).toBe("512Mi");
+    expect(config.serviceSecrets).toEqual({});
+});
+
+test.each([
+    [{ "ragstar:replicas": "0" }, 'ragstar:replicas: 0: Too small: expected number to be >=1'],
+    [{ "ragstar:namespace": "Ragstar_NS" }, 'ragstar:namespace: "Ragstar_NS": must be a DNS-1123 label'],
+    [{ "ragstar:namespace": "default" }, "ragstar:namespace: \"default\": must not be 'default'"],
+    [{ "ragstar:tmpSizeLimit": "64MB" }, 'ragstar:tmpSizeLimit: "64MB": not a Kubernetes quantity (e.g. 64Mi)'],
+    [{ "ragstar:resources": JSON.stringify({ requests: { cpu: "1", memory: "1Gi", "ephemeral-storage": "1Gi" }, limits: { cpu: "1", memory: "512X", "ephemeral-storage": "1Gi" } }) }, 'ragstar:resources.limits.memory: "512X": not a Kubernetes quantity (e.g. 512Mi)'],
+    [{ "ragstar:image": JSON.stringify({ registry: "r.example.com", platform: "windows/amd64" }) }, 'ragstar:image.platform: "windows/amd64": Invalid option: expected one of "linux/amd64"|"linux/arm64"'],
+    [{ "ragstar:image": JSON.stringify({ ref: "registry.example.com/ragstar:1.0" }) }, 'ragstar:image.ref: "registry.example.com/ragstar:1.0": must be pinned by digest'],
+    [{ "ragstar:image": JSON.stringify({}) }, "ragstar:image: {}: set image.registry (to build and push) or image.ref"],
+    [{ "ragstar:probes": JSON.stringify({ readinessPath: "ready" }) }, 'ragstar:probes.readinessPath: "ready": must be an absolute HTTP path, e.g. /ready'],
+    [{ "ragstar:replica": "2" }, "ragstar:replica: unknown key; allowed keys are ragstar:namespace, ragstar:replicas"],
+    [{ "ragstar:replicas": "2" }, "ragstar:replicas: 2: 2 replicas cannot share the ReadWriteOnce data volume"],
+    [{ "ragstar:adminToken": "hunter2" }, "ragstar:adminToken: is stored in plain text; set it with `pulumi config set --secret ragstar:adminToken`"],
+    [{ "ragstar:image": JSON.stringify({ registry: "r.example.com", username: "ci" }) }, "ragstar:registryPassword: (unset): required because ragstar:image.username is set"],
+])("%j is rejected with key, value and what is allowed", (extra, message) => {
+    const problems = problemsOf(extra as RawConfig);
+    expect(problems.some((p) => p.startsWith(message))).toBe(true);
+});
+
+test("every problem is reported at once, and the message names the source", () => {
+    try {
+        parse({ "ragstar:replicas": "-1", "ragstar:tmpSizeLimit": "big" });
+        throw new Error("expected a ConfigError");
+    } catch (error) {
+        expect(error).toBeInstanceOf(ConfigError);
+        expect((error as ConfigError).problems).toHaveLength(2);
+        expect((error as Error).message.startsWith("Pulumi.test.yaml: invalid stack config:\n  - ragstar:")).toBe(true);
+    }
+});
+
+test("several replicas are allowed with a ReadWriteMany volume", () => {
+    expect(parse({ "ragstar:replicas": "3", "ragstar:storage": JSON.stringify({ size: "5Gi", accessMode: "ReadWriteMany" }) }).replicas).toBe(3);
+});
+
+test("secrets stay Pulumi secrets", async () => {
+    const config = parse(
+        { "ragstar:adminToken": "s3cret", "ragstar:registryPassword": "pw", "ragstar:image": JSON.stringify({ registry: "r.example.com", username: "ci" }) },
+        ["ragstar:adminToken", "ragstar:registryPassword"],
+    );
+    expect(Object.keys(config.serviceSecrets)).toEqual(["adminToken"]);
+    expect(await pulumi.isSecret(config.serviceSecrets.adminToken!)).toBe(true);
+    expect(await pulumi.isSecret(config.registryPassword!)).toBe(true);
+    expect(await unwrap(config.serviceSecrets.adminToken!)).toBe("s3cret");
+});
+
+test("keys of other namespaces are ignored", () => {
+    expect(parse({ "kubernetes:context": "kind" }).namespace).toBe("ragstar-test");
+});
