@@ -1,17 +1,10 @@
 import { DockerfileError } from "../../infra/errors";
 import { readStageFacts } from "../../infra/dockerfile/facts";
+import { thrown } from "./thrown";
 
 const FILE = "test/Dockerfile";
 const read = (text: string, target?: string) => readStageFacts(text, FILE, target);
-const errorOf = (text: string, target?: string): DockerfileError => {
-    try {
-        read(text, target);
-    } catch (error) {
-        if (error instanceof DockerfileError) return error;
-        throw error;
-    }
-    throw new Error("expected a DockerfileError");
-};
+const errorOf = (text: string, target?: string) => thrown(DockerfileError, () => read(text, target));
 
 describe("HEALTHCHECK flags, as buildkit validates them", () => {
     const withFlags = (flags: string) => `FROM scratch\nHEALTHCHECK ${flags} CMD ["true"]\n`;

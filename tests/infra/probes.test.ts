@@ -3,6 +3,7 @@ import fc from "fast-check";
 import { DockerfileError } from "../../infra/errors";
 import { readStageFacts } from "../../infra/dockerfile/facts";
 import { deriveProbes, probeTiming, wholeSeconds, type ProbeOptions } from "../../infra/probes/derive";
+import { thrown } from "./thrown";
 
 const FILE = "test/Dockerfile";
 const S = 1_000_000_000n;
@@ -11,15 +12,7 @@ const S = 1_000_000_000n;
 const dockerfile = (healthcheck: string, extra = "") =>
     `FROM python:3.12-slim\nENV PORT=8000\n${extra}EXPOSE 8000\n${healthcheck}\nCMD ["uvicorn", "app:app", "--host", "0.0.0.0", "--port", "8000"]\n`;
 const derive = (text: string, options: ProbeOptions = {}) => deriveProbes(readStageFacts(text, FILE), options);
-const errorOf = (text: string, options: ProbeOptions = {}): DockerfileError => {
-    try {
-        derive(text, options);
-    } catch (error) {
-        if (error instanceof DockerfileError) return error;
-        throw error;
-    }
-    throw new Error("expected a DockerfileError");
-};
+const errorOf = (text: string, options: ProbeOptions = {}) => thrown(DockerfileError, () => derive(text, options));
 
 describe("probe timing (table)", () => {
     test.each([

@@ -2,21 +2,14 @@ import * as pulumi from "@pulumi/pulumi";
 
 import { ConfigError } from "../../infra/errors";
 import { parseStackConfig, type RawConfig } from "../../infra/config/stackConfig";
+import { thrown } from "./thrown";
 
 const base: RawConfig = {
     "ragstar:namespace": "ragstar-test",
     "ragstar:image": JSON.stringify({ registry: "registry.example.com:5000" }),
 };
 const parse = (extra: RawConfig, secrets: string[] = []) => parseStackConfig({ ...base, ...extra }, (k) => secrets.includes(k), "Pulumi.test.yaml");
-const problemsOf = (extra: RawConfig, secrets: string[] = []): string[] => {
-    try {
-        parse(extra, secrets);
-    } catch (error) {
-        if (error instanceof ConfigError) return error.problems;
-        throw error;
-    }
-    throw new Error("expected a ConfigError");
-};
+const problemsOf = (extra: RawConfig, secrets: string[] = []) => thrown(ConfigError, () => parse(extra, secrets)).problems;
 
 const unwrap = <T>(output: pulumi.Output<T>): Promise<T> => new Promise((resolve) => output.apply(resolve));
 
