@@ -88,6 +88,11 @@ function parseHeader(raw: string): { name: string; value: string } | undefined {
     return value === "" ? undefined : { name: raw.slice(0, colon).trim(), value };
 }
 
+/** curl and wget treat a URL without a scheme as http://. */
+function withDefaultScheme(url: string): string {
+    return /^[a-z][a-z0-9+.-]*:\/\//i.test(url) ? url : `http://${url}`;
+}
+
 function parseCurl(args: string[]): FetchParse {
     const noValue = new Set([
         "-f", "--fail", "--fail-with-body", "--fail-early", "-s", "--silent", "-S", "--show-error", "-k", "--insecure",
@@ -114,7 +119,7 @@ function parseCurl(args: string[]): FetchParse {
     });
     if (!positional) return undefined;
     const urls = urlOption === undefined ? positional : [urlOption, ...positional];
-    return urls.length === 1 ? { url: urls[0], headers, failsOnHttpError: fails } : undefined;
+    return urls.length === 1 ? { url: withDefaultScheme(urls[0]), headers, failsOnHttpError: fails } : undefined;
 }
 
 function parseWget(args: string[]): FetchParse {
@@ -134,7 +139,7 @@ function parseWget(args: string[]): FetchParse {
     });
     if (!positional || positional.length !== 1) return undefined;
     // wget exits non-zero (8) on any HTTP error status.
-    return { url: positional[0], headers, failsOnHttpError: true };
+    return { url: withDefaultScheme(positional[0]), headers, failsOnHttpError: true };
 }
 
 /**

@@ -107,6 +107,8 @@ describe("probe action", () => {
         [`HEALTHCHECK CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=2)"]`, { path: "/health", port: 8000, scheme: "HTTP" }],
         [`HEALTHCHECK CMD ["/usr/local/bin/python3", "-c", "from urllib.request import urlopen\\nurlopen(\\"http://localhost:8000/h\\")"]`, { path: "/h", port: 8000, scheme: "HTTP" }],
         ["HEALTHCHECK CMD curl -f http://localhost:${PORT}/health", { path: "/health", port: 8000, scheme: "HTTP" }],
+        ["HEALTHCHECK CMD curl -f localhost:8000/health", { path: "/health", port: 8000, scheme: "HTTP" }],
+        ["HEALTHCHECK CMD wget -q -O /dev/null 127.0.0.1:8000", { path: "/", port: 8000, scheme: "HTTP" }],
     ])("%s → httpGet", (healthcheck, httpGet) => {
         expect(actionOf(healthcheck)).toMatchObject({ httpGet });
         expect(actionOf(healthcheck)).not.toHaveProperty("exec");
