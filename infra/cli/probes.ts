@@ -37,8 +37,13 @@ function main(argv: string[]): number {
         process.stderr.write(`expected exactly one Dockerfile path\n${USAGE}\n`);
         return 2;
     }
+    const readinessPath = parsed.values["readiness-path"];
+    if (readinessPath !== undefined && !/^\/\S*$/.test(readinessPath)) {
+        process.stderr.write(`--readiness-path must be an absolute HTTP path such as /ready, not ${JSON.stringify(readinessPath)}\n`);
+        return 2;
+    }
     try {
-        const result = probesFromDockerfile(parsed.positionals[0], parsed.values.target, { readinessPath: parsed.values["readiness-path"] });
+        const result = probesFromDockerfile(parsed.positionals[0], parsed.values.target, { readinessPath });
         for (const warning of result.warnings) process.stderr.write(`warning: ${warning}\n`);
         const probes = result.probes ?? { livenessProbe: null, readinessProbe: null, startupProbe: null };
         process.stdout.write(`${JSON.stringify(probes, null, 2)}\n`);

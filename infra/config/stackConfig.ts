@@ -95,7 +95,7 @@ export const stackConfigSchema = z
             })
             .strict()
             .default({ size: "1Gi", accessMode: "ReadWriteOnce" }),
-        /** Size limit of the memory-backed-or-disk `emptyDir` at /tmp. */
+        /** Size limit of the disk-backed `emptyDir` at /tmp (counted against ephemeral-storage). */
         tmpSizeLimit: quantity("64Mi").default("64Mi"),
         probes: z
             .object({
@@ -180,6 +180,10 @@ export function parseStackConfig(raw: RawConfig, isSecret: (key: string) => bool
                 secrets[key] = text;
             }
         } else if (PLAIN_KEYS.has(key)) {
+            if (isSecret(fullKey)) {
+                // The engine marks a whole structured key secret when any value inside it is; it would be used in plain text.
+                problems.push(`${fullKey}: holds a secret value, but secrets are only read from ${SECRET_KEYS.map((k) => prefix + k).join(", ")}; move it there`);
+            }
             plain[key] = parseValue(text);
         } else {
             problems.push(`${fullKey}: unknown key; allowed keys are ${[...PLAIN_KEYS, ...SECRET_KEYS].map((k) => prefix + k).join(", ")}`);

@@ -66,7 +66,7 @@ export function userMismatch(user: string | undefined, uid: number): string | un
     }
     const [name, group] = user.split(":");
     if (!/^\d+$/.test(name)) {
-        return `USER ${user} names a user; use the numeric USER ${uid}:${uid}, because the kubelet cannot verify runAsNonRoot for a user name without reading the image's /etc/passwd and refuses such a pod`;
+        return `USER ${user} names a user; use the numeric USER ${uid}:${uid}. A name's UID is only known from the image's /etc/passwd, so it cannot be checked against ragstar:runAsUser ${uid} here, and wherever runAsUser is not set the kubelet cannot verify runAsNonRoot for a named user and refuses to start the container`;
     }
     if (Number(name) === 0) return `USER ${user} is root; the pod runs with runAsNonRoot and would be refused`;
     if (Number(name) !== uid) {

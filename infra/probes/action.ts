@@ -49,7 +49,10 @@ function scanOptions(
     const positional: string[] = [];
     for (let i = 0; i < args.length; i++) {
         const arg = args[i];
-        if (arg.startsWith("--")) {
+        if (!arg.startsWith("--") && noValue.has(arg)) {
+            // A multi-letter single-dash flag such as wget's -nv.
+            if (!onFlag(arg, undefined)) return undefined;
+        } else if (arg.startsWith("--")) {
             const eq = arg.indexOf("=");
             const name = eq >= 0 ? arg.slice(0, eq) : arg;
             if (noValue.has(name) && eq < 0) {
@@ -195,10 +198,20 @@ const FETCHERS: { matches: (program: string) => boolean; parse: (args: string[])
  * followed by `|| exit 1`, the usual idiom that maps curl's exit codes to 1).
  */
 function shellWords(facts: StageFacts, command: string, line: number): string[] | undefined {
-    const resolve = (name: string): string => {
-        const [variable] = name.split(/:?[-+]/);
+    // shell-quote hands over the text inside ${...}; apply the POSIX modifiers the shell would.
+    const resolve = (expression: string): string => {
+        const match = /^([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+])(.*))?$/s.exec(expression);
+        const variable = match?.[1] ?? expression;
+        const modifier = match?.[2];
+        const word = match?.[3] ?? "";
         const known = facts.variables.get(variable);
-        if (known?.source === "ENV") return known.value;
+        const value = known?.source === "ENV" ? known.value : undefined;
+        if (modifier !== undefined) {
+            const isSet = modifier.startsWith(":") ? value !== undefined && value !== "" : value !== undefined;
+            if (modifier.endsWith("-")) return isSet ? (value as string) : word;
+            return isSet ? word : "";
+        }
+        if (value !== undefined) return value;
         if (known?.source === "ARG") {
             throw new DockerfileError(
                 facts.file,

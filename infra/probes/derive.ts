@@ -66,7 +66,8 @@ export function probeTiming(check: { intervalNs: Nanoseconds; timeoutNs: Nanosec
         const failureThreshold = Number((budgetNs + step - 1n) / step);
         startup = { periodSeconds: startPeriodSeconds, timeoutSeconds, failureThreshold };
     }
-    for (const [name, value] of Object.entries({ periodSeconds, timeoutSeconds, failureThreshold: check.retries, startupFailureThreshold: startup?.failureThreshold ?? 1 })) {
+    const fields = { periodSeconds, timeoutSeconds, failureThreshold: check.retries, startupPeriodSeconds: startup?.periodSeconds ?? 1, startupFailureThreshold: startup?.failureThreshold ?? 1 };
+    for (const [name, value] of Object.entries(fields)) {
         if (value > MAX_INT32) throw new RangeError(`${name} ${value} exceeds the Kubernetes limit of ${MAX_INT32}`);
     }
     return { periodSeconds, timeoutSeconds, failureThreshold: check.retries, startup };
@@ -103,10 +104,11 @@ export function loopbackBindProblem(facts: StageFacts): string | undefined {
     const words = [...commandWords(facts.entrypoint), ...commandWords(facts.cmd)];
     for (let i = 0; i < words.length; i++) {
         const word = words[i];
+        const attached = /^-b(.+)$/.exec(word); // gunicorn/hypercorn accept -bHOST:PORT
         const eq = word.indexOf("=");
-        const flag = eq > 0 ? word.slice(0, eq) : word;
+        const flag = attached ? "-b" : eq > 0 ? word.slice(0, eq) : word;
         if (["--host", "--bind", "-b"].includes(flag)) {
-            const value = eq > 0 ? word.slice(eq + 1) : words[i + 1];
+            const value = attached ? attached[1] : eq > 0 ? word.slice(eq + 1) : words[i + 1];
             if (value !== undefined && LOCAL_ONLY_HOST.test(hostOf(value))) {
                 return `the image's command binds the server to ${value} (${flag}), which the kubelet cannot reach: an httpGet probe goes to the pod IP. Bind to 0.0.0.0 (or [::]).`;
             }
@@ -116,7 +118,7 @@ export function loopbackBindProblem(facts: StageFacts): string | undefined {
     if (serverIndex >= 0) {
         const server = words[serverIndex].split("/").pop() as string;
         const { hostFlags, env } = LOOPBACK_DEFAULT_SERVERS[server];
-        const hasHost = words.some((w) => hostFlags.includes(w.split("=")[0]));
+        const hasHost = words.some((w) => hostFlags.includes(w.split("=")[0]) || (hostFlags.includes("-b") && /^-b.+/.test(w)));
         const envHost = env ? facts.variables.get(env) : undefined;
         if (!hasHost && !(envHost?.source === "ENV" && !LOCAL_ONLY_HOST.test(hostOf(envHost.value)))) {
             return `the image's command runs ${server} without ${hostFlags[0]}, and ${server} listens on 127.0.0.1 by default, which the kubelet cannot reach: an httpGet probe goes to the pod IP. Add ${hostFlags[0]} 0.0.0.0${server === "gunicorn" || server === "hypercorn" ? ":PORT" : ""}.`;

@@ -108,6 +108,11 @@ describe("probe action", () => {
         [`HEALTHCHECK CMD ["/usr/local/bin/python3", "-c", "from urllib.request import urlopen\\nurlopen(\\"http://localhost:8000/h\\")"]`, { path: "/h", port: 8000, scheme: "HTTP" }],
         ["HEALTHCHECK CMD curl -f http://localhost:${PORT}/health", { path: "/health", port: 8000, scheme: "HTTP" }],
         ["HEALTHCHECK CMD curl -f localhost:8000/health", { path: "/health", port: 8000, scheme: "HTTP" }],
+        ["HEALTHCHECK CMD curl -f http://localhost:${PORT:+9999}/h", { path: "/h", port: 9999, scheme: "HTTP" }],
+        ["HEALTHCHECK CMD curl -f http://localhost:${UNSET_PORT:-7000}/h", { path: "/h", port: 7000, scheme: "HTTP" }],
+        ["HEALTHCHECK CMD curl -f http://localhost:${PORT:-7000}/h", { path: "/h", port: 8000, scheme: "HTTP" }],
+        ["HEALTHCHECK CMD curl -f http://localhost:8000/h${UNSET+x}", { path: "/h", port: 8000, scheme: "HTTP" }],
+        ["HEALTHCHECK CMD wget -nv -O- http://localhost:8000/h", { path: "/h", port: 8000, scheme: "HTTP" }],
         ["HEALTHCHECK CMD wget -q -O /dev/null 127.0.0.1:8000", { path: "/", port: 8000, scheme: "HTTP" }],
     ])("%s → httpGet", (healthcheck, httpGet) => {
         expect(actionOf(healthcheck)).toMatchObject({ httpGet });
@@ -186,6 +191,7 @@ describe("errors", () => {
         ['CMD ["uvicorn", "app:app", "--host=localhost"]', "binds the server to localhost (--host)"],
         ['CMD ["uvicorn", "app:app"]', "runs uvicorn without --host"],
         ["CMD gunicorn -b 127.0.0.1:8000 app:app", "binds the server to 127.0.0.1:8000 (-b)"],
+        ["CMD gunicorn -b127.0.0.1:8000 app:app", "binds the server to 127.0.0.1:8000 (-b)"],
         ['CMD ["gunicorn", "app:app"]', "runs gunicorn without --bind"],
     ])("%s with an httpGet probe is an error", (cmd, message) => {
         const text = `FROM python:3.12-slim\nHEALTHCHECK CMD curl -f http://localhost:8000/\n${cmd}\n`;
@@ -207,4 +213,13 @@ describe("errors", () => {
 
 test("a start period under 1ms is rejected as Docker rejects it", () => {
     expect(() => readStageFacts(dockerfile("HEALTHCHECK --start-period=1ns CMD true"), FILE)).toThrow('Interval "start-period" cannot be less than 1ms');
+});
+
+test("gunicorn -b0.0.0.0:8000 (value attached) is a public bind", () => {
+    const text = 'FROM python:3.12-slim\nHEALTHCHECK CMD curl -f http://localhost:8000/\nCMD ["gunicorn", "-b0.0.0.0:8000", "app:app"]\n';
+    expect(derive(text).probes?.livenessProbe).toMatchObject({ httpGet: { port: 8000 } });
+});
+
+test("a start interval beyond int32 seconds is an error", () => {
+    expect(errorOf(dockerfile("HEALTHCHECK --start-period=1s --start-interval=1000000h CMD true")).message).toContain("startupPeriodSeconds 3600000000 exceeds the Kubernetes limit");
 });

@@ -78,3 +78,8 @@ test("secrets stay Pulumi secrets", async () => {
 test("keys of other namespaces are ignored", () => {
     expect(parse({ "kubernetes:context": "kind" }).namespace).toBe("ragstar-test");
 });
+
+test("a structured key the engine marks secret is refused: it would be used in plain text", () => {
+    const problems = problemsOf({ "ragstar:app": JSON.stringify({ log_level: "info" }) }, ["ragstar:app"]);
+    expect(problems).toEqual([expect.stringContaining("ragstar:app: holds a secret value, but secrets are only read from ragstar:registryPassword, ragstar:adminToken")]);
+});
