@@ -1,0 +1,186 @@
+/**
+ * Thin wrappers over the Docker engine's own client for the image tests and the image
+ * benchmark: build with BuildKit, push, inspect, run, execute probes. Every failure
+ * throws an Error that carries the evidence (build log tail, container log tail, health
+ * log) rather than a bare timeout.
+ */
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+import type { Probe } from "../probes/types";
+import type { DockerRunPlan } from "./dockerRun";
+
+/** The engine's client: `$DOCKER`, else /usr/bin/docker (the client on PATH may want buildx). */
+export const DOCKER = process.env.DOCKER ?? "/usr/bin/docker";
+
+/** Result of one client call. */
+export interface DockerResult {
+    code: number;
+    stdout: string;
+    stderr: string;
+}
+
+/** Last `lines` lines of a text, for error messages. */
+export function tail(text: string, lines = 30): string {
+    return text.trimEnd().split("\n").slice(-lines).join("\n");
+}
+
+/**
+ * Run the Docker client.
+ *
+ * @param args client arguments
+ * @param options `input` for stdin (e.g. a password), `timeoutMs` (default 10 minutes)
+ */
+export function docker(args: string[], options: { input?: string; timeoutMs?: number; env?: Record<string, string> } = {}): DockerResult {
+    const result = spawnSync(DOCKER, args, {
+        input: options.input,
+        encoding: "utf8",
+        timeout: options.timeoutMs ?? 600_000,
+        maxBuffer: 256 * 1024 * 1024,
+        env: { ...process.env, DOCKER_BUILDKIT: "1", ...options.env },
+    });
+    return { code: result.status ?? -1, stdout: result.stdout ?? "", stderr: result.stderr ?? "" };
+}
+
+/** Like `docker`, but throws with the command's output when it fails. */
+export function dockerOk(args: string[], options: Parameters<typeof docker>[1] = {}): string {
+    const result = docker(args, options);
+    if (result.code !== 0) throw new Error(`docker ${args.join(" ")} failed (exit ${result.code}):\n${tail(result.stderr || result.stdout)}`);
+    return result.stdout;
+}
+
+/** A finished BuildKit build. */
+export interface Build {
+    imageId: string;
+    /** Wall-clock seconds of `docker build`. */
+    seconds: number;
+    log: string;
+}
+
+/**
+ * Build `target` of the Dockerfile in `context` with BuildKit.
+ *
+ * @param buildArgs e.g. `{PYTHON_IMAGE: "..."}`
+ * @throws Error with the tail of the build log when the build fails
+ */
+export function buildImage(context: string, target: string, tag: string, buildArgs: Record<string, string>, noCache = false): Build {
+    const idFile = path.join(fs.mkdtempSync(path.join(context, ".iid-")), "iid");
+    const args = ["build", "--progress=plain", "--target", target, "--tag", tag, "--iidfile", idFile];
+    for (const [name, value] of Object.entries(buildArgs)) args.push("--build-arg", `${name}=${value}`);
+    if (noCache) args.push("--no-cache");
+    const started = process.hrtime.bigint();
+    const result = docker([...args, context]);
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const log = `${result.stdout}${result.stderr}`;
+    const imageId = fs.existsSync(idFile) ? fs.readFileSync(idFile, "utf8").trim() : "";
+    fs.rmSync(path.dirname(idFile), { recursive: true, force: true });
+    if (result.code !== 0 || imageId === "") throw new Error(`docker build of ${target} failed (exit ${result.code}); build log tail:\n${tail(log, 40)}`);
+    return { imageId, seconds, log };
+}
+
+/** Push `tag` and return the manifest digest the push reported (`sha256:…`). */
+export function pushImage(tag: string): string {
+    const output = dockerOk(["push", tag]);
+    const digest = /digest: (sha256:[0-9a-f]{64})/.exec(output)?.[1];
+    if (!digest) throw new Error(`docker push ${tag} reported no digest:\n${tail(output)}`);
+    return digest;
+}
+
+/** A manifest as the registry serves it. */
+export interface RegistryManifest {
+    /** `Docker-Content-Digest` of the manifest. */
+    digest: string;
+    manifest: { layers: { size: number; digest: string }[]; config: { size: number; digest: string } };
+}
+
+/**
+ * Fetch a manifest from a registry over HTTP with basic authentication (registry API v2,
+ * https://distribution.github.io/distribution/spec/api/).
+ */
+export async function registryManifest(registry: string, repository: string, reference: string, auth: { username: string; password: string }): Promise<RegistryManifest> {
+    const response = await fetch(`http://${registry}/v2/${repository}/manifests/${reference}`, {
+        headers: {
+            Authorization: `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString("base64")}`,
+            Accept: "application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json",
+        },
+    });
+    if (!response.ok) throw new Error(`registry ${registry}: GET manifest ${repository}:${reference} answered ${response.status}`);
+    const digest = response.headers.get("docker-content-digest");
+    if (!digest) throw new Error(`registry ${registry}: no Docker-Content-Digest for ${repository}:${reference}`);
+    return { digest, manifest: (await response.json()) as RegistryManifest["manifest"] };
+}
+
+/** A container started from a plan. */
+export interface RunningContainer {
+    name: string;
+    /** When `docker run` returned, from `process.hrtime.bigint()` (nanoseconds). */
+    startedAt: bigint;
+}
+
+/**
+ * Write the plan's host files and start the container detached.
+ *
+ * @throws Error with the client's output when `docker run` fails
+ */
+export function runContainer(plan: DockerRunPlan, image: string, name: string, hostDir: string): RunningContainer {
+    for (const file of plan.files) {
+        const target = path.join(hostDir, file.relativePath);
+        fs.mkdirSync(path.dirname(target), { recursive: true, mode: 0o755 });
+        fs.writeFileSync(target, file.content, { mode: file.mode });
+        fs.chmodSync(target, file.mode);
+        if (file.group !== undefined && process.getuid?.() === 0) fs.chownSync(target, 0, file.group);
+    }
+    for (const volume of plan.volumes) dockerOk(["volume", "create", volume]);
+    docker(["rm", "-f", name]);
+    const startedAt = process.hrtime.bigint();
+    dockerOk(["run", "--detach", "--name", name, ...plan.args, image]);
+    return { name, startedAt };
+}
+
+/** The container's address on its Docker network. */
+export function containerAddress(name: string): string {
+    return dockerOk(["inspect", "--format", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", name]).trim();
+}
+
+/** Everything that explains a container's state: status, health log and log tail. */
+export function containerEvidence(name: string): string {
+    const state = docker(["inspect", "--format", "{{json .State}}", name]).stdout.trim();
+    const logs = docker(["logs", "--tail", "40", name]);
+    return `container ${name} state: ${state}\ncontainer log tail:\n${tail(`${logs.stdout}${logs.stderr}`, 40)}`;
+}
+
+/** Outcome of one probe attempt. */
+export interface ProbeAttempt {
+    ok: boolean;
+    detail: string;
+}
+
+/**
+ * Execute a Kubernetes probe against a running container once, as the kubelet would:
+ * httpGet to the container's address (success: status 200–399), exec through `docker exec`
+ * (success: exit 0), each bounded by the probe's timeoutSeconds.
+ */
+export async function executeProbe(probe: Probe, container: string): Promise<ProbeAttempt> {
+    if ("httpGet" in probe) {
+        const { path: urlPath, port, scheme, httpHeaders } = probe.httpGet;
+        const url = `${scheme.toLowerCase()}://${containerAddress(container)}:${port}${urlPath}`;
+        try {
+            const response = await fetch(url, {
+                headers: Object.fromEntries((httpHeaders ?? []).map((h) => [h.name, h.value])),
+                signal: AbortSignal.timeout(probe.timeoutSeconds * 1000),
+                redirect: "manual",
+            });
+            return { ok: response.status >= 200 && response.status < 400, detail: `GET ${url} → ${response.status}` };
+        } catch (error) {
+            return { ok: false, detail: `GET ${url} → ${(error as Error).message}` };
+        }
+    }
+    const result = docker(["exec", container, ...probe.exec.command], { timeoutMs: probe.timeoutSeconds * 1000 });
+    return { ok: result.code === 0, detail: `exec ${probe.exec.command.join(" ")} → exit ${result.code} ${tail(result.stderr, 3)}` };
+}
+
+/** Seconds since `startedAt` (from `process.hrtime.bigint()`). */
+export function secondsSince(startedAt: bigint): number {
+    return Number(process.hrtime.bigint() - startedAt) / 1e9;
+}

@@ -1,0 +1,51 @@
+# ensure_registry: a real OCI registry (Debian's docker-registry, distribution 2.8) on
+# loopback with htpasswd authentication. Exports REGISTRY (host:port), REGISTRY_USERNAME
+# and REGISTRY_PASSWORD. The password is random per machine and kept in
+# .cache/registry/password (mode 0600); a registry the user names instead is taken from
+# RAGSTAR_TEST_REGISTRY, RAGSTAR_TEST_REGISTRY_USERNAME and RAGSTAR_TEST_REGISTRY_PASSWORD.
+ensure_registry() {
+    if [[ -n "${RAGSTAR_TEST_REGISTRY:-}" ]]; then
+        export REGISTRY="$RAGSTAR_TEST_REGISTRY" REGISTRY_USERNAME="${RAGSTAR_TEST_REGISTRY_USERNAME:?}" REGISTRY_PASSWORD="${RAGSTAR_TEST_REGISTRY_PASSWORD:?}"
+        log "registry: $REGISTRY (named by RAGSTAR_TEST_REGISTRY)"
+        return
+    fi
+    local dir="$cache_dir/registry" port="${RAGSTAR_TEST_REGISTRY_PORT:-5000}"
+    export REGISTRY="127.0.0.1:$port" REGISTRY_USERNAME="ragstar-ci"
+    mkdir -p "$dir/data"
+    if [[ ! -s "$dir/password" ]]; then
+        (umask 077 && head -c 24 /dev/urandom | base64 | tr -d '/+=' >"$dir/password")
+    fi
+    REGISTRY_PASSWORD="$(cat "$dir/password")"
+    export REGISTRY_PASSWORD
+    local status
+    status="$(curl -s -o /dev/null -w '%{http_code}' "http://$REGISTRY/v2/" || true)"
+    if [[ "$status" == 401 ]] && curl -sf -u "$REGISTRY_USERNAME:$REGISTRY_PASSWORD" "http://$REGISTRY/v2/" >/dev/null; then
+        log "registry: $REGISTRY (already running, authentication on)"
+        return
+    fi
+    [[ "$status" == 000 ]] || die "something else answers on $REGISTRY (HTTP $status); set RAGSTAR_TEST_REGISTRY_PORT to a free port"
+    command -v docker-registry >/dev/null || apt_install docker-registry
+    command -v htpasswd >/dev/null || apt_install apache2-utils
+    htpasswd -Bbc "$dir/htpasswd" "$REGISTRY_USERNAME" "$REGISTRY_PASSWORD" 2>/dev/null
+    cat >"$dir/config.yml" <<YAML
+version: 0.1
+log:
+  level: warn
+storage:
+  filesystem:
+    rootdirectory: $dir/data
+  delete:
+    enabled: true
+http:
+  addr: $REGISTRY
+auth:
+  htpasswd:
+    realm: ragstar-test
+    path: $dir/htpasswd
+YAML
+    log "starting docker-registry on $REGISTRY (log: $dir/registry.log)"
+    nohup docker-registry serve "$dir/config.yml" >"$dir/registry.log" 2>&1 &
+    echo $! >"$dir/registry.pid"
+    wait_until 30 "registry" curl -sf -u "$REGISTRY_USERNAME:$REGISTRY_PASSWORD" "http://$REGISTRY/v2/" \
+        || { tail -20 "$dir/registry.log" >&2; die "docker-registry did not answer on $REGISTRY"; }
+}

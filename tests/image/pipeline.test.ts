@@ -1,0 +1,195 @@
+import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+
+import * as pulumi from "@pulumi/pulumi";
+
+import { parseStackConfig } from "../../infra/config/stackConfig";
+import { dockerRunPlan, type DockerRunPlan } from "../../infra/local/dockerRun";
+import {
+    buildImage, containerEvidence, docker, dockerOk, executeProbe, pushImage, registryManifest, runContainer, secondsSince,
+    type Build, type RunningContainer,
+} from "../../infra/local/docker";
+import type { Probe } from "../../infra/probes/types";
+import { renderStack, type KubernetesObject, type Render } from "../../infra/render/render";
+import { devStackWith, projectWith, REPO_ROOT } from "../infra/projectFixture";
+
+function required(name: string): string {
+    const value = process.env[name];
+    if (!value) throw new Error(`${name} is not set: run these tests through scripts/with-image-infra (scripts/test does)`);
+    return value;
+}
+
+const registry = required("REGISTRY");
+const username = required("REGISTRY_USERNAME");
+const pythonImage = required("PYTHON_IMAGE");
+const baseKind = required("BASE_IMAGE_KIND");
+const repository = "ragstar-test";
+const tag = `${registry}/${repository}:pipeline-${process.pid}`;
+const adminToken = crypto.randomBytes(18).toString("base64url");
+const unwrap = <T>(output: pulumi.Output<T>): Promise<T> => new Promise((resolve) => output.apply(resolve));
+
+let build: Build;
+let pushedDigest: string;
+let render: Render;
+let plan: DockerRunPlan;
+let image: string;
+let running: RunningContainer;
+const hostDir = fs.mkdtempSync(path.join(os.tmpdir(), "ragstar-pod-"));
+fs.chmodSync(hostDir, 0o755);
+const name = `ragstar-pipeline-${process.pid}`;
+
+/** Fail with the container's state, health log and log tail attached. */
+function withEvidence(check: () => void): void {
+    try {
+        check();
+    } catch (error) {
+        (error as Error).message += `\n${containerEvidence(name)}`;
+        throw error;
+    }
+}
+
+async function untilProbeSucceeds(probe: Probe, budgetSeconds: number): Promise<number> {
+    const started = process.hrtime.bigint();
+    let last = "";
+    while (secondsSince(started) < budgetSeconds) {
+        const attempt = await executeProbe(probe, name);
+        if (attempt.ok) return secondsSince(started);
+        last = attempt.detail;
+        await new Promise((r) => setTimeout(r, 250));
+    }
+    throw new Error(`probe did not succeed within ${budgetSeconds} s; last attempt: ${last}\n${containerEvidence(name)}`);
+}
+
+beforeAll(async () => {
+    process.stderr.write(`image pipeline: base image ${pythonImage} (${baseKind})\n`);
+    // The registry password travels as the Pulumi program receives it: a secret stack config value.
+    const config = parseStackConfig(
+        {
+            "ragstar:namespace": "ragstar-test",
+            "ragstar:image": JSON.stringify({ registry, repository, username }),
+            "ragstar:registryPassword": required("REGISTRY_PASSWORD"),
+        },
+        (key) => key === "ragstar:registryPassword",
+        "image pipeline test",
+    );
+    expect(await pulumi.isSecret(config.registryPassword!)).toBe(true);
+    dockerOk(["login", registry, "--username", username, "--password-stdin"], { input: await unwrap(config.registryPassword!) });
+
+    build = buildImage(REPO_ROOT, "runtime", tag, { PYTHON_IMAGE: pythonImage });
+    pushedDigest = pushImage(tag);
+    image = `${registry}/${repository}@${pushedDigest}`;
+
+    const secretLines = "  ragstar:adminToken:\n    secure: v1:aW1hZ2UtcGlwZWxpbmU=\n";
+    render = await renderStack("dev", projectWith("dev", devStackWith(secretLines)));
+    const deployment = render.objects.find((o) => o.kind === "Deployment") as KubernetesObject;
+    plan = dockerRunPlan(deployment, render.objects, { hostDir, volumePrefix: `${name}-`, secretValues: { admin_token: adminToken } });
+    running = runContainer(plan, image, name, hostDir);
+});
+
+afterAll(() => {
+    docker(["rm", "-f", name]);
+    for (const volume of plan?.volumes ?? []) docker(["volume", "rm", "-f", volume]);
+    docker(["logout", registry]);
+    fs.rmSync(hostDir, { recursive: true, force: true });
+});
+
+test("BuildKit builds the Dockerfile and the registry serves the pushed digest", async () => {
+    expect(build.log).toMatch(/^#\d+ \[builder \d+\/\d+\] RUN --mount=type=cache/m);
+    const served = await registryManifest(registry, repository, tag.split(":").pop()!, { username, password: required("REGISTRY_PASSWORD") });
+    expect(served.digest).toBe(pushedDigest);
+    const repoDigests = JSON.parse(dockerOk(["image", "inspect", "--format", "{{json .RepoDigests}}", build.imageId])) as string[];
+    expect(repoDigests).toContain(`${registry}/${repository}@${pushedDigest}`);
+    const anonymous = await fetch(`http://${registry}/v2/${repository}/manifests/${pushedDigest}`);
+    expect(anonymous.status).toBe(401);
+});
+
+test("the container runs with the rendered pod's hardening", () => {
+    withEvidence(() => {
+        const hostConfig = JSON.parse(dockerOk(["inspect", "--format", "{{json .HostConfig}}", name]));
+        expect(hostConfig.ReadonlyRootfs).toBe(true);
+        expect(hostConfig.CapDrop).toEqual(["ALL"]);
+        expect(hostConfig.SecurityOpt).toEqual(["no-new-privileges"]);
+        expect(hostConfig.Tmpfs).toHaveProperty("/tmp");
+        const status = dockerOk(["exec", name, "cat", "/proc/1/status"]);
+        expect(status).toMatch(/^Uid:\t1000\t1000\t1000\t1000$/m);
+        expect(status).toMatch(/^Gid:\t1000\t1000\t1000\t1000$/m);
+        expect(status).toMatch(/^CapEff:\t0{16}$/m);
+        expect(status).toMatch(/^NoNewPrivs:\t1$/m);
+        expect(status).toMatch(/^Seccomp:\t2$/m); // filter mode: Docker's default profile
+        expect(dockerOk(["exec", name, "python", "-c", "import os; print(os.getuid(), os.getgid())"]).trim()).toBe("1000 1000");
+    });
+});
+
+test("each derived probe succeeds within its startup budget", async () => {
+    const container = plan.container;
+    const startup: Probe = container.startupProbe;
+    const budget = startup.periodSeconds * startup.failureThreshold;
+    const waited = await untilProbeSucceeds(startup, budget);
+    const sinceStart = secondsSince(running.startedAt);
+    expect(sinceStart).toBeLessThanOrEqual(budget);
+    process.stderr.write(`startupProbe succeeded ${sinceStart.toFixed(2)} s after docker run (budget ${budget} s, polled ${waited.toFixed(2)} s)\n`);
+    for (const probe of [container.livenessProbe, container.readinessProbe] as Probe[]) {
+        const attempt = await executeProbe(probe, name);
+        expect(attempt).toEqual({ ok: true, detail: expect.stringMatching(/→ 200$/) });
+    }
+});
+
+test("config and secrets are read-only files with the rendered content", () => {
+    withEvidence(() => {
+        const configMap = render.objects.find((o) => o.kind === "ConfigMap") as KubernetesObject & { data: Record<string, string> };
+        expect(dockerOk(["exec", name, "cat", "/app/config/ragstar.yaml"])).toBe(configMap.data["ragstar.yaml"]);
+        expect(dockerOk(["exec", name, "cat", "/run/secrets/ragstar/admin_token"])).toBe(adminToken);
+        expect(dockerOk(["exec", name, "stat", "-c", "%a %g", "/run/secrets/ragstar/admin_token"]).trim()).toBe("440 1000");
+        expect(docker(["exec", name, "sh", "-c", "echo x > /app/config/ragstar.yaml"]).code).not.toBe(0);
+        expect(docker(["exec", name, "sh", "-c", "echo x > /app/new-file"]).code).not.toBe(0);
+        const env = dockerOk(["exec", name, "env"]);
+        expect(env).toContain("RAGSTAR_ADMIN_TOKEN_FILE=/run/secrets/ragstar/admin_token");
+        expect(env).not.toContain(adminToken);
+    });
+});
+
+test("Docker's own health status reaches healthy", async () => {
+    const deadline = process.hrtime.bigint() + 120n * 1_000_000_000n;
+    let status = "";
+    while (process.hrtime.bigint() < deadline) {
+        status = dockerOk(["inspect", "--format", "{{.State.Health.Status}}", name]).trim();
+        if (status === "healthy" || status === "unhealthy") break;
+        await new Promise((r) => setTimeout(r, 1000));
+    }
+    if (status !== "healthy") throw new Error(`health status ${status}\n${containerEvidence(name)}`);
+});
+
+test("the process writes nowhere but /tmp and the data directory", () => {
+    withEvidence(() => {
+        dockerOk(["exec", name, "sh", "-c", "echo data > /app/ragstar_db/probe.txt && echo tmp > /tmp/probe.txt"]);
+        const mountPoints = (plan.args.join(" ").match(/dst=(\S+?)(?:,|\s|$)|--tmpfs (\S+?):/g) ?? []).map((m) => m.replace(/^(dst=|--tmpfs )/, "").replace(/[,:\s]$/, ""));
+        const parents = new Set(mountPoints.flatMap((p) => p.split("/").slice(1).map((_, i, parts) => `/${parts.slice(0, i + 1).join("/")}`)));
+        const changes = dockerOk(["diff", name]).trim().split("\n").filter((l) => l !== "");
+        const unexpected = changes.filter((line) => !parents.has(line.slice(2)));
+        expect(unexpected).toEqual([]);
+    });
+});
+
+test("data in the data directory survives a new container on the same volume", () => {
+    const marker = crypto.randomBytes(8).toString("hex");
+    dockerOk(["exec", name, "sh", "-c", `echo ${marker} > /app/ragstar_db/survives.txt`]);
+    dockerOk(["rm", "-f", name]);
+    running = runContainer(plan, image, name, hostDir);
+    withEvidence(() => expect(dockerOk(["exec", name, "cat", "/app/ragstar_db/survives.txt"]).trim()).toBe(marker));
+});
+
+test("SIGTERM stops the container well within the pod's termination grace period", async () => {
+    await untilProbeSucceeds(plan.container.startupProbe, 100);
+    const started = process.hrtime.bigint();
+    dockerOk(["stop", "--time", String(plan.terminationGracePeriodSeconds), name]);
+    const seconds = secondsSince(started);
+    const state = JSON.parse(dockerOk(["inspect", "--format", "{{json .State}}", name]));
+    const logs = docker(["logs", name]);
+    process.stderr.write(`SIGTERM → exit ${state.ExitCode} in ${seconds.toFixed(2)} s (grace ${plan.terminationGracePeriodSeconds} s)\n`);
+    expect(seconds).toBeLessThan(plan.terminationGracePeriodSeconds / 3);
+    expect(state.OOMKilled).toBe(false);
+    expect(state.ExitCode).not.toBe(137); // 137 would mean SIGKILL after the grace period
+    expect(`${logs.stdout}${logs.stderr}`).toContain("Finished server process");
+});
