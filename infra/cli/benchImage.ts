@@ -1,0 +1,127 @@
+/**
+ * `npm run --silent bench:image [-- --runs N]`
+ *
+ * Measures the service image on the real engine and registry that scripts/with-image-infra
+ * provides, and prints one JSON object on stdout (progress on stderr). Each timing and
+ * size is the median of N runs (default 3):
+ *   image_size_bytes       uncompressed size as the engine reports it (`docker image inspect .Size`)
+ *   base_image_size_bytes  the same for the base image
+ *   compressed_size_bytes  sum of the layer sizes in the pushed manifest
+ *   cold_build_s           `docker build` after `docker builder prune --all` (no build cache, no cache mounts)
+ *   hot_build_s            rebuild after a change to one source file only
+ *   time_to_healthy_s      from `docker run` of the pod's plan to the first 200 from /health
+ *   base_image             which base was used, and whether it is the production one
+ */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { parseArgs } from "node:util";
+
+import { dockerRunPlan } from "../local/dockerRun";
+import { buildImage, containerAddress, docker, dockerOk, pushImage, registryManifest, runContainer, secondsSince } from "../local/docker";
+import { ROOT_DIR } from "../program";
+import { renderStack, type KubernetesObject } from "../render/render";
+
+const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
+const median = (values: number[]): number => {
+    const sorted = [...values].sort((a, b) => a - b);
+    const middle = Math.floor(sorted.length / 2);
+    return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+};
+const round = (seconds: number) => Math.round(seconds * 100) / 100;
+
+function env(name: string): string {
+    const value = process.env[name];
+    if (!value) throw new Error(`${name} is not set: run through scripts/with-image-infra (npm run bench:image does)`);
+    return value;
+}
+
+/** A copy of exactly what the build context admits, so source edits never touch the work tree. */
+function copyContext(): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ragstar-bench-context-"));
+    for (const entry of ["Dockerfile", ".dockerignore", "pyproject.toml", "uv.lock", "ragstar.yaml", "src"]) {
+        fs.cpSync(path.join(ROOT_DIR, entry), path.join(dir, entry), { recursive: true, filter: (source) => !source.includes("__pycache__") });
+    }
+    return dir;
+}
+
+async function timeToHealthy(image: string, run: number): Promise<number> {
+    const render = await renderStack("dev");
+    const deployment = render.objects.find((o) => o.kind === "Deployment") as KubernetesObject;
+    const hostDir = fs.mkdtempSync(path.join(os.tmpdir(), "ragstar-bench-pod-"));
+    fs.chmodSync(hostDir, 0o755);
+    const name = `ragstar-bench-${process.pid}-${run}`;
+    const plan = dockerRunPlan(deployment, render.objects, { hostDir, volumePrefix: `${name}-` });
+    try {
+        const container = runContainer(plan, image, name, hostDir);
+        const address = containerAddress(name);
+        while (secondsSince(container.startedAt) < 120) {
+            try {
+                const response = await fetch(`http://${address}:8000/health`, { signal: AbortSignal.timeout(1000) });
+                if (response.status === 200) return secondsSince(container.startedAt);
+            } catch {
+                // not listening yet
+            }
+            await new Promise((r) => setTimeout(r, 20));
+        }
+        throw new Error(`no 200 from /health within 120 s:\n${docker(["logs", "--tail", "30", name]).stderr}`);
+    } finally {
+        docker(["rm", "-f", name]);
+        for (const volume of plan.volumes) docker(["volume", "rm", "-f", volume]);
+        fs.rmSync(hostDir, { recursive: true, force: true });
+    }
+}
+
+async function main(): Promise<void> {
+    const { values } = parseArgs({ args: process.argv.slice(2), options: { runs: { type: "string", default: "3" } } });
+    const runs = Number(values.runs);
+    if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a positive integer, not ${values.runs}`);
+    const registry = env("REGISTRY");
+    const auth = { username: env("REGISTRY_USERNAME"), password: env("REGISTRY_PASSWORD") };
+    const pythonImage = env("PYTHON_IMAGE");
+    const buildArgs = { PYTHON_IMAGE: pythonImage };
+    const tag = `${registry}/ragstar-bench:latest`;
+    dockerOk(["login", registry, "--username", auth.username, "--password-stdin"], { input: auth.password });
+    const context = copyContext();
+    const cold: number[] = [];
+    const hot: number[] = [];
+    const sizes: number[] = [];
+    const compressed: number[] = [];
+    const healthy: number[] = [];
+    try {
+        for (let run = 1; run <= runs; run++) {
+            dockerOk(["builder", "prune", "--all", "--force"]);
+            docker(["image", "rm", "--force", tag]);
+            const coldBuild = buildImage(context, "runtime", tag, buildArgs, true);
+            cold.push(coldBuild.seconds);
+            fs.appendFileSync(path.join(context, "src/ragstar/__init__.py"), `# benchmark edit ${run}\n`);
+            const hotBuild = buildImage(context, "runtime", tag, buildArgs);
+            hot.push(hotBuild.seconds);
+            sizes.push(Number(dockerOk(["image", "inspect", "--format", "{{.Size}}", hotBuild.imageId]).trim()));
+            const digest = pushImage(tag);
+            const { manifest } = await registryManifest(registry, "ragstar-bench", digest, auth);
+            compressed.push(manifest.layers.reduce((sum, layer) => sum + layer.size, 0));
+            healthy.push(await timeToHealthy(`${registry}/ragstar-bench@${digest}`, run));
+            log(`run ${run}/${runs}: cold ${cold.at(-1)!.toFixed(2)} s, hot ${hot.at(-1)!.toFixed(2)} s, healthy after ${healthy.at(-1)!.toFixed(2)} s`);
+        }
+    } finally {
+        fs.rmSync(context, { recursive: true, force: true });
+        docker(["logout", registry]);
+    }
+    const result = {
+        image_size_bytes: median(sizes),
+        base_image_size_bytes: Number(dockerOk(["image", "inspect", "--format", "{{.Size}}", pythonImage]).trim()),
+        compressed_size_bytes: median(compressed),
+        cold_build_s: round(median(cold)),
+        hot_build_s: round(median(hot)),
+        time_to_healthy_s: round(median(healthy)),
+        base_image: `${pythonImage} (${env("BASE_IMAGE_KIND")})`,
+        runs,
+    };
+    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+}
+
+main().catch((error: Error) => {
+    process.stderr.write(`error: ${error.message}\n`);
+    process.exitCode = 1;
+});
