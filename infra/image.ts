@@ -18,9 +18,6 @@ export interface ImageSource {
     built?: docker.Image;
 }
 
-/** Tag the build cache is kept under, next to the pushed image. */
-export const BUILD_CACHE_TAG = "buildcache";
-
 /**
  * Build and push, or take the configured digest-pinned reference.
  *
@@ -31,17 +28,18 @@ export function imageSource(config: StackConfig, rootDir: string, stack: string)
     const image = config.image;
     if (image.ref !== undefined) return { reference: pulumi.output(image.ref) };
     const repository = `${image.registry}/${image.repository}`;
-    const cacheImage = `${repository}:${BUILD_CACHE_TAG}`;
+    const imageName = `${repository}:${stack}`;
     const built = new docker.Image("ragstar-image", {
-        imageName: `${repository}:${stack}`,
+        imageName,
         build: {
             context: path.resolve(rootDir, image.context),
             dockerfile: path.resolve(rootDir, image.dockerfile),
             target: image.target,
             platform: image.platform,
             builderVersion: "BuilderBuildKit",
-            // Inline cache metadata lets the next build reuse layers straight from the registry.
-            ...(image.buildCache ? { cacheFrom: { images: [cacheImage] }, args: { BUILDKIT_INLINE_CACHE: "1" } } : {}),
+            // Registry build cache: the pushed image carries BuildKit's inline cache metadata, and the
+            // next build of this stack reuses its layers from the registry (docker.Image pushes only this tag).
+            ...(image.buildCache ? { cacheFrom: { images: [imageName] }, args: { BUILDKIT_INLINE_CACHE: "1" } } : {}),
         },
         registry: {
             server: image.registry?.split("/")[0],

@@ -9,9 +9,9 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse as parseToml } from "smol-toml";
 
-import { buildAppConfig } from "./app/ragstarYaml";
+import { buildAppConfig, type AppConfigFile } from "./app/ragstarYaml";
 import { loadStackConfig, SERVICE_SECRET_KEYS, type ServiceSecretKey } from "./config/stackConfig";
-import { DockerfileError } from "./errors";
+import { ConfigError, DockerfileError } from "./errors";
 import { imageSource } from "./image";
 import { RagstarApp } from "./k8s/ragstarApp";
 import { userMismatch } from "./k8s/securityContext";
@@ -44,7 +44,18 @@ function serviceVersion(rootDir: string): string {
  * @throws ConfigError or DockerfileError before any resource is registered
  */
 export function ragstarProgram(rootDir: string = ROOT_DIR): RagstarOutputs {
-    const config = loadStackConfig();
+    // The service config is validated with the stack config, so one run reports every problem.
+    let appConfig: AppConfigFile | undefined;
+    const config = loadStackConfig((overrides) => {
+        try {
+            appConfig = buildAppConfig(path.join(rootDir, "ragstar.yaml"), path.join(rootDir, "src/ragstar/config.schema.json"), overrides);
+            return [];
+        } catch (error) {
+            if (error instanceof ConfigError) return error.problems;
+            throw error;
+        }
+    });
+    if (!appConfig) throw new Error("service config was not built");
     const dockerfile = path.relative(process.cwd(), path.resolve(rootDir, config.image.dockerfile)) || config.image.dockerfile;
     const derived = probesFromDockerfile(dockerfile, config.image.target, {
         readinessPath: config.probes.readinessPath,
@@ -54,14 +65,13 @@ export function ragstarProgram(rootDir: string = ROOT_DIR): RagstarOutputs {
     const { facts } = derived;
 
     const mismatch = userMismatch(facts.user?.value, config.runAsUser);
-    if (mismatch) throw new DockerfileError(dockerfile, facts.user?.line, mismatch);
+    if (mismatch) throw new DockerfileError(dockerfile, facts.user?.line ?? facts.fromLine, mismatch);
 
     const tcpPorts = [...new Set(facts.exposedPorts.filter((p) => p.protocol === "tcp").map((p) => p.port))];
     const probePort = derived.probes && "httpGet" in derived.probes.livenessProbe ? derived.probes.livenessProbe.httpGet.port : undefined;
     const containerPort = probePort ?? tcpPorts[0];
     if (containerPort === undefined) throw new DockerfileError(dockerfile, undefined, `stage "${facts.stage}" EXPOSEs no TCP port, so the Service has nothing to target; add EXPOSE <port>`);
 
-    const appConfig = buildAppConfig(path.join(rootDir, "ragstar.yaml"), path.join(rootDir, "src/ragstar/config.schema.json"), config.app);
     const configPath = facts.variables.get("RAGSTAR_CONFIG_PATH")?.value ?? DEFAULT_CONFIG_PATH;
     const dataPath = (config.app.db_path as string | undefined) ?? facts.variables.get("RAGSTAR_DB_PATH")?.value ?? DEFAULT_DATA_PATH;
 

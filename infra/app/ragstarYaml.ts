@@ -35,6 +35,10 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
     return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
+function valueAt(root: Record<string, unknown>, dotted: string): unknown {
+    return dotted.split(".").reduce<unknown>((current, key) => (isPlainObject(current) ? current[key] : undefined), root);
+}
+
 /** Overrides win; nested mappings merge key by key; lists and scalars are replaced whole. */
 export function mergeConfig(base: Record<string, unknown>, overrides: Record<string, unknown>): Record<string, unknown> {
     const merged: Record<string, unknown> = { ...base };
@@ -53,31 +57,38 @@ export function mergeConfig(base: Record<string, unknown>, overrides: Record<str
  * @throws ConfigError naming the file (YAML syntax, with line) or the `ragstar:app.<key>` (schema)
  */
 export function buildAppConfig(defaultsFile: string, schemaFile: string, overrides: Record<string, unknown>): AppConfigFile {
-    // Name files relative to the working directory in messages and in the rendered header, so output is machine-independent.
-    const shownDefaults = path.relative(process.cwd(), defaultsFile) || defaultsFile;
+    // Name files relative to the project root (where ragstar.yaml lives), so messages are machine-independent.
+    const projectRoot = path.dirname(defaultsFile);
+    const shownDefaults = path.basename(defaultsFile);
     const document = parseDocument(fs.readFileSync(defaultsFile, "utf8"), { prettyErrors: true });
     if (document.errors.length > 0) {
-        throw new ConfigError(shownDefaults, document.errors.map((e) => `line ${e.linePos?.[0].line ?? "?"}: ${e.message.split("\n")[0]}`));
+        throw new ConfigError(shownDefaults, document.errors.map((e) => `${shownDefaults}:${e.linePos?.[0].line ?? "?"}: ${e.message.split("\n")[0]}`));
     }
     const defaults = (document.toJS() ?? {}) as unknown;
-    if (!isPlainObject(defaults)) throw new ConfigError(shownDefaults, ["the file must be a YAML mapping of keys to values"]);
+    if (!isPlainObject(defaults)) throw new ConfigError(shownDefaults, [`${shownDefaults}: must be a YAML mapping of keys to values`]);
 
     const problems: string[] = [];
     for (const key of Object.keys(overrides)) {
         if (key in SECRET_APP_KEYS) problems.push(`ragstar:app.${key}: is a secret and cannot go in the ConfigMap; set it with \`pulumi config set --secret ${SECRET_APP_KEYS[key]}\``);
     }
-    if (problems.length > 0) throw new ConfigError("stack config", problems);
+    if (problems.length > 0) throw new ConfigError("service config", problems);
 
     const values = mergeConfig(defaults, overrides);
     const schema = JSON.parse(fs.readFileSync(schemaFile, "utf8")) as object;
+    const shownSchema = path.relative(projectRoot, schemaFile);
     const validate = new Ajv({ allErrors: true, strict: false }).compile(schema);
     if (!validate(values)) {
         for (const error of validate.errors ?? []) {
-            const key = [error.instancePath.replace(/^\//, "").replace(/\//g, "."), (error.params as { additionalProperty?: string }).additionalProperty]
-                .filter((part) => part !== undefined && part !== "")
-                .join(".");
+            const params = error.params as { additionalProperty?: string; allowedValues?: unknown[]; pattern?: string };
+            const key = [error.instancePath.replace(/^\//, "").replace(/\//g, "."), params.additionalProperty].filter((part) => part !== undefined && part !== "").join(".");
             const origin = key.split(".")[0] in overrides ? `ragstar:app.${key}` : `${shownDefaults}: ${key}`;
-            problems.push(`${origin}: ${error.message ?? "invalid"} (schema ${schemaFile})`);
+            const value = params.additionalProperty === undefined ? ` ${JSON.stringify(valueAt(values, key))}:` : "";
+            const allowed = params.allowedValues
+                ? ` (allowed: ${params.allowedValues.map((v) => JSON.stringify(v)).join(", ")})`
+                : params.additionalProperty !== undefined
+                  ? ` (allowed keys: ${Object.keys((schema as { properties?: object }).properties ?? {}).join(", ")})`
+                  : "";
+            problems.push(`${origin}:${value} ${error.message ?? "invalid"}${allowed} (schema ${shownSchema})`);
         }
         throw new ConfigError("service config", problems);
     }

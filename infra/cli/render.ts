@@ -13,7 +13,7 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 
 import { ConfigError, DockerfileError } from "../errors";
-import { objectFileName, renderStack, toYaml } from "../render/render";
+import { objectFileName, renderHeader, renderStack, toYaml } from "../render/render";
 
 const USAGE = "usage: npm run --silent render -- --stack NAME [--out DIR]";
 
@@ -40,11 +40,10 @@ async function main(argv: string[]): Promise<number> {
             return 1;
         }
         const render = await renderStack(values.stack);
-        const header = `# stack ${values.stack}: ${render.objects.length} objects rendered by RAGstar deploy without the Pulumi engine.\n# The image digest is a render placeholder (no registry was contacted); secrets print as [secret].\n`;
-        process.stdout.write(header + toYaml(render.objects));
+        process.stdout.write(renderHeader(values.stack, render.objects.length) + toYaml(render.objects));
         if (values.out) {
             fs.mkdirSync(values.out, { recursive: true });
-            for (const object of render.objects) fs.writeFileSync(path.join(values.out, objectFileName(object)), toYaml([object]));
+            for (const object of render.objects) fs.writeFileSync(path.join(values.out, objectFileName(object)), renderHeader(values.stack, 1) + toYaml([object]));
         }
         return 0;
     } catch (error) {

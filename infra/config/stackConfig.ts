@@ -26,8 +26,12 @@ const REPOSITORY = /^[a-z0-9]+([._-][a-z0-9]+)*(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/
 /** `REGISTRY/REPO[:tag]@sha256:<64 hex>`: an image reference pinned by digest. */
 export const DIGEST_PINNED_REFERENCE = /^[a-zA-Z0-9][a-zA-Z0-9.-]*(:[0-9]{1,5})?(\/[a-z0-9]+([._-][a-z0-9]+)*)+(:[\w][\w.-]{0,127})?@sha256:[a-f0-9]{64}$/;
 
+// A bare YAML number (`cpu: 2`) is a valid quantity too; carry it as the string Kubernetes expects.
 const quantity = (example: string) =>
-    z.string().regex(QUANTITY, { message: `not a Kubernetes quantity (e.g. ${example})` });
+    z
+        .union([z.string(), z.number()])
+        .transform(String)
+        .pipe(z.string().regex(QUANTITY, { message: `not a Kubernetes quantity (e.g. ${example})` }));
 
 const resourceList = z
     .object({
@@ -61,7 +65,7 @@ const imageSchema = z
         dockerfile: z.string().min(1).default("Dockerfile"),
         context: z.string().min(1).default("."),
         target: z.string().min(1).default("runtime"),
-        /** Registry build cache: BuildKit inline cache in `REGISTRY/REPO:buildcache`. */
+        /** Registry build cache: BuildKit inline cache in the pushed `REGISTRY/REPO:<stack>` image, reused by the next build. */
         buildCache: z.boolean().default(true),
         username: z.string().min(1).optional(),
     })
@@ -108,17 +112,21 @@ export const stackConfigSchema = z
         /** Overrides merged over the repository's ragstar.yaml (validated against the service's schema). */
         app: z.record(z.string(), z.unknown()).default({}),
     })
-    .strict()
-    .superRefine((config, ctx) => {
-        const rwo = config.storage.accessMode !== "ReadWriteMany";
-        if (rwo && config.replicas > 1) {
-            ctx.addIssue({
-                code: "custom",
-                path: ["replicas"],
-                message: `${config.replicas} replicas cannot share the ${config.storage.accessMode} data volume; use replicas: 1 (the Deployment uses the Recreate strategy) or storage.accessMode: ReadWriteMany`,
-            });
-        }
-    });
+    .strict();
+
+/**
+ * Cross-key rule, checked even when other keys are invalid so one run reports everything:
+ * a ReadWriteOnce(Pod) volume attaches to one pod, so one replica with the Recreate strategy.
+ */
+function replicaProblems(plain: Record<string, unknown>): string[] {
+    const replicas = typeof plain.replicas === "number" ? plain.replicas : 1;
+    const storage = plain.storage as { accessMode?: unknown } | undefined;
+    const accessMode = typeof storage?.accessMode === "string" ? storage.accessMode : "ReadWriteOnce";
+    if (replicas > 1 && accessMode !== "ReadWriteMany") {
+        return [`${CONFIG_NAMESPACE}:replicas: ${replicas}: ${replicas} replicas cannot share the ${accessMode} data volume; use replicas: 1 (the Deployment uses the Recreate strategy) or storage.accessMode: ReadWriteMany`];
+    }
+    return [];
+}
 
 export type PlainStackConfig = z.infer<typeof stackConfigSchema>;
 
@@ -134,8 +142,19 @@ export type RawConfig = Record<string, string>;
 
 const PLAIN_KEYS = new Set(Object.keys(stackConfigSchema.shape));
 
-function parseValue(text: string): unknown {
-    // The engine passes structured values and numbers as JSON text, plain strings as themselves.
+/** Whether a top-level key's schema is a string (possibly with a default), so its text is taken as is. */
+function expectsText(key: string): boolean {
+    let schema = (stackConfigSchema.shape as Record<string, z.ZodType>)[key];
+    while (schema instanceof z.ZodDefault || schema instanceof z.ZodOptional) schema = schema.unwrap() as z.ZodType;
+    return schema instanceof z.ZodString || schema instanceof z.ZodPipe;
+}
+
+/**
+ * The engine passes every value as text: structured values as JSON, and a quoted "123" the
+ * same as a bare 123. String-typed keys keep the text; the rest are read as JSON.
+ */
+function parseValue(key: string, text: string): unknown {
+    if (expectsText(key)) return text;
     try {
         return JSON.parse(text);
     } catch {
@@ -162,10 +181,16 @@ function valueAt(root: Record<string, unknown>, path: PropertyKey[]): unknown {
  * @param raw every config key of the stack (other namespaces are ignored)
  * @param isSecret whether the engine holds a key as a secret
  * @param source what to name in messages, e.g. `Pulumi.prod.yaml` or `stack "prod"`
+ * @param checkApp further problems of the `ragstar:app` overrides (the service's schema), reported with the rest
  * @returns the typed config; secret values wrapped with `pulumi.secret`
  * @throws ConfigError listing every problem as `ragstar:<key.path>: <value>: <what is allowed>`
  */
-export function parseStackConfig(raw: RawConfig, isSecret: (key: string) => boolean, source: string): StackConfig {
+export function parseStackConfig(
+    raw: RawConfig,
+    isSecret: (key: string) => boolean,
+    source: string,
+    checkApp: (overrides: Record<string, unknown>) => string[] = () => [],
+): StackConfig {
     const problems: string[] = [];
     const plain: Record<string, unknown> = {};
     const secrets: Record<string, string> = {};
@@ -184,7 +209,7 @@ export function parseStackConfig(raw: RawConfig, isSecret: (key: string) => bool
                 // The engine marks a whole structured key secret when any value inside it is; it would be used in plain text.
                 problems.push(`${fullKey}: holds a secret value, but secrets are only read from ${SECRET_KEYS.map((k) => prefix + k).join(", ")}; move it there`);
             }
-            plain[key] = parseValue(text);
+            plain[key] = parseValue(key, text);
         } else {
             problems.push(`${fullKey}: unknown key; allowed keys are ${[...PLAIN_KEYS, ...SECRET_KEYS].map((k) => prefix + k).join(", ")}`);
         }
@@ -197,6 +222,9 @@ export function parseStackConfig(raw: RawConfig, isSecret: (key: string) => bool
             problems.push(`${key}: ${describe(valueAt(plain, issue.path))}: ${issue.message}`);
         }
     }
+    problems.push(...replicaProblems(plain));
+    const app = plain.app ?? {};
+    if (app !== null && typeof app === "object" && !Array.isArray(app)) problems.push(...checkApp(app as Record<string, unknown>));
     if (result.success && result.data.image.username !== undefined && secrets.registryPassword === undefined) {
         problems.push(`${prefix}registryPassword: (unset): required because ${prefix}image.username is set; set it with \`pulumi config set --secret ${prefix}registryPassword\``);
     }
@@ -218,8 +246,8 @@ export function parseStackConfig(raw: RawConfig, isSecret: (key: string) => bool
  *
  * @throws ConfigError (see `parseStackConfig`)
  */
-export function loadStackConfig(): StackConfig {
+export function loadStackConfig(checkApp?: (overrides: Record<string, unknown>) => string[]): StackConfig {
     const runtime = pulumi.runtime as typeof pulumi.runtime & { isConfigSecret?: (key: string) => boolean };
     const isSecret = (key: string) => runtime.isConfigSecret?.(key) ?? false;
-    return parseStackConfig(pulumi.runtime.allConfig(), isSecret, `stack "${pulumi.getStack()}"`);
+    return parseStackConfig(pulumi.runtime.allConfig(), isSecret, `stack "${pulumi.getStack()}"`, checkApp);
 }

@@ -27,8 +27,8 @@ import {
     type Instruction,
     type ModifiableInstruction,
     type From,
-    type Env,
-    type Arg,
+    type PropertyInstruction,
+    type Property,
 } from "dockerfile-ast";
 
 import { DockerfileError } from "../errors";
@@ -135,43 +135,63 @@ export function parseCommandText(text: string, file: string, line: number): Comm
 }
 
 /**
- * Expand `$VAR`, `${VAR}`, `${VAR:-default}` and `${VAR:+alternative}` the way the
- * Dockerfile frontend does for USER, EXPOSE, ENV and FROM at build time.
+ * Process one Dockerfile word the way the frontend's shell lexer does for ARG, ENV, USER,
+ * EXPOSE and FROM at build time (moby/buildkit frontend/dockerfile/shell/lex.go): single
+ * quotes are literal, double quotes allow expansion, the escape character makes the next
+ * character literal (inside double quotes only before `$`, `"` and itself), and
+ * `$VAR`, `${VAR}`, `${VAR:-word}`, `${VAR-word}`, `${VAR:+word}`, `${VAR+word}` expand.
  * An unset variable expands to the empty string, as in Docker.
+ *
+ * @param raw the word exactly as written in the Dockerfile, quotes included
  */
-export function expandBuildVariables(text: string, lookup: (name: string) => string | undefined, escapeChar: string): string {
+export function expandBuildVariables(raw: string, lookup: (name: string) => string | undefined, escapeChar: string): string {
     let out = "";
-    for (let i = 0; i < text.length; i++) {
-        const c = text[i];
-        if (c === escapeChar && text[i + 1] === "$") {
-            out += "$";
-            i++;
+    let quote: "'" | '"' | undefined;
+    for (let i = 0; i < raw.length; i++) {
+        const c = raw[i];
+        if (quote === "'") {
+            if (c === "'") quote = undefined;
+            else out += c;
+            continue;
+        }
+        if (c === escapeChar && i + 1 < raw.length) {
+            const next = raw[i + 1];
+            if (quote === '"' && !["$", '"', escapeChar].includes(next)) {
+                out += c;
+            } else {
+                out += next;
+                i++;
+            }
+            continue;
+        }
+        if ((c === "'" && quote === undefined) || c === '"') {
+            quote = quote === c ? undefined : (c as "'" | '"');
             continue;
         }
         if (c !== "$") {
             out += c;
             continue;
         }
-        if (text[i + 1] === "{") {
-            const end = text.indexOf("}", i + 2);
+        if (raw[i + 1] === "{") {
+            const end = raw.indexOf("}", i + 2);
             if (end < 0) {
-                out += text.slice(i);
+                out += raw.slice(i);
                 break;
             }
-            const body = text.slice(i + 2, end);
+            const body = raw.slice(i + 2, end);
             const modifier = /^([A-Za-z_][A-Za-z0-9_]*)(:?[-+])(.*)$/s.exec(body);
             if (modifier) {
                 const [, name, op, word] = modifier;
                 const value = lookup(name);
                 const set = op.startsWith(":") ? value !== undefined && value !== "" : value !== undefined;
-                out += op.endsWith("-") ? (set ? value : word) : set ? word : "";
+                out += op.endsWith("-") ? (set ? value : expandBuildVariables(word, lookup, escapeChar)) : set ? expandBuildVariables(word, lookup, escapeChar) : "";
             } else {
                 out += lookup(body) ?? "";
             }
             i = end;
             continue;
         }
-        const name = /^[A-Za-z_][A-Za-z0-9_]*/.exec(text.slice(i + 1));
+        const name = /^[A-Za-z_][A-Za-z0-9_]*/.exec(raw.slice(i + 1));
         if (name) {
             out += lookup(name[0]) ?? "";
             i += name[0].length;
@@ -182,7 +202,24 @@ export function expandBuildVariables(text: string, lookup: (name: string) => str
     return out;
 }
 
-function splitStages(dockerfile: Dockerfile): { globalArgs: Map<string, string | undefined>; stages: StageRecord[] } {
+type Range = NonNullable<ReturnType<Property["getValueRange"]>>;
+
+/** The text a parser range covers, taken from the Dockerfile itself (quotes and escapes intact). */
+function textOf(text: string, range: Range): string {
+    const lines = text.split("\n");
+    const offset = (p: Range["start"]) => lines.slice(0, p.line).reduce((sum, l) => sum + l.length + 1, 0) + p.character;
+    return text.slice(offset(range.start), offset(range.end));
+}
+
+/** Name and raw (unprocessed) value of each `NAME=value` of an ARG or ENV; value null for `ARG NAME`. */
+function rawProperties(text: string, instruction: PropertyInstruction): { name: string; raw: string | null }[] {
+    return instruction.getProperties().map((property) => {
+        const range = property.getValueRange();
+        return { name: property.getName(), raw: range ? textOf(text, range) : property.getValue() };
+    });
+}
+
+function splitStages(dockerfile: Dockerfile, text: string): { globalArgs: Map<string, string | undefined>; stages: StageRecord[] } {
     const globalArgs = new Map<string, string | undefined>();
     const stages: StageRecord[] = [];
     for (const instruction of dockerfile.getInstructions()) {
@@ -192,9 +229,8 @@ function splitStages(dockerfile: Dockerfile): { globalArgs: Map<string, string |
             stages.push({ name: from.getBuildStage()?.toLowerCase() ?? undefined, index: stages.length, from, instructions: [] });
         } else if (stages.length === 0) {
             if (keyword === "ARG") {
-                for (const arg of [instruction as Arg]) {
-                    const property = arg.getProperty();
-                    if (property) globalArgs.set(property.getName(), property.getValue() ?? undefined);
+                for (const { name, raw } of rawProperties(text, instruction as PropertyInstruction)) {
+                    globalArgs.set(name, raw === null ? undefined : expandBuildVariables(raw, (n) => globalArgs.get(n), dockerfile.getEscapeCharacter()));
                 }
             }
         } else {
@@ -316,7 +352,7 @@ function findTargetStage(stages: StageRecord[], target: string | undefined, file
 export function readStageFacts(text: string, file: string, target?: string): StageFacts {
     const dockerfile = DockerfileParser.parse(text);
     const escapeChar = dockerfile.getEscapeCharacter();
-    const { globalArgs, stages } = splitStages(dockerfile);
+    const { globalArgs, stages } = splitStages(dockerfile, text);
     const targetStage = findTargetStage(stages, target, file);
 
     const memo = new Map<number, StageFacts>();
@@ -347,22 +383,18 @@ export function readStageFacts(text: string, file: string, target?: string): Sta
         for (const instruction of record.instructions) {
             const line = lineOf(instruction);
             switch (instruction.getKeyword()) {
-                case "ARG": {
-                    const property = (instruction as Arg).getProperty();
-                    if (!property) break;
-                    const name = property.getName();
-                    const raw = property.getValue();
-                    const value = raw === null ? globalArgs.get(name) : expandBuildVariables(raw, lookup, escapeChar);
-                    // An ENV of the same name takes precedence over ARG in Docker.
-                    if (value !== undefined && facts.variables.get(name)?.source !== "ENV") {
-                        facts.variables.set(name, { value, source: "ARG", line });
+                case "ARG":
+                    for (const { name, raw } of rawProperties(text, instruction as PropertyInstruction)) {
+                        const value = raw === null ? globalArgs.get(name) : expandBuildVariables(raw, lookup, escapeChar);
+                        // An ENV of the same name takes precedence over ARG in Docker.
+                        if (value !== undefined && facts.variables.get(name)?.source !== "ENV") {
+                            facts.variables.set(name, { value, source: "ARG", line });
+                        }
                     }
                     break;
-                }
                 case "ENV":
-                    for (const property of (instruction as Env).getProperties()) {
-                        const value = expandBuildVariables(property.getValue() ?? "", lookup, escapeChar);
-                        facts.variables.set(property.getName(), { value, source: "ENV", line });
+                    for (const { name, raw } of rawProperties(text, instruction as PropertyInstruction)) {
+                        facts.variables.set(name, { value: expandBuildVariables(raw ?? "", lookup, escapeChar), source: "ENV", line });
                     }
                     break;
                 case "USER": {

@@ -12,6 +12,8 @@
  * Docker semantics: https://docs.docker.com/reference/dockerfile/#healthcheck
  * Kubernetes semantics: https://kubernetes.io/docs/concepts/configuration/liveness-readiness-startup-probes/
  */
+import { parse as parseShellWords } from "shell-quote";
+
 import { DockerfileError } from "../errors";
 import { NANOSECONDS_PER_SECOND, type Nanoseconds } from "../dockerfile/duration";
 import type { CommandForm, HealthcheckFacts, StageFacts } from "../dockerfile/facts";
@@ -83,22 +85,49 @@ const LOOPBACK_DEFAULT_SERVERS: Record<string, { hostFlags: string[]; env?: stri
     flask: { hostFlags: ["--host", "-h"], env: "FLASK_RUN_HOST" },
 };
 
-function commandWords(command: CommandForm | undefined): string[] {
-    if (!command) return [];
-    return command.form === "exec" ? command.argv : command.command.split(/\s+/);
+const SHELLS = new Set(["sh", "bash", "dash", "ash"]);
+
+/** Shell words of a string; operators and globs become plain words (only flags matter here). */
+function splitShell(command: string): string[] {
+    return parseShellWords(command, (name: string) => `$${name}`).map((entry) =>
+        typeof entry === "string" ? entry : "pattern" in entry ? entry.pattern : "op" in entry ? entry.op : "",
+    );
 }
 
-function hostOf(bind: string): string {
-    // gunicorn style HOST:PORT, with [v6]:PORT
-    const v6 = /^\[([^\]]+)\](:\d+)?$/.exec(bind);
-    if (v6) return v6[1];
-    return bind.replace(/:\d+$/, "");
+/** The words a command runs, looking inside shell form and `sh -c SCRIPT`. */
+function commandWords(command: CommandForm | undefined): string[] {
+    if (!command) return [];
+    const words = command.form === "exec" ? command.argv : splitShell(command.command);
+    const out: string[] = [];
+    for (let i = 0; i < words.length; i++) {
+        out.push(words[i]);
+        if (SHELLS.has(words[i].split("/").pop() ?? "") && words[i + 1] === "-c" && words[i + 2] !== undefined) {
+            out.push(...splitShell(words[i + 2]));
+            i += 2;
+        }
+    }
+    return out;
+}
+
+/** The host part of a bind value. `--host` takes a bare host (`::1`); `--bind`/`-b` take HOST:PORT, `[v6]:PORT` or `unix:PATH`. */
+function hostOf(flag: string, value: string): string {
+    const bracketed = /^\[([^\]]+)\](:\d+)?$/.exec(value);
+    if (bracketed) return bracketed[1];
+    if (flag === "--host") return value;
+    if (value.startsWith("unix:")) return value;
+    return value.includes("::") ? value : value.replace(/:\d+$/, "");
+}
+
+/** Hosts the kubelet cannot reach from outside the container: loopback and Unix sockets. */
+function isUnreachable(host: string): boolean {
+    return LOCAL_ONLY_HOST.test(host) || host.startsWith("unix:");
 }
 
 /**
  * The error for a server that listens on loopback only, or undefined when the image's
  * command does not (or cannot be seen to). The kubelet sends httpGet probes to the pod IP,
  * so such a server would fail every probe although Docker's in-container check passes.
+ * Looks at ENTRYPOINT and CMD, including shell form and `sh -c` scripts.
  */
 export function loopbackBindProblem(facts: StageFacts): string | undefined {
     const words = [...commandWords(facts.entrypoint), ...commandWords(facts.cmd)];
@@ -109,7 +138,7 @@ export function loopbackBindProblem(facts: StageFacts): string | undefined {
         const flag = attached ? "-b" : eq > 0 ? word.slice(0, eq) : word;
         if (["--host", "--bind", "-b"].includes(flag)) {
             const value = attached ? attached[1] : eq > 0 ? word.slice(eq + 1) : words[i + 1];
-            if (value !== undefined && LOCAL_ONLY_HOST.test(hostOf(value))) {
+            if (value !== undefined && isUnreachable(hostOf(flag, value))) {
                 return `the image's command binds the server to ${value} (${flag}), which the kubelet cannot reach: an httpGet probe goes to the pod IP. Bind to 0.0.0.0 (or [::]).`;
             }
         }
@@ -120,7 +149,7 @@ export function loopbackBindProblem(facts: StageFacts): string | undefined {
         const { hostFlags, env } = LOOPBACK_DEFAULT_SERVERS[server];
         const hasHost = words.some((w) => hostFlags.includes(w.split("=")[0]) || (hostFlags.includes("-b") && /^-b.+/.test(w)));
         const envHost = env ? facts.variables.get(env) : undefined;
-        if (!hasHost && !(envHost?.source === "ENV" && !LOCAL_ONLY_HOST.test(hostOf(envHost.value)))) {
+        if (!hasHost && !(envHost?.source === "ENV" && !isUnreachable(hostOf("--host", envHost.value)))) {
             return `the image's command runs ${server} without ${hostFlags[0]}, and ${server} listens on 127.0.0.1 by default, which the kubelet cannot reach: an httpGet probe goes to the pod IP. Add ${hostFlags[0]} 0.0.0.0${server === "gunicorn" || server === "hypercorn" ? ":PORT" : ""}.`;
         }
     }
@@ -164,7 +193,7 @@ export function deriveProbes(facts: StageFacts, options: ProbeOptions = {}): Pro
         const where = check ? `HEALTHCHECK NONE disables the check` : `stage "${facts.stage}" has no HEALTHCHECK${facts.baseImage ? ` (one inherited from the external base image ${facts.baseImage} cannot be seen here)` : ""}`;
         throw new DockerfileError(
             facts.file,
-            check?.line,
+            check?.line ?? facts.fromLine,
             `${where}, so no probes can be derived; add a HEALTHCHECK, or opt out explicitly with the stack config key ragstar:probes.allowMissingHealthcheck=true`,
         );
     }

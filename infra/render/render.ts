@@ -52,8 +52,12 @@ function maskLeaves(value: unknown): unknown {
     return SECRET_MARKER;
 }
 
-/** Replace Pulumi secret wrappers with the marker and drop undefined fields. */
-function redact(value: unknown): unknown {
+/**
+ * Replace Pulumi secret wrappers (as mocks receive them) with the marker and drop undefined
+ * fields. A second line of defence: the render never decrypts, so stack-file secrets are
+ * markers already, but a secret the program derives (e.g. from another secret) is caught here.
+ */
+export function redact(value: unknown): unknown {
     if (Array.isArray(value)) return value.map(redact);
     if (value !== null && typeof value === "object") {
         const record = value as Record<string, unknown>;
@@ -108,6 +112,11 @@ export async function renderStack(stack: string, rootDir: string = ROOT_DIR): Pr
 /** File name of an object in `--out DIR`: `<kind>-<name>.yaml`, lower-case kind. */
 export function objectFileName(object: KubernetesObject): string {
     return `${object.kind.toLowerCase()}-${object.metadata.name}.yaml`;
+}
+
+/** First lines of every render, on stdout and in each `--out` file: the digest is not real. */
+export function renderHeader(stack: string, count: number): string {
+    return `# stack ${stack}: ${count} object${count === 1 ? "" : "s"} rendered by RAGstar deploy without the Pulumi engine.\n# The image digest is a render placeholder (no registry was contacted); secrets print as [secret].\n`;
 }
 
 /** Multi-document YAML of the objects, keys in the order the program wrote them. */

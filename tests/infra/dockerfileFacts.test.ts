@@ -152,3 +152,28 @@ describe("stages and inheritance", () => {
         expect(errorOf("HEALTHCHECK NONE\n").message).toContain("no FROM instruction");
     });
 });
+
+describe("build-time words: quotes, escapes, several variables per instruction", () => {
+    test("every NAME=value of one ARG or ENV is read", () => {
+        const facts = read("FROM scratch\nARG A=1 B=9000\nENV PORT=$B HOST=h\n");
+        expect(facts.variables.get("A")).toEqual({ value: "1", source: "ARG", line: 2 });
+        expect(facts.variables.get("B")).toEqual({ value: "9000", source: "ARG", line: 2 });
+        expect(facts.variables.get("PORT")).toEqual({ value: "9000", source: "ENV", line: 3 });
+        expect(facts.variables.get("HOST")?.value).toBe("h");
+    });
+
+    test("escaped and single-quoted $ stay literal; double quotes expand", () => {
+        const facts = read("FROM scratch\nENV X=1\nENV A=\\$X B='$X' C=\"$X-y\" D=a\\ b E=\"q\\\"uote\"\n");
+        expect(["A", "B", "C", "D", "E"].map((n) => facts.variables.get(n)?.value)).toEqual(["$X", "$X", "1-y", "a b", 'q"uote']);
+    });
+
+    test("an ENV wins over a later ARG of the same name, as Docker documents", () => {
+        const facts = read("FROM scratch\nENV PORT=8000\nARG PORT=9000\n");
+        expect(facts.variables.get("PORT")).toEqual({ value: "8000", source: "ENV", line: 2 });
+    });
+
+    test("a stage's ARG NAME takes the global default; global ARGs can use earlier ones", () => {
+        const facts = read("ARG BASE=alpine\nARG TAG=${BASE}-3\nFROM scratch\nARG TAG\nUSER ${TAG}\n");
+        expect(facts.user?.value).toBe("alpine-3");
+    });
+});

@@ -160,9 +160,9 @@ describe("probe action", () => {
 });
 
 describe("errors", () => {
-    test("no HEALTHCHECK is an error unless the stack opts out", () => {
+    test("no HEALTHCHECK is an error, at the stage's FROM line, unless the stack opts out", () => {
         const text = 'FROM python:3.12-slim\nCMD ["python"]\n';
-        expect(errorOf(text).message).toContain('stage "0" has no HEALTHCHECK (one inherited from the external base image python:3.12-slim cannot be seen here)');
+        expect(errorOf(text).message).toContain('test/Dockerfile:1: stage "0" has no HEALTHCHECK (one inherited from the external base image python:3.12-slim cannot be seen here)');
         expect(derive(text, { allowMissingHealthcheck: true }).probes).toBeNull();
     });
 
@@ -192,6 +192,11 @@ describe("errors", () => {
         ['CMD ["uvicorn", "app:app"]', "runs uvicorn without --host"],
         ["CMD gunicorn -b 127.0.0.1:8000 app:app", "binds the server to 127.0.0.1:8000 (-b)"],
         ["CMD gunicorn -b127.0.0.1:8000 app:app", "binds the server to 127.0.0.1:8000 (-b)"],
+        ['CMD ["uvicorn", "app:app", "--host", "::1"]', "binds the server to ::1 (--host)"],
+        ['CMD ["gunicorn", "--bind", "[::1]:8000", "app:app"]', "binds the server to [::1]:8000 (--bind)"],
+        ['CMD ["gunicorn", "--bind", "unix:/tmp/g.sock", "app:app"]', "binds the server to unix:/tmp/g.sock (--bind)"],
+        ['CMD ["sh", "-c", "exec uvicorn app:app"]', "runs uvicorn without --host"],
+        ["CMD exec uvicorn app:app --host 127.0.0.1", "binds the server to 127.0.0.1 (--host)"],
         ['CMD ["gunicorn", "app:app"]', "runs gunicorn without --bind"],
     ])("%s with an httpGet probe is an error", (cmd, message) => {
         const text = `FROM python:3.12-slim\nHEALTHCHECK CMD curl -f http://localhost:8000/\n${cmd}\n`;
@@ -222,4 +227,14 @@ test("gunicorn -b0.0.0.0:8000 (value attached) is a public bind", () => {
 
 test("a start interval beyond int32 seconds is an error", () => {
     expect(errorOf(dockerfile("HEALTHCHECK --start-period=1s --start-interval=1000000h CMD true")).message).toContain("startupPeriodSeconds 3600000000 exceeds the Kubernetes limit");
+});
+
+test("a port set through several-variable ARG and ENV lines reaches the probe", () => {
+    const text = 'FROM python:3.12-slim\nARG A=1 B=9000\nENV PORT=$B\nHEALTHCHECK CMD curl -f http://localhost:${PORT}/h\nCMD ["uvicorn", "app:app", "--host", "0.0.0.0"]\n';
+    expect(derive(text).probes?.livenessProbe).toMatchObject({ httpGet: { path: "/h", port: 9000 } });
+});
+
+test("uvicorn on [::] or 0.0.0.0 through sh -c is accepted", () => {
+    const text = 'FROM python:3.12-slim\nHEALTHCHECK CMD curl -f http://localhost:8000/\nCMD ["sh", "-c", "exec uvicorn app:app --host ::"]\n';
+    expect(derive(text).probes?.livenessProbe).toMatchObject({ httpGet: { port: 8000 } });
 });

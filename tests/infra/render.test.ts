@@ -6,7 +6,7 @@ import { parseAllDocuments } from "yaml";
 
 import { ConfigError, DockerfileError } from "../../infra/errors";
 import { checkRestricted } from "../../infra/k8s/podSecurity";
-import { placeholderDigest, renderStack, toYaml, type KubernetesObject, type Render } from "../../infra/render/render";
+import { placeholderDigest, redact, renderStack, toYaml, type KubernetesObject, type Render } from "../../infra/render/render";
 import { devStackWith, projectWith, REPO_ROOT } from "./projectFixture";
 
 const MODELS: Record<string, new (data: any) => { validate(): void }> = {
@@ -215,4 +215,44 @@ describe("changes and errors", () => {
         const dir = projectWith("dev", devStackWith("  ragstar:app:\n    log_levl: debug\n").replace(/  ragstar:app:\n    log_level: debug\n/, ""));
         await expect(renderStack("dev", dir)).rejects.toThrow("ragstar:app.log_levl: must NOT have additional properties");
     });
+});
+
+describe("redact", () => {
+    const SIG = "4dabf18193072939515e22adb298388d";
+    const SECRET = "1b47061264138c4ac30d75fd1eb44270";
+
+    test("replaces every secret value with the marker and keeps the keys", () => {
+        const input = {
+            kind: "Secret",
+            stringData: { [SIG]: SECRET, value: { admin_token: "real-token", nested: { b: "x" } } },
+            data: { plain: "visible", token: { [SIG]: SECRET, value: "real-2" } },
+            list: [{ [SIG]: SECRET, value: "real-3" }, "ok"],
+            dropped: undefined,
+        };
+        expect(redact(input)).toEqual({
+            kind: "Secret",
+            stringData: { admin_token: "[secret]", nested: { b: "[secret]" } },
+            data: { plain: "visible", token: "[secret]" },
+            list: ["[secret]", "ok"],
+        });
+        expect(JSON.stringify(redact(input))).not.toMatch(/real/);
+    });
+});
+
+test("every problem of the stack config and the service config is reported in one run", async () => {
+    const stackYaml = fs.readFileSync(`${REPO_ROOT}/Pulumi.prod.yaml`, "utf8").replace("log_level: info", "log_level: verbose").replace("size: 20Gi", "size: big").replace("ragstar:tmpSizeLimit: 128Mi", "ragstar:replicas: 2\n  ragstar:tmpSizeLimit: 128Mi");
+    const error: ConfigError = await renderStack("prod", projectWith("prod", stackYaml)).then(() => { throw new Error("expected an error"); }, (e) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.problems).toEqual([
+        'ragstar:storage.size: "big": not a Kubernetes quantity (e.g. 1Gi)',
+        "ragstar:replicas: 2: 2 replicas cannot share the ReadWriteOnce data volume; use replicas: 1 (the Deployment uses the Recreate strategy) or storage.accessMode: ReadWriteMany",
+        'ragstar:app.log_level: "verbose": must be equal to one of the allowed values (allowed: "debug", "info", "warning", "error") (schema src/ragstar/config.schema.json)',
+    ]);
+});
+
+test("quoted numbers stay strings and bare numbers are quantities", async () => {
+    const stackYaml = `${fs.readFileSync(`${REPO_ROOT}/Pulumi.dev.yaml`, "utf8").replace("cpu: 500m", "cpu: 2")}  ragstar:tmpSizeLimit: "134217728"\n`;
+    const render = await renderStack("dev", projectWith("dev", stackYaml));
+    expect(podSpec(render).volumes[2].emptyDir.sizeLimit).toBe("134217728");
+    expect(container(render).resources.limits.cpu).toBe("2");
 });
