@@ -1,15 +1,16 @@
 /**
- * The image the Deployment runs, always as a digest-pinned reference: either built from
- * the repository's Dockerfile with BuildKit and pushed (the Deployment then uses the
- * registry's `repoDigest`, never the tag), or an existing `REGISTRY/REPO@sha256:…`
- * named in the stack config (promotion: build once, deploy the same digest everywhere).
+ * The image the Deployment runs, always as a digest-pinned reference: built from the
+ * repository's Dockerfile with BuildKit and pushed (the Deployment then uses the registry's
+ * `repoDigest`, never the tag); or an existing `REGISTRY/REPO@sha256:…` named in the stack
+ * config; or another stack's `image` output through a StackReference (promotion: build
+ * once, deploy the same digest everywhere; see docs/promotion.md).
  */
 import * as path from "node:path";
 
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 
-import type { StackConfig } from "./config/stackConfig";
+import { DIGEST_PINNED_REFERENCE, type StackConfig } from "./config/stackConfig";
 
 /** The image to deploy and, when this stack builds it, the `docker.Image` resource. */
 export interface ImageSource {
@@ -27,6 +28,17 @@ export interface ImageSource {
 export function imageSource(config: StackConfig, rootDir: string, stack: string): ImageSource {
     const image = config.image;
     if (image.ref !== undefined) return { reference: pulumi.output(image.ref) };
+    if (image.fromStack !== undefined) {
+        const source = new pulumi.StackReference(`ragstar-image-from-${image.fromStack.replace(/\//g, "-")}`, { name: image.fromStack });
+        const reference = source.requireOutput("image").apply((value) => {
+            const text = String(value);
+            if (!DIGEST_PINNED_REFERENCE.test(text)) {
+                throw new Error(`stack ${image.fromStack} output "image" is ${JSON.stringify(text)}, which is not pinned by digest (REGISTRY/REPOSITORY@sha256:<64 hex>); promote only digests`);
+            }
+            return text;
+        });
+        return { reference };
+    }
     const repository = `${image.registry}/${image.repository}`;
     const imageName = `${repository}:${stack}`;
     const built = new docker.Image("ragstar-image", {

@@ -59,6 +59,11 @@ const imageSchema = z
             .string()
             .regex(DIGEST_PINNED_REFERENCE, { message: "must be pinned by digest: REGISTRY/REPOSITORY@sha256:<64 hex> (a tag alone is not accepted)" })
             .optional(),
+        /** Take the digest from another stack's `image` output (`ORGANIZATION/PROJECT/STACK`), for promotion in CI without a commit. */
+        fromStack: z
+            .string()
+            .regex(/^[\w.-]+\/[\w.-]+\/[\w.-]+$/, { message: "expected a fully qualified stack name ORGANIZATION/PROJECT/STACK, e.g. organization/ragstar/staging" })
+            .optional(),
         registry: z.string().regex(REGISTRY, { message: "expected a registry host[:port][/path], e.g. registry.example.com:5000/team" }).optional(),
         repository: z.string().regex(REPOSITORY, { message: "expected a lower-case repository path, e.g. ragstar" }).default("ragstar"),
         platform: z.enum(["linux/amd64", "linux/arm64"]).default("linux/amd64"),
@@ -70,8 +75,8 @@ const imageSchema = z
         username: z.string().min(1).optional(),
     })
     .strict()
-    .refine((image) => image.ref !== undefined || image.registry !== undefined, {
-        message: "set image.registry (to build and push) or image.ref (a digest-pinned image to deploy)",
+    .refine((image) => [image.ref, image.fromStack, image.registry].filter((v) => v !== undefined).length === 1, {
+        message: "set exactly one of image.registry (build and push here), image.ref (deploy this digest-pinned image) or image.fromStack (deploy the image another stack deployed)",
     });
 
 /** The schema of the plain (non-secret) stack config. Exported for docs and tests. */

@@ -88,6 +88,10 @@ export async function renderStack(stack: string, rootDir: string = ROOT_DIR): Pr
             newResource(args: pulumi.runtime.MockResourceArgs) {
                 const state: Record<string, unknown> = { ...args.inputs };
                 if (args.type === "docker:index/image:Image") state.repoDigest = placeholderDigest(String(args.inputs.imageName));
+                if (args.type === "pulumi:pulumi:StackReference") {
+                    // No backend to ask: the other stack's image output is a placeholder too.
+                    state.outputs = { image: placeholderDigest(`stack-reference.invalid/${String(args.inputs.name)}:latest`) };
+                }
                 if (args.type.startsWith("kubernetes:")) objects.push(redact(args.inputs) as KubernetesObject);
                 return { id: `${args.name}-id`, state };
             },

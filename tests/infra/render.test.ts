@@ -27,7 +27,7 @@ const find = (render: Render, kind: string): KubernetesObject & Record<string, a
 const podSpec = (render: Render) => find(render, "Deployment").spec.template.spec;
 const container = (render: Render) => podSpec(render).containers[0];
 
-describe.each(["dev", "prod"])("stack %s", (stack) => {
+describe.each(["dev", "staging", "prod"])("stack %s", (stack) => {
     let render: Render;
     beforeAll(async () => {
         render = await renderStack(stack);
@@ -75,10 +75,11 @@ describe.each(["dev", "prod"])("stack %s", (stack) => {
         expect(render.outputs.probes?.startupProbe?.failureThreshold).toBe(20);
     });
 
-    test("the image is pinned by digest, never a tag", () => {
+    test("the image is pinned by digest, never a tag: dev's pushed digest, or the promoted ref", () => {
         const stackFile = fs.readFileSync(`${REPO_ROOT}/Pulumi.${stack}.yaml`, "utf8");
-        const registry = /registry: (\S+)/.exec(stackFile)![1];
-        expect(container(render).image).toBe(placeholderDigest(`${registry}/ragstar:${stack}`));
+        const ref = /^    ref: (\S+)$/m.exec(stackFile)?.[1];
+        const registry = /^    registry: (\S+)$/m.exec(stackFile)?.[1];
+        expect(container(render).image).toBe(ref ?? placeholderDigest(`${registry}/ragstar:${stack}`));
         expect(container(render).image).toMatch(/^[^@]+\/ragstar@sha256:[0-9a-f]{64}$/);
         expect(render.outputs.image).toBe(container(render).image);
     });
@@ -121,6 +122,12 @@ describe.each(["dev", "prod"])("stack %s", (stack) => {
         const documents = parseAllDocuments(toYaml(render.objects)).map((d) => d.toJS());
         expect(documents).toEqual(render.objects);
     });
+});
+
+test("staging and prod deploy the digest dev built, as promoted", async () => {
+    const [dev, staging, prod] = [await renderStack("dev"), await renderStack("staging"), await renderStack("prod")];
+    expect(staging.outputs.image).toBe(dev.outputs.image);
+    expect(prod.outputs.image).toBe(staging.outputs.image);
 });
 
 test("dev and prod differ where real stacks do", async () => {
@@ -184,6 +191,12 @@ describe("changes and errors", () => {
         const stackYaml = `config:\n  ragstar:namespace: ragstar-staging\n  ragstar:image:\n    ref: ${ref}\n`;
         const render = await renderStack("staging", projectWith("staging", stackYaml));
         expect(container(render).image).toBe(ref);
+    });
+
+    test("image.fromStack deploys another stack's image output through a StackReference", async () => {
+        const stackYaml = "config:\n  ragstar:namespace: ragstar-canary\n  ragstar:image:\n    fromStack: organization/ragstar/staging\n";
+        const render = await renderStack("canary", projectWith("canary", stackYaml));
+        expect(container(render).image).toBe(placeholderDigest("stack-reference.invalid/organization/ragstar/staging:latest"));
     });
 
     test.each([

@@ -1,0 +1,145 @@
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+
+import { promotionOrderProblem } from "../../infra/promotion/order";
+import { checkManifest, parseImageReference } from "../../infra/promotion/registryCheck";
+import { setImageRef } from "../../infra/promotion/stackFileImage";
+import { REPO_ROOT } from "./projectFixture";
+
+const PUSHED = `sha256:${"a1".repeat(32)}`;
+const NEVER_PUSHED = `sha256:${"b2".repeat(32)}`;
+const AUTH = `Basic ${Buffer.from("ci:pw").toString("base64")}`;
+
+/** A registry API fake on loopback: HEAD /v2/platform/ragstar/manifests/<digest>, basic auth, one pushed digest. */
+let registry: http.Server;
+let registryHost: string;
+beforeAll(async () => {
+    registry = http.createServer((request, response) => {
+        if (request.headers.authorization !== AUTH) {
+            response.writeHead(401, { "WWW-Authenticate": 'Basic realm="test"' }).end();
+        } else if (request.method === "HEAD" && request.url === `/v2/platform/ragstar/manifests/${PUSHED}`) {
+            response.writeHead(200, { "Docker-Content-Digest": PUSHED }).end();
+        } else {
+            response.writeHead(404).end();
+        }
+    });
+    await new Promise<void>((resolve) => registry.listen(0, "127.0.0.1", resolve));
+    registryHost = `127.0.0.1:${(registry.address() as AddressInfo).port}`;
+});
+afterAll(() => new Promise((resolve) => registry.close(resolve)));
+
+function stackCopies(): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ragstar-promote-"));
+    for (const stack of ["dev", "staging", "prod"]) fs.copyFileSync(path.join(REPO_ROOT, `Pulumi.${stack}.yaml`), path.join(dir, `Pulumi.${stack}.yaml`));
+    return dir;
+}
+
+function promote(root: string, args: string[], env: Record<string, string> = { REGISTRY_USERNAME: "ci", REGISTRY_PASSWORD: "pw" }): Promise<{ code: number; stdout: string; stderr: string }> {
+    // Asynchronous: the fake registry answers from this process's event loop.
+    return new Promise((resolve) => {
+        const child = spawn(path.join(REPO_ROOT, "node_modules/.bin/ts-node"), ["--transpile-only", path.join(REPO_ROOT, "infra/cli/promote.ts"), "--root", root, ...args], {
+            env: { ...process.env, REGISTRY_USERNAME: "", REGISTRY_PASSWORD: "", ...env },
+        });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (chunk) => (stdout += chunk));
+        child.stderr.on("data", (chunk) => (stderr += chunk));
+        child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    });
+}
+
+/** Lines that differ between two versions of a file (same line count expected). */
+function changedLines(before: string, after: string): [string, string][] {
+    const a = before.split("\n");
+    const b = after.split("\n");
+    expect(b).toHaveLength(a.length);
+    return a.map((line, i) => [line, b[i]] as [string, string]).filter(([x, y]) => x !== y);
+}
+
+test("dev → staging → prod moves one digest and changes nothing but the image reference", async () => {
+    const root = stackCopies();
+    const ref = `${registryHost}/platform/ragstar@${PUSHED}`;
+    const before = Object.fromEntries(["dev", "staging", "prod"].map((s) => [s, fs.readFileSync(path.join(root, `Pulumi.${s}.yaml`), "utf8")]));
+
+    const toStaging = await promote(root, ["--from", "dev", "--to", "staging", "--ref", ref]);
+    expect(toStaging).toMatchObject({ code: 0, stderr: "" });
+    expect(toStaging.stdout).toContain(`registry check: ${registryHost} serves platform/ragstar@${PUSHED}`);
+    expect(toStaging.stdout).toContain(`+ ${ref}`);
+    const staging = fs.readFileSync(path.join(root, "Pulumi.staging.yaml"), "utf8");
+    expect(changedLines(before.staging, staging)).toEqual([[expect.stringMatching(/^    ref: registry\.example\.com\/platform\/ragstar@sha256:[0-9a-f]{64}$/), `    ref: ${ref}`]]);
+
+    const toProd = await promote(root, ["--from", "staging", "--to", "prod"]);
+    expect(toProd.code).toBe(0);
+    expect(toProd.stdout).toContain("(from Pulumi.staging.yaml ragstar:image.ref)");
+    const prod = fs.readFileSync(path.join(root, "Pulumi.prod.yaml"), "utf8");
+    expect(changedLines(before.prod, prod)).toEqual([[expect.stringMatching(/^    ref: /), `    ref: ${ref}`]]);
+    expect(fs.readFileSync(path.join(root, "Pulumi.dev.yaml"), "utf8")).toBe(before.dev);
+
+    const again = await promote(root, ["--from", "staging", "--to", "prod"]);
+    expect(again.stdout).toContain("already deploys this digest; nothing changed");
+    expect(fs.readFileSync(path.join(root, "Pulumi.prod.yaml"), "utf8")).toBe(prod);
+});
+
+test.each([
+    ["an unpinned reference", ["--from", "dev", "--to", "staging", "--ref", "registry.example.com/platform/ragstar:1.2.3"], "is not pinned by digest; expected REGISTRY/REPOSITORY@sha256:<64 hex>"],
+    ["a missing manifest", ["--from", "dev", "--to", "staging", "--ref", `HOST/platform/ragstar@${NEVER_PUSHED}`], `has no manifest platform/ragstar@${NEVER_PUSHED}; promote only what dev pushed`],
+    ["an out-of-order promotion", ["--from", "dev", "--to", "prod", "--ref", `HOST/platform/ragstar@${PUSHED}`], "--from dev --to prod skips staging; promote to staging first, or pass --skip-stage"],
+    ["a backwards promotion", ["--from", "prod", "--to", "staging", "--ref", `HOST/platform/ragstar@${PUSHED}`], "goes backwards"],
+    ["dev as a target", ["--from", "staging", "--to", "dev"], "goes backwards"],
+])("%s is refused with a clear message and no file changes", async (_, args, message) => {
+    const root = stackCopies();
+    const before = fs.readdirSync(root).map((f) => fs.readFileSync(path.join(root, f), "utf8"));
+    const result = await promote(root, args.map((a) => a.replace("HOST", registryHost)));
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("promotion refused: ");
+    expect(result.stderr).toContain(message);
+    expect(fs.readdirSync(root).map((f) => fs.readFileSync(path.join(root, f), "utf8"))).toEqual(before);
+});
+
+test("an unreachable registry refuses, unless --offline, which says the check was skipped", async () => {
+    const root = stackCopies();
+    const closed = http.createServer();
+    await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve)); // nothing listens there now
+    const ref = `127.0.0.1:${port}/platform/ragstar@${PUSHED}`;
+    const refused = await promote(root, ["--from", "dev", "--to", "staging", "--ref", ref]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("ECONNREFUSED. Retry when the registry is reachable, or pass --offline");
+    const offline = await promote(root, ["--from", "dev", "--to", "staging", "--ref", ref, "--offline"]);
+    expect(offline.code).toBe(0);
+    expect(offline.stdout).toContain("registry check SKIPPED (--offline)");
+});
+
+test("without credentials the registry check explains the 401", async () => {
+    const check = await checkManifest(parseImageReference(`${registryHost}/platform/ragstar@${PUSHED}`));
+    expect(check).toEqual({ status: "unreachable", reason: expect.stringContaining("answered 401: set REGISTRY_USERNAME and REGISTRY_PASSWORD") });
+});
+
+test("dev builds its image, so its digest needs a stack output or --ref", async () => {
+    const result = await promote(stackCopies(), ["--from", "dev", "--to", "staging"], { PATH: "/usr/bin:/bin" });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("cannot read dev's image: dev builds it, so its digest is a stack output");
+});
+
+describe("pure parts", () => {
+    test("order", () => {
+        expect(promotionOrderProblem("dev", "staging", false)).toBeUndefined();
+        expect(promotionOrderProblem("staging", "prod", false)).toBeUndefined();
+        expect(promotionOrderProblem("dev", "prod", true)).toBeUndefined();
+        expect(promotionOrderProblem("dev", "qa", false)).toContain("--to qa: not a stage");
+    });
+
+    test("a stack that builds its own image is not a promotion target", () => {
+        const text = fs.readFileSync(path.join(REPO_ROOT, "Pulumi.dev.yaml"), "utf8");
+        expect(() => setImageRef(text, "Pulumi.dev.yaml", `r.example.com/x@${PUSHED}`)).toThrow("ragstar:image.registry is set: this stack builds its own image");
+    });
+
+    test("references split into registry, repository and digest", () => {
+        expect(parseImageReference(`registry.example.com:5000/platform/ragstar:1.0@${PUSHED}`)).toEqual({ registry: "registry.example.com:5000", repository: "platform/ragstar", digest: PUSHED });
+    });
+});
