@@ -1,9 +1,11 @@
 /**
  * `npm run --silent render -- --stack NAME [--out DIR]`
+ * `npm run --silent render -- --all --out rendered/`
  *
  * Runs the real Pulumi program in-process under mocks with `Pulumi.NAME.yaml` as its
  * config and prints every Kubernetes object as multi-document YAML on stdout, in apply
- * order. `--out DIR` also writes one file per object (`<kind>-<name>.yaml`). Secret values
+ * order. `--out DIR` also writes one file per object (`<kind>-<name>.yaml`; with `--all`,
+ * `DIR/<stack>/<kind>-<name>.yaml` for every `Pulumi.<stack>.yaml`). Secret values
  * print as `[secret]`; the image digest is a deterministic placeholder (said in the header).
  * Exit status: 0 on success, 1 on bad config or a bad Dockerfile (the error on stderr),
  * 2 on bad usage.
@@ -13,14 +15,26 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 
 import { ConfigError, DockerfileError } from "../errors";
-import { objectFileName, renderHeader, renderStack, toYaml } from "../render/render";
+import { objectFiles, renderHeader, renderStack, toYaml } from "../render/render";
 
-const USAGE = "usage: npm run --silent render -- --stack NAME [--out DIR]";
+const USAGE = "usage: npm run --silent render -- (--stack NAME | --all) [--out DIR]";
+
+/** Stacks that have a `Pulumi.<stack>.yaml` in the project root, sorted. */
+function stacksIn(root: string): string[] {
+    return fs.readdirSync(root).map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1]).filter((s): s is string => s !== undefined).sort();
+}
+
+/** Replace DIR's YAML files with one file per object, so objects that disappeared disappear here too. */
+function writeObjects(dir: string, render: Awaited<ReturnType<typeof renderStack>>): void {
+    fs.mkdirSync(dir, { recursive: true });
+    for (const file of fs.readdirSync(dir)) if (file.endsWith(".yaml")) fs.rmSync(path.join(dir, file));
+    for (const [file, text] of Object.entries(objectFiles(render))) fs.writeFileSync(path.join(dir, file), text);
+}
 
 async function main(argv: string[]): Promise<number> {
     let values;
     try {
-        ({ values } = parseArgs({ args: argv, options: { stack: { type: "string" }, out: { type: "string" }, help: { type: "boolean", short: "h" } } }));
+        ({ values } = parseArgs({ args: argv, options: { stack: { type: "string" }, all: { type: "boolean", default: false }, out: { type: "string" }, help: { type: "boolean", short: "h" } } }));
     } catch (error) {
         process.stderr.write(`${(error as Error).message}\n${USAGE}\n`);
         return 2;
@@ -29,34 +43,36 @@ async function main(argv: string[]): Promise<number> {
         process.stdout.write(`${USAGE}\n`);
         return 0;
     }
-    if (!values.stack || !/^[A-Za-z0-9_.-]+$/.test(values.stack)) {
-        process.stderr.write(`--stack NAME is required (a stack with a Pulumi.NAME.yaml file)\n${USAGE}\n`);
+    const root = path.resolve(__dirname, "../..");
+    if (values.all === (values.stack !== undefined)) {
+        process.stderr.write(`give either --stack NAME or --all\n${USAGE}\n`);
         return 2;
     }
-    const stackFile = `Pulumi.${values.stack}.yaml`;
-    try {
-        if (!fs.existsSync(path.resolve(__dirname, "../..", stackFile))) {
-            process.stderr.write(`error: ${stackFile} does not exist; stacks: ${fs.readdirSync(path.resolve(__dirname, "../..")).filter((f) => /^Pulumi\..+\.yaml$/.test(f)).join(", ")}\n`);
+    const stacks = values.all ? stacksIn(root) : [values.stack as string];
+    let failed = false;
+    for (const stack of stacks) {
+        const stackFile = `Pulumi.${stack}.yaml`;
+        if (!/^[A-Za-z0-9_.-]+$/.test(stack) || !fs.existsSync(path.join(root, stackFile))) {
+            process.stderr.write(`error: ${stackFile} does not exist; stacks: ${stacksIn(root).join(", ")}\n`);
             return 1;
         }
-        const render = await renderStack(values.stack);
-        process.stdout.write(renderHeader(values.stack, render.objects.length) + toYaml(render.objects));
-        if (values.out) {
-            fs.mkdirSync(values.out, { recursive: true });
-            for (const object of render.objects) fs.writeFileSync(path.join(values.out, objectFileName(object)), renderHeader(values.stack, 1) + toYaml([object]));
+        try {
+            const render = await renderStack(stack);
+            process.stdout.write(renderHeader(stack, render.objects.length) + toYaml(render.objects));
+            if (values.out) writeObjects(values.all ? path.join(values.out, stack) : values.out, render);
+        } catch (error) {
+            if (error instanceof ConfigError) {
+                process.stderr.write(`error: ${stackFile}: invalid stack config:\n${error.problems.map((p) => `  - ${p}`).join("\n")}\n`);
+            } else if (error instanceof DockerfileError) {
+                process.stderr.write(`error: ${stackFile}: ${error.message}\n`);
+            } else {
+                throw error;
+            }
+            failed = true;
         }
-        return 0;
-    } catch (error) {
-        if (error instanceof ConfigError) {
-            process.stderr.write(`error: ${stackFile}: invalid stack config:\n${error.problems.map((p) => `  - ${p}`).join("\n")}\n`);
-            return 1;
-        }
-        if (error instanceof DockerfileError) {
-            process.stderr.write(`error: ${error.message}\n`);
-            return 1;
-        }
-        throw error;
+        if (values.all && stack !== stacks[stacks.length - 1]) process.stdout.write("---\n");
     }
+    return failed ? 1 : 0;
 }
 
 main(process.argv.slice(2)).then((code) => {

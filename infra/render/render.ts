@@ -127,3 +127,8 @@ export function renderHeader(stack: string, count: number): string {
 export function toYaml(objects: KubernetesObject[]): string {
     return objects.map((object) => stringify(object, { lineWidth: 0 })).join("---\n");
 }
+
+/** The `--out` files of a render: file name → contents (header included), one object each. */
+export function objectFiles(render: Render): Record<string, string> {
+    return Object.fromEntries(render.objects.map((object) => [objectFileName(object), renderHeader(render.stack, 1) + toYaml([object])]));
+}
