@@ -7,13 +7,16 @@
  * order. `--out DIR` also writes one file per object (`<kind>-<name>.yaml`; with `--all`,
  * `DIR/<stack>/<kind>-<name>.yaml` for every `Pulumi.<stack>.yaml`). Secret values
  * print as `[secret]`; the image digest is a deterministic placeholder (said in the header).
- * Exit status: 0 on success, 1 on bad config or a bad Dockerfile (the error on stderr),
+ * The policy pack's rules (policy/rules.ts) run on the objects; the verdict goes to stderr.
+ * Exit status: 0 on success, 1 on bad config, a bad Dockerfile or a mandatory policy
+ * violation (on stderr),
  * 2 on bad usage.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 
+import { evaluatePolicy } from "../../policy/rules";
 import { ConfigError, DockerfileError } from "../errors";
 import { objectFiles, renderHeader, renderStack, toYaml } from "../render/render";
 
@@ -59,6 +62,12 @@ async function main(argv: string[]): Promise<number> {
         try {
             const render = await renderStack(stack);
             process.stdout.write(renderHeader(stack, render.objects.length) + toYaml(render.objects));
+            // The policy pack's rules, so a reviewer gets the same verdict without the engine.
+            const violations = evaluatePolicy(render.objects);
+            const mandatory = violations.filter((v) => v.enforcement === "mandatory");
+            process.stderr.write(`policy ${stack}: ${mandatory.length} mandatory, ${violations.length - mandatory.length} advisory violation(s)\n`);
+            for (const v of violations) process.stderr.write(`  ${v.enforcement} ${v.rule}: ${v.object}: ${v.message}\n`);
+            if (mandatory.length > 0) failed = true;
             if (values.out) writeObjects(values.all ? path.join(values.out, stack) : values.out, render);
         } catch (error) {
             if (error instanceof ConfigError) {

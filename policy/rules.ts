@@ -1,0 +1,187 @@
+/**
+ * The review rules for Kubernetes objects, as pure functions over plain objects. The
+ * same rules run in the Pulumi policy pack (policy/index.ts, `pulumi preview --policy-pack
+ * policy`) and in the engine-free `render`, so a reviewer gets one verdict with or without
+ * the engine. Mandatory rules block; advisory rules report a choice the team may make
+ * differently. docs/review.md lists them with their sources.
+ */
+import { parse as parseYaml } from "yaml";
+
+import { checkRestricted } from "../infra/k8s/podSecurity";
+
+type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** One finding: which object, and what is wrong. */
+export interface Violation {
+    rule: string;
+    enforcement: "mandatory" | "advisory";
+    object: string;
+    message: string;
+}
+
+/** A rule: a name (kebab-case, as in the policy pack), its level, and a check returning messages. */
+export interface Rule {
+    name: string;
+    description: string;
+    enforcement: "mandatory" | "advisory";
+    check(object: Obj): string[];
+}
+
+const WORKLOAD_POD_SPEC: Record<string, (o: Obj) => Obj | undefined> = {
+    Pod: (o) => o.spec,
+    Deployment: (o) => o.spec?.template?.spec,
+    StatefulSet: (o) => o.spec?.template?.spec,
+    DaemonSet: (o) => o.spec?.template?.spec,
+    ReplicaSet: (o) => o.spec?.template?.spec,
+    Job: (o) => o.spec?.template?.spec,
+    CronJob: (o) => o.spec?.jobTemplate?.spec?.template?.spec,
+};
+
+/** The pod spec of a workload object, or undefined for other kinds. */
+export function podSpecOf(object: Obj): Obj | undefined {
+    return WORKLOAD_POD_SPEC[object.kind]?.(object);
+}
+
+function containers(spec: Obj): Obj[] {
+    return [...(spec.initContainers ?? []), ...(spec.containers ?? [])];
+}
+
+/** Kinds that live outside namespaces; everything else must not use `default`. */
+const CLUSTER_SCOPED = new Set(["Namespace", "ClusterRole", "ClusterRoleBinding", "PersistentVolume", "StorageClass", "CustomResourceDefinition", "PriorityClass"]);
+
+const SECRET_LOOKING_KEY = /(passw(or)?d|secret|token|api[-_]?key|private[-_]?key|credential|client[-_]?secret)/i;
+
+/** Every mapping key inside a YAML or JSON document, at any depth. */
+function nestedKeys(text: string): string[] {
+    let parsed: unknown;
+    try {
+        parsed = parseYaml(text);
+    } catch {
+        return [];
+    }
+    const keys: string[] = [];
+    const walk = (value: unknown) => {
+        if (Array.isArray(value)) value.forEach(walk);
+        else if (value !== null && typeof value === "object") {
+            for (const [key, inner] of Object.entries(value)) {
+                keys.push(key);
+                walk(inner);
+            }
+        }
+    };
+    walk(parsed);
+    return keys;
+}
+
+const DIGEST = /@sha256:[a-f0-9]{64}$/;
+
+export const RULES: Rule[] = [
+    {
+        name: "pod-security-restricted",
+        description: "Pods meet the Pod Security Standard 'restricted' profile (kubernetes.io/docs/concepts/security/pod-security-standards).",
+        enforcement: "mandatory",
+        check: (o) => {
+            const spec = podSpecOf(o);
+            return spec ? checkRestricted(spec).map((v) => `${v.rule}: ${v.path} ${v.message}`) : [];
+        },
+    },
+    {
+        name: "image-pinned-by-digest",
+        description: "Every container image is pinned by digest (REGISTRY/REPO@sha256:…), so what was reviewed is what runs.",
+        enforcement: "mandatory",
+        check: (o) => containers(podSpecOf(o) ?? {}).filter((c) => !DIGEST.test(String(c.image ?? ""))).map((c) => `container ${c.name}: image ${JSON.stringify(c.image)} is not pinned by digest`),
+    },
+    {
+        name: "probes-present",
+        description: "Every app container has a livenessProbe and a readinessProbe.",
+        enforcement: "mandatory",
+        check: (o) =>
+            (podSpecOf(o)?.containers ?? []).flatMap((c: Obj) =>
+                ["livenessProbe", "readinessProbe"].filter((p) => !c[p]).map((p) => `container ${c.name}: no ${p}`),
+            ),
+    },
+    {
+        name: "resources-requests-and-memory-limit",
+        description: "Every container requests cpu and memory and has a memory limit.",
+        enforcement: "mandatory",
+        check: (o) =>
+            containers(podSpecOf(o) ?? {}).flatMap((c) => {
+                const problems: string[] = [];
+                for (const resource of ["cpu", "memory"]) if (!c.resources?.requests?.[resource]) problems.push(`container ${c.name}: no ${resource} request`);
+                if (!c.resources?.limits?.memory) problems.push(`container ${c.name}: no memory limit`);
+                return problems;
+            }),
+    },
+    {
+        name: "no-secret-looking-configmap-keys",
+        description: "ConfigMaps hold no key that looks like a secret (password, token, api key, …), in data or inside YAML/JSON files they carry.",
+        enforcement: "mandatory",
+        check: (o) => {
+            if (o.kind !== "ConfigMap") return [];
+            const problems: string[] = [];
+            for (const [key, value] of Object.entries<string>(o.data ?? {})) {
+                if (SECRET_LOOKING_KEY.test(key)) problems.push(`data key ${key} looks like a secret; use a Secret`);
+                for (const nested of nestedKeys(value)) if (SECRET_LOOKING_KEY.test(nested)) problems.push(`data ${key}: key ${nested} looks like a secret; use a Secret`);
+            }
+            return problems;
+        },
+    },
+    {
+        name: "no-default-namespace",
+        description: "No namespaced object lives in the `default` namespace (or omits its namespace).",
+        enforcement: "mandatory",
+        check: (o) => (CLUSTER_SCOPED.has(o.kind) ? [] : !o.metadata?.namespace || o.metadata.namespace === "default" ? [`${o.kind} is in the default namespace`] : []),
+    },
+    {
+        name: "read-only-root-filesystem",
+        description: "Containers run with readOnlyRootFilesystem (beyond 'restricted'; some workloads need a writable root).",
+        enforcement: "advisory",
+        check: (o) => containers(podSpecOf(o) ?? {}).filter((c) => c.securityContext?.readOnlyRootFilesystem !== true).map((c) => `container ${c.name}: root filesystem is writable`),
+    },
+    {
+        name: "high-uid",
+        description: "Containers run as a UID ≥ 10000 (kube-score and checkov prefer it, to avoid clashing with host users; this package defaults to 1000).",
+        enforcement: "advisory",
+        check: (o) => {
+            const spec = podSpecOf(o);
+            if (!spec) return [];
+            return (spec.containers ?? []).flatMap((c: Obj) => {
+                const uid = c.securityContext?.runAsUser ?? spec.securityContext?.runAsUser;
+                return uid === undefined || uid < 10000 ? [`container ${c.name}: runAsUser ${uid ?? "(unset)"} is below 10000`] : [];
+            });
+        },
+    },
+    {
+        name: "cpu-limit",
+        description: "Containers have a cpu limit (a team may prefer requests only, to avoid throttling).",
+        enforcement: "advisory",
+        check: (o) => containers(podSpecOf(o) ?? {}).filter((c) => !c.resources?.limits?.cpu).map((c) => `container ${c.name}: no cpu limit`),
+    },
+    {
+        name: "no-service-account-token",
+        description: "Pods do not mount a service-account token unless they call the Kubernetes API.",
+        enforcement: "advisory",
+        check: (o) => {
+            const spec = podSpecOf(o);
+            return spec && spec.automountServiceAccountToken !== false ? ["pod mounts a service-account token (automountServiceAccountToken is not false)"] : [];
+        },
+    },
+];
+
+/** `Kind namespace/name` for messages. */
+export function describeObject(object: Obj): string {
+    const namespace = object.metadata?.namespace;
+    return `${object.kind} ${namespace ? `${namespace}/` : ""}${object.metadata?.name ?? "(unnamed)"}`;
+}
+
+/**
+ * Run every rule on every object.
+ *
+ * @returns all violations, mandatory first, in object order
+ */
+export function evaluatePolicy(objects: Obj[], rules: Rule[] = RULES): Violation[] {
+    const violations = objects.flatMap((object) =>
+        rules.flatMap((rule) => rule.check(object).map((message) => ({ rule: rule.name, enforcement: rule.enforcement, object: describeObject(object), message }))),
+    );
+    return [...violations.filter((v) => v.enforcement === "mandatory"), ...violations.filter((v) => v.enforcement === "advisory")];
+}
