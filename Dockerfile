@@ -36,17 +36,21 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     RAGSTAR_DB_PATH=/app/ragstar_db \
     PATH="/app/.venv/bin:$PATH"
 
-RUN groupadd --system --gid 1000 appuser \
-    && useradd --system --uid 1000 --gid 1000 --no-create-home --home-dir /nonexistent \
-        --shell /sbin/nologin --comment "RAGstar application user" appuser \
-    && install -d -o 1000 -g 1000 -m 0750 /app/ragstar_db
+# UID and GID of the application user. The deploy package passes ragstar:runAsUser here,
+# so the image and the pod agree (docs/security.md); 1000 unless a stack sets otherwise.
+ARG APP_UID=1000
 
-COPY --from=builder --chown=1000:1000 /app/.venv /app/.venv
-COPY --chown=1000:1000 ragstar.yaml /app/config/ragstar.yaml
+RUN groupadd --system --gid "${APP_UID}" appuser \
+    && useradd --system --uid "${APP_UID}" --gid "${APP_UID}" --no-create-home --home-dir /nonexistent \
+        --shell /sbin/nologin --comment "RAGstar application user" appuser \
+    && install -d -o "${APP_UID}" -g "${APP_UID}" -m 0750 /app/ragstar_db
+
+COPY --from=builder --chown=${APP_UID}:${APP_UID} /app/.venv /app/.venv
+COPY --chown=${APP_UID}:${APP_UID} ragstar.yaml /app/config/ragstar.yaml
 
 WORKDIR /app
 # Numeric, so Kubernetes runAsNonRoot can verify it without reading /etc/passwd.
-USER 1000:1000
+USER ${APP_UID}:${APP_UID}
 EXPOSE 8000
 
 # No curl in the image: Python's urllib is already here. urlopen raises on a

@@ -12,6 +12,14 @@ import * as pulumi from "@pulumi/pulumi";
 
 import { DIGEST_PINNED_REFERENCE, type StackConfig } from "./config/stackConfig";
 
+/**
+ * Build arguments this package passes to the Dockerfile: the application UID, so the
+ * image's USER is the pod's runAsUser. The Dockerfile reader applies the same values.
+ */
+export function imageBuildArgs(config: Pick<StackConfig, "runAsUser">): Record<string, string> {
+    return { APP_UID: String(config.runAsUser) };
+}
+
 /** The image to deploy and, when this stack builds it, the `docker.Image` resource. */
 export interface ImageSource {
     /** `REGISTRY/REPO@sha256:<64 hex>`. */
@@ -51,7 +59,8 @@ export function imageSource(config: StackConfig, rootDir: string, stack: string)
             builderVersion: "BuilderBuildKit",
             // Registry build cache: the pushed image carries BuildKit's inline cache metadata, and the
             // next build of this stack reuses its layers from the registry (docker.Image pushes only this tag).
-            ...(image.buildCache ? { cacheFrom: { images: [imageName] }, args: { BUILDKIT_INLINE_CACHE: "1" } } : {}),
+            args: { ...imageBuildArgs(config), ...(image.buildCache ? { BUILDKIT_INLINE_CACHE: "1" } : {}) },
+            ...(image.buildCache ? { cacheFrom: { images: [imageName] } } : {}),
         },
         registry: {
             server: image.registry?.split("/")[0],

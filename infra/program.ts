@@ -12,7 +12,7 @@ import { parse as parseToml } from "smol-toml";
 import { buildAppConfig, type AppConfigFile } from "./app/ragstarYaml";
 import { loadStackConfig, SERVICE_SECRET_KEYS, type ServiceSecretKey } from "./config/stackConfig";
 import { ConfigError, DockerfileError } from "./errors";
-import { imageSource } from "./image";
+import { imageBuildArgs, imageSource } from "./image";
 import { RagstarApp } from "./k8s/ragstarApp";
 import { userMismatch } from "./k8s/securityContext";
 import { probesFromDockerfile } from "./probes/fromDockerfile";
@@ -57,10 +57,13 @@ export function ragstarProgram(rootDir: string = ROOT_DIR): RagstarOutputs {
     });
     if (!appConfig) throw new Error("service config was not built");
     const dockerfile = path.relative(process.cwd(), path.resolve(rootDir, config.image.dockerfile)) || config.image.dockerfile;
-    const derived = probesFromDockerfile(dockerfile, config.image.target, {
-        readinessPath: config.probes.readinessPath,
-        allowMissingHealthcheck: config.probes.allowMissingHealthcheck,
-    });
+    const buildArgs = imageBuildArgs(config);
+    const derived = probesFromDockerfile(
+        dockerfile,
+        config.image.target,
+        { readinessPath: config.probes.readinessPath, allowMissingHealthcheck: config.probes.allowMissingHealthcheck },
+        buildArgs,
+    );
     for (const warning of derived.warnings) pulumi.log.warn(warning);
     const { facts } = derived;
 

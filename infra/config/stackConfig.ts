@@ -114,6 +114,25 @@ export const stackConfigSchema = z
             .strict()
             .default({ allowMissingHealthcheck: false }),
         terminationGracePeriodSeconds: z.number().int().min(1).max(3600).default(30),
+        /** NetworkPolicy: who may call the service, and where it may call out (DNS is always allowed). */
+        network: z
+            .object({
+                /** Namespaces whose pods may reach the `http` port, besides the stack's own namespace. */
+                ingressNamespaces: z.array(z.string().regex(DNS_LABEL, { message: "must be a namespace name (DNS-1123 label)" })).default([]),
+                /** Destinations the pod may reach, e.g. the Ollama service's CIDR and port. */
+                egress: z
+                    .array(
+                        z
+                            .object({
+                                cidr: z.string().regex(/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$|^[0-9a-fA-F:]+\/\d{1,3}$/, { message: "expected a CIDR such as 10.0.0.0/8" }),
+                                ports: z.array(z.object({ port: z.number().int().min(1).max(65535), protocol: z.enum(["TCP", "UDP"]).default("TCP") }).strict()).min(1),
+                            })
+                            .strict(),
+                    )
+                    .default([]),
+            })
+            .strict()
+            .default({ ingressNamespaces: [], egress: [] }),
         /** Overrides merged over the repository's ragstar.yaml (validated against the service's schema). */
         app: z.record(z.string(), z.unknown()).default({}),
     })

@@ -219,7 +219,7 @@ function rawProperties(text: string, instruction: PropertyInstruction): { name: 
     });
 }
 
-function splitStages(dockerfile: Dockerfile, text: string): { globalArgs: Map<string, string | undefined>; stages: StageRecord[] } {
+function splitStages(dockerfile: Dockerfile, text: string, buildArgs: Record<string, string>): { globalArgs: Map<string, string | undefined>; stages: StageRecord[] } {
     const globalArgs = new Map<string, string | undefined>();
     const stages: StageRecord[] = [];
     for (const instruction of dockerfile.getInstructions()) {
@@ -230,7 +230,8 @@ function splitStages(dockerfile: Dockerfile, text: string): { globalArgs: Map<st
         } else if (stages.length === 0) {
             if (keyword === "ARG") {
                 for (const { name, raw } of rawProperties(text, instruction as PropertyInstruction)) {
-                    globalArgs.set(name, raw === null ? undefined : expandBuildVariables(raw, (n) => globalArgs.get(n), dockerfile.getEscapeCharacter()));
+                    const value = Object.hasOwn(buildArgs, name) ? buildArgs[name] : raw === null ? undefined : expandBuildVariables(raw, (n) => globalArgs.get(n), dockerfile.getEscapeCharacter());
+                    globalArgs.set(name, value);
                 }
             }
         } else {
@@ -346,13 +347,15 @@ function findTargetStage(stages: StageRecord[], target: string | undefined, file
  * @param text the Dockerfile's contents
  * @param file its path, used only in messages
  * @param target stage name (`--target`); default the last stage
+ * @param buildArgs `--build-arg` values; like Docker, they replace the default of an ARG the
+ *   Dockerfile declares (global or in the stage) and are ignored otherwise
  * @returns the stage's facts, following `FROM <earlier stage>` for inherited config
  * @throws DockerfileError naming the file and line for anything Docker would reject
  */
-export function readStageFacts(text: string, file: string, target?: string): StageFacts {
+export function readStageFacts(text: string, file: string, target?: string, buildArgs: Record<string, string> = {}): StageFacts {
     const dockerfile = DockerfileParser.parse(text);
     const escapeChar = dockerfile.getEscapeCharacter();
-    const { globalArgs, stages } = splitStages(dockerfile, text);
+    const { globalArgs, stages } = splitStages(dockerfile, text, buildArgs);
     const targetStage = findTargetStage(stages, target, file);
 
     const memo = new Map<number, StageFacts>();
@@ -385,7 +388,7 @@ export function readStageFacts(text: string, file: string, target?: string): Sta
             switch (instruction.getKeyword()) {
                 case "ARG":
                     for (const { name, raw } of rawProperties(text, instruction as PropertyInstruction)) {
-                        const value = raw === null ? globalArgs.get(name) : expandBuildVariables(raw, lookup, escapeChar);
+                        const value = Object.hasOwn(buildArgs, name) ? buildArgs[name] : raw === null ? globalArgs.get(name) : expandBuildVariables(raw, lookup, escapeChar);
                         // An ENV of the same name takes precedence over ARG in Docker.
                         if (value !== undefined && facts.variables.get(name)?.source !== "ENV") {
                             facts.variables.set(name, { value, source: "ARG", line });

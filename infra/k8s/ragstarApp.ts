@@ -27,7 +27,7 @@ export interface RagstarAppArgs {
     instance: string;
     /** Version label, e.g. the service's pyproject version. */
     version: string;
-    config: Pick<PlainStackConfig, "namespace" | "replicas" | "runAsUser" | "resources" | "storage" | "tmpSizeLimit" | "terminationGracePeriodSeconds">;
+    config: Pick<PlainStackConfig, "namespace" | "replicas" | "runAsUser" | "resources" | "storage" | "tmpSizeLimit" | "terminationGracePeriodSeconds" | "network">;
     /** Digest-pinned image reference `REGISTRY/REPO@sha256:…`. */
     image: pulumi.Input<string>;
     /** Derived probes, or null when the stack explicitly opted out. */
@@ -42,6 +42,32 @@ export interface RagstarAppArgs {
     dataPath: string;
     /** Secret file name (e.g. `admin_token`) → secret value. */
     secretFiles: Record<string, pulumi.Output<string>>;
+}
+
+/** UIDs below this clash with host users in the eyes of kube-score and checkov (CKV_K8S_40). */
+export const HIGH_UID = 10000;
+
+/**
+ * Waivers for the field's checkers, as annotations on the Deployment, each with its reason
+ * (listed in docs/review.md). Only what the configuration makes necessary: with
+ * runAsUser ≥ 10000 the UID waivers disappear, with a ReadWriteMany volume the replica ones.
+ */
+export function reviewWaivers(config: Pick<PlainStackConfig, "runAsUser" | "storage">): Record<string, string> {
+    const kubeScore: string[] = [];
+    const reasons: string[] = [];
+    const annotations: Record<string, string> = {};
+    kubeScore.push("container-image-pull-policy");
+    reasons.push("container-image-pull-policy: the image is pinned by digest, which cannot change, so Always would only add registry round-trips");
+    if (config.storage.accessMode !== "ReadWriteMany") {
+        kubeScore.push("deployment-replicas", "deployment-strategy");
+        reasons.push(`deployment-replicas, deployment-strategy: the ${config.storage.accessMode} data volume attaches to one pod, so one replica with the Recreate strategy`);
+    }
+    if (config.runAsUser < HIGH_UID) {
+        kubeScore.push("container-security-context-user-group-id");
+        annotations["checkov.io/skip1"] = `CKV_K8S_40=runAsUser ${config.runAsUser} is the image's numeric USER; set ragstar:runAsUser to ${HIGH_UID} or more to clear this check`;
+        reasons.push(`container-security-context-user-group-id, CKV_K8S_40: runAsUser ${config.runAsUser} is below ${HIGH_UID}, the package's default; configurable with ragstar:runAsUser`);
+    }
+    return { ...annotations, "kube-score/ignore": kubeScore.join(","), "ragstar.dev/review-waivers": reasons.join("; ") };
 }
 
 /** The component's outputs, also the stack's. */
@@ -123,7 +149,7 @@ export class RagstarApp extends pulumi.ComponentResource {
         const strategy = config.storage.accessMode === "ReadWriteMany" ? { type: "RollingUpdate" } : { type: "Recreate" };
 
         const deployment = new k8s.apps.v1.Deployment(`${name}-deployment`, {
-            metadata: metadata("ragstar"),
+            metadata: { ...metadata("ragstar"), annotations: reviewWaivers(config) },
             spec: {
                 replicas: config.replicas,
                 revisionHistoryLimit: 5,
@@ -160,6 +186,30 @@ export class RagstarApp extends pulumi.ComponentResource {
                 type: "ClusterIP",
                 selector: selectorLabels(args.instance),
                 ports: [{ name: CONTAINER_PORT_NAME, port: 80, targetPort: CONTAINER_PORT_NAME, protocol: "TCP" }],
+            },
+        }, inNamespace);
+
+        // Default deny for the pod, then: the http port from this namespace and the allowed ones;
+        // DNS, and the configured destinations, out.
+        new k8s.networking.v1.NetworkPolicy(`${name}-networkpolicy`, {
+            metadata: metadata("ragstar"),
+            spec: {
+                podSelector: { matchLabels: selectorLabels(args.instance) },
+                policyTypes: ["Ingress", "Egress"],
+                ingress: [{
+                    from: [
+                        { podSelector: {} },
+                        ...config.network.ingressNamespaces.map((ns) => ({ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": ns } } })),
+                    ],
+                    ports: [{ port: CONTAINER_PORT_NAME, protocol: "TCP" }],
+                }],
+                egress: [
+                    {
+                        to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } }, podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }],
+                        ports: [{ port: 53, protocol: "UDP" }, { port: 53, protocol: "TCP" }],
+                    },
+                    ...config.network.egress.map((rule) => ({ to: [{ ipBlock: { cidr: rule.cidr } }], ports: rule.ports })),
+                ],
             },
         }, inNamespace);
 

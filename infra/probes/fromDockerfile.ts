@@ -14,17 +14,17 @@ export interface DockerfileProbes extends ProbeDerivation {
 }
 
 /**
- * Read `file`, take stage `target` (default: last) and derive its probes.
+ * Read `file`, take stage `target` (default: last) with `buildArgs` applied, and derive its probes.
  *
  * @throws DockerfileError when the file cannot be read or its HEALTHCHECK cannot be mapped
  */
-export function probesFromDockerfile(file: string, target?: string, options: ProbeOptions = {}): DockerfileProbes {
+export function probesFromDockerfile(file: string, target?: string, options: ProbeOptions = {}, buildArgs: Record<string, string> = {}): DockerfileProbes {
     let text: string;
     try {
         text = fs.readFileSync(file, "utf8");
     } catch (error) {
         throw new DockerfileError(file, undefined, `cannot read the Dockerfile: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
     }
-    const facts = readStageFacts(text, file, target);
+    const facts = readStageFacts(text, file, target, buildArgs);
     return { facts, ...deriveProbes(facts, options) };
 }

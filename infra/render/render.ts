@@ -29,7 +29,7 @@ export interface Render {
 }
 
 /** Apply order: things others refer to first (the order Helm installs kinds in). */
-const KIND_ORDER = ["Namespace", "ServiceAccount", "Secret", "ConfigMap", "PersistentVolumeClaim", "Service", "Deployment"];
+const KIND_ORDER = ["Namespace", "NetworkPolicy", "ServiceAccount", "Secret", "ConfigMap", "PersistentVolumeClaim", "Service", "Deployment"];
 
 /** Pulumi's marker for a secret value inside mock inputs (`@pulumi/pulumi/runtime/rpc`). */
 const SIG_KEY = "4dabf18193072939515e22adb298388d";

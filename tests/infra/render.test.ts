@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 
 import * as appsV1 from "kubernetes-models/apps/v1";
+import * as networkingV1 from "kubernetes-models/networking.k8s.io/v1";
 import * as coreV1 from "kubernetes-models/v1";
 import { parseAllDocuments } from "yaml";
 
@@ -17,6 +18,7 @@ const MODELS: Record<string, new (data: any) => { validate(): void }> = {
     PersistentVolumeClaim: coreV1.PersistentVolumeClaim,
     Service: coreV1.Service,
     Deployment: appsV1.Deployment,
+    NetworkPolicy: networkingV1.NetworkPolicy,
 };
 
 const find = (render: Render, kind: string): KubernetesObject & Record<string, any> => {
@@ -34,7 +36,7 @@ describe.each(["dev", "staging", "prod"])("stack %s", (stack) => {
     });
 
     test("declares the full object set in apply order", () => {
-        expect(render.objects.map((o) => o.kind)).toEqual(["Namespace", "ServiceAccount", "ConfigMap", "PersistentVolumeClaim", "Service", "Deployment"]);
+        expect(render.objects.map((o) => o.kind)).toEqual(["Namespace", "NetworkPolicy", "ServiceAccount", "ConfigMap", "PersistentVolumeClaim", "Service", "Deployment"]);
     });
 
     test("every object is valid against the Kubernetes schema", () => {
@@ -107,6 +109,25 @@ describe.each(["dev", "staging", "prod"])("stack %s", (stack) => {
         for (const part of [resources.requests, resources.limits]) expect(Object.keys(part).sort()).toEqual(["cpu", "ephemeral-storage", "memory"]);
         expect(find(render, "Deployment").spec).toMatchObject({ replicas: 1, strategy: { type: "Recreate" } });
         expect(find(render, "PersistentVolumeClaim").spec.accessModes).toEqual(["ReadWriteOnce"]);
+    });
+
+    test("the NetworkPolicy admits the http port from the namespace and lets out only DNS by default", () => {
+        expect(find(render, "NetworkPolicy").spec).toEqual({
+            podSelector: { matchLabels: { "app.kubernetes.io/name": "ragstar", "app.kubernetes.io/instance": stack } },
+            policyTypes: ["Ingress", "Egress"],
+            ingress: [{ from: [{ podSelector: {} }], ports: [{ port: "http", protocol: "TCP" }] }],
+            egress: [{
+                to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } }, podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }],
+                ports: [{ port: 53, protocol: "UDP" }, { port: 53, protocol: "TCP" }],
+            }],
+        });
+    });
+
+    test("the checkers' waivers are annotations with reasons, only those the config needs", () => {
+        const annotations = find(render, "Deployment").metadata.annotations as Record<string, string>;
+        expect(annotations["kube-score/ignore"]).toBe("container-image-pull-policy,deployment-replicas,deployment-strategy,container-security-context-user-group-id");
+        expect(annotations["checkov.io/skip1"]).toMatch(/^CKV_K8S_40=runAsUser 1000 is the image's numeric USER/);
+        expect(annotations["ragstar.dev/review-waivers"]).toContain("container-image-pull-policy: the image is pinned by digest");
     });
 
     test("the Service is a ClusterIP with a port named http aimed at the container port", () => {
@@ -203,7 +224,7 @@ describe("changes and errors", () => {
         ["USER 2000:2000", "USER 2000:2000 runs as UID 2000 but the stack config sets ragstar:runAsUser 1000"],
         ["USER appuser", "USER appuser names a user; use the numeric USER 1000:1000"],
     ])("a Dockerfile with %s is refused, naming the line", async (user, message) => {
-        const dockerfile = fs.readFileSync(`${REPO_ROOT}/Dockerfile`, "utf8").replace("USER 1000:1000", user);
+        const dockerfile = fs.readFileSync(`${REPO_ROOT}/Dockerfile`, "utf8").replace("USER ${APP_UID}:${APP_UID}", user);
         const dir = projectWith("dev", fs.readFileSync(`${REPO_ROOT}/Pulumi.dev.yaml`, "utf8"), { Dockerfile: dockerfile });
         const line = dockerfile.split("\n").findIndex((l) => l === user) + 1;
         const error: DockerfileError = await renderStack("dev", dir).then(() => { throw new Error("expected an error"); }, (e) => e);
@@ -268,4 +289,19 @@ test("quoted numbers stay strings and bare numbers are quantities", async () => 
     const render = await renderStack("dev", projectWith("dev", stackYaml));
     expect(podSpec(render).volumes[2].emptyDir.sizeLimit).toBe("134217728");
     expect(container(render).resources.limits.cpu).toBe("2");
+});
+
+test("runAsUser 10001 reaches the image's USER through APP_UID and clears the UID waivers", async () => {
+    const render = await renderStack("dev", projectWith("dev", devStackWith("  ragstar:runAsUser: 10001\n")));
+    expect(podSpec(render).securityContext).toMatchObject({ runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001 });
+    const annotations = find(render, "Deployment").metadata.annotations as Record<string, string>;
+    expect(annotations["kube-score/ignore"]).toBe("container-image-pull-policy,deployment-replicas,deployment-strategy");
+    expect(annotations).not.toHaveProperty("checkov.io/skip1");
+});
+
+test("network config opens ingress to named namespaces and egress to CIDRs", async () => {
+    const network = "  ragstar:network:\n    ingressNamespaces: [ingress-nginx]\n    egress:\n      - cidr: 10.96.0.0/12\n        ports: [{port: 11434}]\n";
+    const policy = find(await renderStack("dev", projectWith("dev", devStackWith(network))), "NetworkPolicy");
+    expect(policy.spec.ingress[0].from).toEqual([{ podSelector: {} }, { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "ingress-nginx" } } }]);
+    expect(policy.spec.egress[1]).toEqual({ to: [{ ipBlock: { cidr: "10.96.0.0/12" } }], ports: [{ port: 11434, protocol: "TCP" }] });
 });
