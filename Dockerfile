@@ -2,6 +2,7 @@
 # built in "builder" points at the same interpreter path in "runtime".
 ARG PYTHON_IMAGE=python:3.12.8-slim
 
+# checkov:skip=CKV_DOCKER_7: the tag comes from ARG PYTHON_IMAGE (python:3.12.8-slim, pinned); checkov does not resolve ARG
 FROM ${PYTHON_IMAGE} AS builder
 
 # Single source of the uv version (scripts/test-python reads it from here).

@@ -19,6 +19,7 @@ import { parseArgs } from "node:util";
 
 import { dockerRunPlan } from "../local/dockerRun";
 import { buildImage, containerAddress, docker, dockerOk, pushImage, registryManifest, runContainer, secondsSince } from "../local/docker";
+import { imageBuildArgs } from "../image";
 import { ROOT_DIR } from "../program";
 import { renderStack, type KubernetesObject } from "../render/render";
 
@@ -79,7 +80,7 @@ async function main(): Promise<void> {
     const registry = env("REGISTRY");
     const auth = { username: env("REGISTRY_USERNAME"), password: env("REGISTRY_PASSWORD") };
     const pythonImage = env("PYTHON_IMAGE");
-    const buildArgs = { PYTHON_IMAGE: pythonImage };
+    const buildArgs = { PYTHON_IMAGE: pythonImage, ...imageBuildArgs({ runAsUser: 1000 }) };
     const tag = `${registry}/ragstar-bench:latest`;
     dockerOk(["login", registry, "--username", auth.username, "--password-stdin"], { input: auth.password });
     const context = copyContext();

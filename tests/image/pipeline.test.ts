@@ -6,6 +6,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 
 import { parseStackConfig } from "../../infra/config/stackConfig";
+import { imageBuildArgs } from "../../infra/image";
 import { dockerRunPlan, type DockerRunPlan } from "../../infra/local/dockerRun";
 import {
     buildImage, containerEvidence, docker, dockerOk, executeProbe, pushImage, registryManifest, runContainer, secondsSince,
@@ -77,7 +78,7 @@ beforeAll(async () => {
     expect(await pulumi.isSecret(config.registryPassword!)).toBe(true);
     dockerOk(["login", registry, "--username", username, "--password-stdin"], { input: await unwrap(config.registryPassword!) });
 
-    build = buildImage(REPO_ROOT, "runtime", tag, { PYTHON_IMAGE: pythonImage });
+    build = buildImage(REPO_ROOT, "runtime", tag, { PYTHON_IMAGE: pythonImage, ...imageBuildArgs(config) });
     pushedDigest = pushImage(tag);
     image = `${registry}/${repository}@${pushedDigest}`;
 

