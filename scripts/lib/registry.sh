@@ -9,21 +9,26 @@ ensure_registry() {
         log "registry: $REGISTRY (named by RAGSTAR_TEST_REGISTRY)"
         return
     fi
-    local dir="$cache_dir/registry" port="${RAGSTAR_TEST_REGISTRY_PORT:-5000}"
-    export REGISTRY="127.0.0.1:$port" REGISTRY_USERNAME="ragstar-ci"
+    local dir="$cache_dir/registry" first="${RAGSTAR_TEST_REGISTRY_PORT:-5000}" port status
+    export REGISTRY_USERNAME="ragstar-ci"
     mkdir -p "$dir/data"
     if [[ ! -s "$dir/password" ]]; then
         (umask 077 && head -c 24 /dev/urandom | base64 | tr -d '/+=' >"$dir/password")
     fi
     REGISTRY_PASSWORD="$(cat "$dir/password")"
     export REGISTRY_PASSWORD
-    local status
-    status="$(curl -s -o /dev/null -w '%{http_code}' "http://$REGISTRY/v2/" || true)"
-    if [[ "$status" == 401 ]] && curl -sf -u "$REGISTRY_USERNAME:$REGISTRY_PASSWORD" "http://$REGISTRY/v2/" >/dev/null; then
-        log "registry: $REGISTRY (already running, authentication on)"
-        return
-    fi
-    [[ "$status" == 000 ]] || die "something else answers on $REGISTRY (HTTP $status); set RAGSTAR_TEST_REGISTRY_PORT to a free port"
+    # Reuse this clone's registry if it runs; skip ports where another one answers (another clone's).
+    for ((port = first; port < first + 20; port++)); do
+        export REGISTRY="127.0.0.1:$port"
+        status="$(curl -s -o /dev/null -w '%{http_code}' "http://$REGISTRY/v2/" || true)"
+        if [[ "$status" == 401 ]] && curl -sf -u "$REGISTRY_USERNAME:$REGISTRY_PASSWORD" "http://$REGISTRY/v2/" >/dev/null; then
+            log "registry: $REGISTRY (already running, authentication on)"
+            return
+        fi
+        [[ "$status" == 000 ]] && break
+        log "port $port is taken by another server (HTTP $status); trying the next"
+    done
+    [[ "$status" == 000 ]] || die "no free port in $first..$((first + 19)) for the test registry; set RAGSTAR_TEST_REGISTRY_PORT"
     command -v docker-registry >/dev/null || apt_install docker-registry
     command -v htpasswd >/dev/null || apt_install apache2-utils
     htpasswd -Bbc "$dir/htpasswd" "$REGISTRY_USERNAME" "$REGISTRY_PASSWORD" 2>/dev/null
