@@ -111,6 +111,15 @@ export async function registryManifest(registry: string, repository: string, ref
     return { digest, manifest: (await response.json()) as RegistryManifest["manifest"] };
 }
 
+/** Delete a manifest by digest (registry API v2; the registry must allow deletes). Best effort. */
+export async function deleteManifest(registry: string, repository: string, digest: string, auth: { username: string; password: string }): Promise<number> {
+    const response = await fetch(`http://${registry}/v2/${repository}/manifests/${digest}`, {
+        method: "DELETE",
+        headers: { Authorization: `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString("base64")}` },
+    });
+    return response.status;
+}
+
 /** A container started from a plan. */
 export interface RunningContainer {
     name: string;
@@ -164,7 +173,9 @@ export interface ProbeAttempt {
 export async function executeProbe(probe: Probe, container: string): Promise<ProbeAttempt> {
     if ("httpGet" in probe) {
         const { path: urlPath, port, scheme, httpHeaders } = probe.httpGet;
-        const url = `${scheme.toLowerCase()}://${containerAddress(container)}:${port}${urlPath}`;
+        const address = containerAddress(container);
+        if (address === "") return { ok: false, detail: `container ${container} has no network address (it is not running)` };
+        const url = `${scheme.toLowerCase()}://${address}:${port}${urlPath}`;
         try {
             const response = await fetch(url, {
                 headers: Object.fromEntries((httpHeaders ?? []).map((h) => [h.name, h.value])),
@@ -173,7 +184,8 @@ export async function executeProbe(probe: Probe, container: string): Promise<Pro
             });
             return { ok: response.status >= 200 && response.status < 400, detail: `GET ${url} → ${response.status}` };
         } catch (error) {
-            return { ok: false, detail: `GET ${url} → ${(error as Error).message}` };
+            const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+            return { ok: false, detail: `GET ${url} → ${cause?.code ?? cause?.message ?? (error as Error).message}` };
         }
     }
     const result = docker(["exec", container, ...probe.exec.command], { timeoutMs: probe.timeoutSeconds * 1000 });

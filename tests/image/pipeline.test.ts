@@ -9,7 +9,7 @@ import { parseStackConfig } from "../../infra/config/stackConfig";
 import { imageBuildArgs } from "../../infra/image";
 import { dockerRunPlan, type DockerRunPlan } from "../../infra/local/dockerRun";
 import {
-    buildImage, containerEvidence, docker, dockerOk, executeProbe, pushImage, registryManifest, runContainer, secondsSince,
+    buildImage, containerEvidence, deleteManifest, docker, dockerOk, executeProbe, pushImage, registryManifest, runContainer, secondsSince,
     type Build, type RunningContainer,
 } from "../../infra/local/docker";
 import type { Probe } from "../../infra/probes/types";
@@ -40,6 +40,9 @@ let running: RunningContainer;
 const hostDir = fs.mkdtempSync(path.join(os.tmpdir(), "ragstar-pod-"));
 fs.chmodSync(hostDir, 0o755);
 const name = `ragstar-pipeline-${process.pid}`;
+// A client config of our own, so `docker login` here does not race another run's.
+const dockerConfig = fs.mkdtempSync(path.join(os.tmpdir(), "ragstar-docker-config-"));
+process.env.DOCKER_CONFIG = dockerConfig;
 
 /** Fail with the container's state, health log and log tail attached. */
 function withEvidence(check: () => void): void {
@@ -55,6 +58,10 @@ async function untilProbeSucceeds(probe: Probe, budgetSeconds: number): Promise<
     const started = process.hrtime.bigint();
     let last = "";
     while (secondsSince(started) < budgetSeconds) {
+        // A container that exited will not recover: fail now, with its logs, not after the budget.
+        if (dockerOk(["inspect", "--format", "{{.State.Running}}", name]).trim() !== "true") {
+            throw new Error(`the container stopped while waiting for the probe\n${containerEvidence(name)}`);
+        }
         const attempt = await executeProbe(probe, name);
         if (attempt.ok) return secondsSince(started);
         last = attempt.detail;
@@ -89,11 +96,13 @@ beforeAll(async () => {
     running = runContainer(plan, image, name, hostDir);
 });
 
-afterAll(() => {
+afterAll(async () => {
     docker(["rm", "-f", name]);
     for (const volume of plan?.volumes ?? []) docker(["volume", "rm", "-f", volume]);
-    docker(["logout", registry]);
+    docker(["image", "rm", "--force", tag]);
+    if (pushedDigest) await deleteManifest(registry, repository, pushedDigest, { username, password: required("REGISTRY_PASSWORD") });
     fs.rmSync(hostDir, { recursive: true, force: true });
+    fs.rmSync(dockerConfig, { recursive: true, force: true });
 });
 
 test("BuildKit builds the Dockerfile and the registry serves the pushed digest", async () => {
@@ -120,6 +129,8 @@ test("the container runs with the rendered pod's hardening", () => {
         expect(status).toMatch(/^NoNewPrivs:\t1$/m);
         expect(status).toMatch(/^Seccomp:\t2$/m); // filter mode: Docker's default profile
         expect(dockerOk(["exec", name, "python", "-c", "import os; print(os.getuid(), os.getgid())"]).trim()).toBe("1000 1000");
+        // The image itself says so too, not only the --user the pod's runAsUser maps to.
+        expect(dockerOk(["image", "inspect", "--format", "{{.Config.User}}", image]).trim()).toBe("1000:1000");
     });
 });
 
@@ -144,11 +155,23 @@ test("config and secrets are read-only files with the rendered content", () => {
         expect(dockerOk(["exec", name, "cat", "/run/secrets/ragstar/admin_token"])).toBe(adminToken);
         expect(dockerOk(["exec", name, "stat", "-c", "%a %g", "/run/secrets/ragstar/admin_token"]).trim()).toBe("440 1000");
         expect(docker(["exec", name, "sh", "-c", "echo x > /app/config/ragstar.yaml"]).code).not.toBe(0);
-        expect(docker(["exec", name, "sh", "-c", "echo x > /app/new-file"]).code).not.toBe(0);
+        // /app/.venv belongs to the app user: only the read-only root filesystem stops this write.
+        const denied = docker(["exec", name, "sh", "-c", "echo x > /app/.venv/new-file"]);
+        expect(denied.code).not.toBe(0);
+        expect(denied.stderr).toContain("Read-only file system");
         const env = dockerOk(["exec", name, "env"]);
         expect(env).toContain("RAGSTAR_ADMIN_TOKEN_FILE=/run/secrets/ragstar/admin_token");
         expect(env).not.toContain(adminToken);
     });
+});
+
+test("the HEALTHCHECK command itself, run as an exec probe through docker exec, succeeds", async () => {
+    const healthcheck = JSON.parse(dockerOk(["image", "inspect", "--format", "{{json .Config.Healthcheck}}", image]));
+    expect(healthcheck.Test[0]).toBe("CMD");
+    const probe: Probe = { exec: { command: healthcheck.Test.slice(1) }, periodSeconds: 30, timeoutSeconds: 3, failureThreshold: 3, successThreshold: 1 };
+    expect(await executeProbe(probe, name)).toEqual({ ok: true, detail: expect.stringMatching(/→ exit 0/) });
+    const failing: Probe = { ...probe, exec: { command: ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/no-such-path', timeout=2)"] } };
+    expect((await executeProbe(failing, name)).ok).toBe(false);
 });
 
 test("Docker's own health status reaches healthy", async () => {
@@ -189,8 +212,9 @@ test("SIGTERM stops the container well within the pod's termination grace period
     const state = JSON.parse(dockerOk(["inspect", "--format", "{{json .State}}", name]));
     const logs = docker(["logs", name]);
     process.stderr.write(`SIGTERM → exit ${state.ExitCode} in ${seconds.toFixed(2)} s (grace ${plan.terminationGracePeriodSeconds} s)\n`);
-    expect(seconds).toBeLessThan(plan.terminationGracePeriodSeconds / 3);
+    // docker stop sends SIGKILL when the grace period runs out (exit 137): the process must exit on its own, sooner.
+    expect(seconds).toBeLessThan(plan.terminationGracePeriodSeconds);
     expect(state.OOMKilled).toBe(false);
-    expect(state.ExitCode).not.toBe(137); // 137 would mean SIGKILL after the grace period
+    expect(state.ExitCode).not.toBe(137);
     expect(`${logs.stdout}${logs.stderr}`).toContain("Finished server process");
 });
