@@ -6,6 +6,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 
+import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { parse as parseToml } from "smol-toml";
 
@@ -84,6 +85,14 @@ export function ragstarProgram(rootDir: string = ROOT_DIR): RagstarOutputs {
     }
 
     const image = imageSource(config, rootDir, pulumi.getStack());
+    const { renderYamlToDirectory, context } = config.kubernetes;
+    const provider =
+        renderYamlToDirectory !== undefined || context !== undefined
+            ? new k8s.Provider("ragstar-kubernetes", {
+                  ...(renderYamlToDirectory !== undefined ? { renderYamlToDirectory: path.resolve(rootDir, renderYamlToDirectory) } : {}),
+                  ...(context !== undefined ? { context } : {}),
+              })
+            : undefined;
     const app = new RagstarApp("ragstar", {
         instance: pulumi.getStack(),
         version: serviceVersion(rootDir),
@@ -95,6 +104,6 @@ export function ragstarProgram(rootDir: string = ROOT_DIR): RagstarOutputs {
         configPath,
         dataPath,
         secretFiles,
-    });
+    }, provider ? { providers: { kubernetes: provider } } : undefined);
     return { image: app.image, namespace: app.namespace, serviceName: app.serviceName, probes: derived.probes };
 }

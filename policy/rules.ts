@@ -43,11 +43,19 @@ export function podSpecOf(object: Obj): Obj | undefined {
 }
 
 function containers(spec: Obj): Obj[] {
-    return [...(spec.initContainers ?? []), ...(spec.containers ?? [])];
+    return [...(spec.initContainers ?? []), ...(spec.containers ?? []), ...(spec.ephemeralContainers ?? [])];
 }
 
+/** A probe does something only with one of these handlers (core/v1 ProbeHandler). */
+const PROBE_HANDLERS = ["httpGet", "exec", "tcpSocket", "grpc"];
+
 /** Kinds that live outside namespaces; everything else must not use `default`. */
-const CLUSTER_SCOPED = new Set(["Namespace", "ClusterRole", "ClusterRoleBinding", "PersistentVolume", "StorageClass", "CustomResourceDefinition", "PriorityClass"]);
+const CLUSTER_SCOPED = new Set([
+    "Namespace", "Node", "PersistentVolume", "StorageClass", "VolumeAttachment", "CSIDriver", "CSINode", "ClusterRole", "ClusterRoleBinding",
+    "CustomResourceDefinition", "APIService", "PriorityClass", "RuntimeClass", "IngressClass", "MutatingWebhookConfiguration",
+    "ValidatingWebhookConfiguration", "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding", "FlowSchema",
+    "PriorityLevelConfiguration", "CertificateSigningRequest", "ClusterIssuer",
+]);
 
 const SECRET_LOOKING_KEY = /(passw(or)?d|secret|token|api[-_]?key|private[-_]?key|credential|client[-_]?secret)/i;
 
@@ -97,7 +105,9 @@ export const RULES: Rule[] = [
         enforcement: "mandatory",
         check: (o) =>
             (podSpecOf(o)?.containers ?? []).flatMap((c: Obj) =>
-                ["livenessProbe", "readinessProbe"].filter((p) => !c[p]).map((p) => `container ${c.name}: no ${p}`),
+                ["livenessProbe", "readinessProbe"]
+                    .filter((p) => !PROBE_HANDLERS.some((handler) => c[p]?.[handler] !== undefined))
+                    .map((p) => `container ${c.name}: no ${p} (with httpGet, exec, tcpSocket or grpc)`),
             ),
     },
     {

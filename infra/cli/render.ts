@@ -61,7 +61,7 @@ async function main(argv: string[]): Promise<number> {
         }
         try {
             const render = await renderStack(stack);
-            process.stdout.write(renderHeader(stack, render.objects.length) + toYaml(render.objects));
+            process.stdout.write(renderHeader(render, render.objects.length) + toYaml(render.objects));
             // The policy pack's rules, so a reviewer gets the same verdict without the engine.
             const violations = evaluatePolicy(render.objects);
             const mandatory = violations.filter((v) => v.enforcement === "mandatory");

@@ -133,6 +133,16 @@ export const stackConfigSchema = z
             })
             .strict()
             .default({ ingressNamespaces: [], egress: [] }),
+        /** The Kubernetes provider: the kubeconfig's current context, or YAML files written to a directory instead of a cluster. */
+        kubernetes: z
+            .object({
+                /** Write every object as YAML under this directory (relative to the project root) instead of applying it. */
+                renderYamlToDirectory: z.string().min(1).optional(),
+                /** kubeconfig context to use; default the current one. */
+                context: z.string().min(1).optional(),
+            })
+            .strict()
+            .default({}),
         /** Overrides merged over the repository's ragstar.yaml (validated against the service's schema). */
         app: z.record(z.string(), z.unknown()).default({}),
     })

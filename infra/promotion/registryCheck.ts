@@ -25,8 +25,12 @@ export function parseImageReference(reference: string): ImageReference {
     }
     const [name, digest] = reference.split("@");
     const slash = name.indexOf("/");
-    const repository = name.slice(slash + 1).replace(/:[\w][\w.-]*$/, "");
-    return { registry: name.slice(0, slash), repository, digest };
+    const first = name.slice(0, slash);
+    // Docker's rule (distribution/reference): the first component is a registry host only if it
+    // has a dot or a port, or is localhost; otherwise the image lives on Docker Hub.
+    const isHost = /[.:]/.test(first) || first === "localhost";
+    const path = (isHost ? name.slice(slash + 1) : name).replace(/:[\w][\w.-]*$/, "");
+    return { registry: isHost ? first : "registry-1.docker.io", repository: path, digest };
 }
 
 /** The outcome of the check. */

@@ -24,6 +24,8 @@ export interface KubernetesObject {
 /** Result of a render: the objects in apply order and the stack outputs. */
 export interface Render {
     stack: string;
+    /** Where the image reference came from: a (mocked) build, a (mocked) StackReference, or the stack file's ref. */
+    imageSource: "built" | "stack-reference" | "ref";
     objects: KubernetesObject[];
     outputs: { image: string; namespace: string; serviceName: string; probes: RagstarOutputs["probes"] };
 }
@@ -83,14 +85,19 @@ export async function renderStack(stack: string, rootDir: string = ROOT_DIR): Pr
     pulumi.runtime.setAllConfig(config, secretKeys);
 
     const objects: KubernetesObject[] = [];
+    let imageSource: Render["imageSource"] = "ref";
     await pulumi.runtime.setMocks(
         {
             newResource(args: pulumi.runtime.MockResourceArgs) {
                 const state: Record<string, unknown> = { ...args.inputs };
-                if (args.type === "docker:index/image:Image") state.repoDigest = placeholderDigest(String(args.inputs.imageName));
+                if (args.type === "docker:index/image:Image") {
+                    state.repoDigest = placeholderDigest(String(args.inputs.imageName));
+                    imageSource = "built";
+                }
                 if (args.type === "pulumi:pulumi:StackReference") {
                     // No backend to ask: the other stack's image output is a placeholder too.
                     state.outputs = { image: placeholderDigest(`stack-reference.invalid/${String(args.inputs.name)}:latest`) };
+                    imageSource = "stack-reference";
                 }
                 if (args.type.startsWith("kubernetes:")) objects.push(redact(args.inputs) as KubernetesObject);
                 return { id: `${args.name}-id`, state };
@@ -110,7 +117,7 @@ export async function renderStack(stack: string, rootDir: string = ROOT_DIR): Pr
     await settings.waitForRPCs();
 
     objects.sort((a, b) => KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind) || a.metadata.name.localeCompare(b.metadata.name));
-    return { stack, objects, outputs: { image: redact(image) as string, namespace, serviceName, probes: outputs.probes } };
+    return { stack, imageSource, objects, outputs: { image: redact(image) as string, namespace, serviceName, probes: outputs.probes } };
 }
 
 /** File name of an object in `--out DIR`: `<kind>-<name>.yaml`, lower-case kind. */
@@ -118,9 +125,15 @@ export function objectFileName(object: KubernetesObject): string {
     return `${object.kind.toLowerCase()}-${object.metadata.name}.yaml`;
 }
 
-/** First lines of every render, on stdout and in each `--out` file: the digest is not real. */
-export function renderHeader(stack: string, count: number): string {
-    return `# stack ${stack}: ${count} object${count === 1 ? "" : "s"} rendered by RAGstar deploy without the Pulumi engine.\n# The image digest is a render placeholder (no registry was contacted); secrets print as [secret].\n`;
+/** First lines of every render, on stdout and in each `--out` file: what is not real in it. */
+export function renderHeader(render: Pick<Render, "stack" | "imageSource">, count: number): string {
+    const image =
+        render.imageSource === "built"
+            ? "The image digest is a render placeholder: this stack builds its image and no registry was contacted."
+            : render.imageSource === "stack-reference"
+              ? "The image digest is a render placeholder: it comes from another stack's output, which a render cannot read."
+              : "The image is the digest-pinned ragstar:image.ref of the stack file.";
+    return `# stack ${render.stack}: ${count} object${count === 1 ? "" : "s"} rendered by RAGstar deploy without the Pulumi engine.\n# ${image} Secrets print as [secret].\n`;
 }
 
 /** Multi-document YAML of the objects, keys in the order the program wrote them. */
@@ -130,5 +143,5 @@ export function toYaml(objects: KubernetesObject[]): string {
 
 /** The `--out` files of a render: file name → contents (header included), one object each. */
 export function objectFiles(render: Render): Record<string, string> {
-    return Object.fromEntries(render.objects.map((object) => [objectFileName(object), renderHeader(render.stack, 1) + toYaml([object])]));
+    return Object.fromEntries(render.objects.map((object) => [objectFileName(object), renderHeader(render, 1) + toYaml([object])]));
 }

