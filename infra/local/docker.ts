@@ -6,6 +6,7 @@
  */
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 
 import type { Probe } from "../probes/types";
@@ -195,4 +196,36 @@ export async function executeProbe(probe: Probe, container: string): Promise<Pro
 /** Seconds since `startedAt` (from `process.hrtime.bigint()`). */
 export function secondsSince(startedAt: bigint): number {
     return Number(process.hrtime.bigint() - startedAt) / 1e9;
+}
+
+/** What `buildAndPushImage` needs: the registry and its credentials, and the base image. */
+export interface PushTarget {
+    registry: string;
+    username: string;
+    password: string;
+    /** Base image for the Dockerfile's `PYTHON_IMAGE` build argument. */
+    pythonImage: string;
+}
+
+/**
+ * Build `target` of the repository's Dockerfile with BuildKit, push it as
+ * `<registry>/<repository>:<tag>` with a client config of its own (so logins do not race),
+ * and return the digest-pinned reference the registry reported.
+ *
+ * @param buildArgs further build arguments, e.g. `imageBuildArgs(config)`
+ * @throws Error with the build log tail or the client's output on failure
+ */
+export function buildAndPushImage(context: string, push: PushTarget, repository: string, tag: string, buildArgs: Record<string, string>): { reference: string; build: Build } {
+    const previous = process.env.DOCKER_CONFIG;
+    process.env.DOCKER_CONFIG = fs.mkdtempSync(path.join(os.tmpdir(), "ragstar-docker-config-"));
+    try {
+        dockerOk(["login", push.registry, "--username", push.username, "--password-stdin"], { input: push.password });
+        const name = `${push.registry}/${repository}`;
+        const build = buildImage(context, "runtime", `${name}:${tag}`, { PYTHON_IMAGE: push.pythonImage, ...buildArgs });
+        return { reference: `${name}@${pushImage(`${name}:${tag}`)}`, build };
+    } finally {
+        fs.rmSync(process.env.DOCKER_CONFIG, { recursive: true, force: true });
+        if (previous === undefined) delete process.env.DOCKER_CONFIG;
+        else process.env.DOCKER_CONFIG = previous;
+    }
 }

@@ -76,11 +76,10 @@ function outputValue<T>(output: pulumi.Input<T>): Promise<T> {
 /**
  * Render one stack.
  *
- * @param stack stack name; its config is read from `<rootDir>/Pulumi.<stack>.yaml`
+ * @param stack stack name; its config is read from `<rootDir>/Pulumi.<stack>.yaml` unless `stackFile` names another file
  * @throws ConfigError or DockerfileError from the program, before any object exists
  */
-export async function renderStack(stack: string, rootDir: string = ROOT_DIR): Promise<Render> {
-    const stackFile = path.join(rootDir, `Pulumi.${stack}.yaml`);
+export async function renderStack(stack: string, rootDir: string = ROOT_DIR, stackFile: string = path.join(rootDir, `Pulumi.${stack}.yaml`)): Promise<Render> {
     const { config, secretKeys } = readStackFile(stackFile, "ragstar");
     pulumi.runtime.setAllConfig(config, secretKeys);
 

@@ -1,0 +1,101 @@
+/**
+ * The `local` stack under the real Pulumi engine: a `file://` backend inside the project
+ * (`.pulumi-state/`, git-ignored), a passphrase secrets provider, and the Kubernetes provider
+ * in `renderYamlToDirectory` mode, so no cluster is needed. The program runs in this process
+ * through Pulumi's Automation API (an inline program: the CLI drives it over gRPC), which also
+ * means no Node.js language host binary is needed. The CLI and the provider plugin come from
+ * scripts/with-pulumi (PULUMI_ROOT, PULUMI_HOME).
+ */
+import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+import { LocalWorkspace, PulumiCommand, type ConfigMap, type Stack } from "@pulumi/pulumi/automation";
+
+import { ragstarProgram, ROOT_DIR } from "../program";
+
+export const LOCAL_STACK = "local";
+
+/** Where the local stack keeps its settings, state and the provider's manifests. */
+export interface LocalPaths {
+    /** Workspace: Pulumi.yaml-less project settings, `Pulumi.local.yaml`, the passphrase. */
+    workDir: string;
+    /** `file://` backend. */
+    stateDir: string;
+    /** `renderYamlToDirectory` of the Kubernetes provider. */
+    manifestsDir: string;
+}
+
+/** The default paths, all git-ignored. */
+export function localPaths(rootDir: string = ROOT_DIR): LocalPaths {
+    const workDir = path.join(rootDir, ".cache/pulumi-local");
+    return { workDir, stateDir: path.join(rootDir, ".pulumi-state"), manifestsDir: path.join(workDir, "manifests") };
+}
+
+/** A value generated once and kept in `file` (mode 0600), so reruns see the same one. */
+function persistentSecret(file: string): string {
+    if (!fs.existsSync(file)) {
+        fs.mkdirSync(path.dirname(file), { recursive: true });
+        fs.writeFileSync(file, crypto.randomBytes(24).toString("base64url"), { mode: 0o600 });
+    }
+    return fs.readFileSync(file, "utf8").trim();
+}
+
+/**
+ * The local stack's config: dev's shape, deploying `image` (digest-pinned, built and pushed by
+ * the real image pipeline) and rendering to files. `overrides` replace keys (for tests).
+ */
+export function localConfig(image: string, paths: LocalPaths, overrides: ConfigMap = {}): ConfigMap {
+    return {
+        "ragstar:namespace": { value: "ragstar-local" },
+        "ragstar:image.ref": { value: image },
+        "ragstar:kubernetes.renderYamlToDirectory": { value: path.relative(ROOT_DIR, paths.manifestsDir) },
+        "ragstar:probes.readinessPath": { value: "/ready" },
+        "ragstar:app.log_level": { value: "debug" },
+        // A secret, so the engine's secrets handling is exercised; generated, never committed.
+        "ragstar:adminToken": { value: persistentSecret(path.join(paths.workDir, "admin-token")), secret: true },
+        ...overrides,
+    };
+}
+
+/**
+ * Create or select the local stack and set its config.
+ *
+ * @param image digest-pinned reference to deploy
+ * @throws Error when PULUMI_ROOT is unset or the CLI is not the SDK's version
+ */
+export async function openLocalStack(image: string, paths: LocalPaths = localPaths(), overrides: ConfigMap = {}): Promise<Stack> {
+    const root = process.env.PULUMI_ROOT;
+    if (!root) throw new Error("PULUMI_ROOT is not set: run through scripts/with-pulumi (scripts/main does)");
+    fs.mkdirSync(paths.workDir, { recursive: true });
+    fs.mkdirSync(paths.stateDir, { recursive: true });
+    const backend = `file://${paths.stateDir}`;
+    const stack = await LocalWorkspace.createOrSelectStack(
+        { stackName: LOCAL_STACK, projectName: "ragstar", program: async () => ragstarProgram(ROOT_DIR) },
+        {
+            workDir: paths.workDir,
+            pulumiHome: process.env.PULUMI_HOME,
+            pulumiCommand: await PulumiCommand.get({ root }),
+            secretsProvider: "passphrase",
+            projectSettings: { name: "ragstar", runtime: "nodejs", backend: { url: backend } },
+            envVars: {
+                PULUMI_CONFIG_PASSPHRASE: persistentSecret(path.join(paths.workDir, "passphrase")),
+                PULUMI_BACKEND_URL: backend,
+                PULUMI_SKIP_UPDATE_CHECK: "true",
+            },
+        },
+    );
+    await stack.setAllConfig(localConfig(image, paths, overrides), true);
+    return stack;
+}
+
+/** The stack file the workspace wrote, for the engine-free render of the same config. */
+export function localStackFile(paths: LocalPaths = localPaths()): string {
+    return path.join(paths.workDir, `Pulumi.${LOCAL_STACK}.yaml`);
+}
+
+/** The provider's rendered manifests: file name → parsed object. */
+export function providerManifests(paths: LocalPaths = localPaths()): string[] {
+    const dir = path.join(paths.manifestsDir, "1-manifest");
+    return fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith(".yaml")).map((f) => path.join(dir, f)).sort() : [];
+}
