@@ -76,12 +76,65 @@ class PublicSettings(BaseModel):
     ollama_model: str = Field(
         default="llama3.2",
         min_length=1,
-        description="Name of the Ollama model used to generate answers.",
+        description="Name of the Ollama model that writes the repository summaries (/api/generate).",
+    )
+    ollama_embedding_model: str | None = Field(
+        default=None,
+        min_length=1,
+        description=(
+            "Name of an Ollama embedding model (/api/embed). When set, queries rank by a hybrid "
+            "of BM25 and embedding similarity; when null, by BM25 alone."
+        ),
     )
     github_api_url: str = Field(
         default="https://api.github.com",
         pattern=r"^https?://\S+$",
         description="Base URL of the GitHub REST API (change for GitHub Enterprise).",
+    )
+    http_timeout_seconds: float = Field(
+        default=20.0,
+        gt=0,
+        le=300,
+        description="Timeout of one GitHub request, and of connecting to Ollama.",
+    )
+    ollama_timeout_seconds: float = Field(
+        default=180.0,
+        gt=0,
+        le=3600,
+        description="Timeout of one Ollama generate or embed call (models on CPU are slow).",
+    )
+    max_retries: int = Field(
+        default=3,
+        ge=0,
+        le=10,
+        description="Retries of a failed GitHub or Ollama call (timeouts, connection errors, 5xx, rate limits).",
+    )
+    retry_backoff_seconds: float = Field(
+        default=1.0,
+        ge=0,
+        le=60,
+        description="First wait before a retry; it doubles on each further retry (capped at 60 s).",
+    )
+    rate_limit_max_wait_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        le=3600,
+        description=(
+            "Longest wait for a rate limit to reset (Retry-After, x-ratelimit-reset); "
+            "a longer one fails the call with a clear error instead."
+        ),
+    )
+    readme_max_chars: int = Field(
+        default=8000,
+        ge=0,
+        le=200_000,
+        description="README characters kept for the index and sent to the model (0: README not fetched).",
+    )
+    summary_max_chars: int = Field(
+        default=600,
+        ge=50,
+        le=10_000,
+        description="Longest summary stored; a longer answer from the model is cut at a word boundary.",
     )
 
     @field_validator("db_path", mode="before")
