@@ -41,8 +41,9 @@ def test_ready_when_data_dir_is_writable(tmp_path: Path) -> None:
     with client_for(tmp_path) as client:
         response = client.get("/ready")
     assert response.status_code == 200
-    assert response.json() == {"status": "ready"}
-    assert list(tmp_path.iterdir()) == []  # the probe file is removed
+    assert response.json() == {"status": "ready", "store": "ok"}
+    # The probe file is removed; the store's files are all that is left.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ragstar.lock", "ragstar.sqlite3"]
 
 
 def test_not_ready_when_data_dir_is_missing(tmp_path: Path) -> None:
@@ -149,3 +150,26 @@ def test_module_app_loads_config_from_environment(
         "from-file",
         "warning",
     )
+
+
+def test_openapi_documents_the_api(tmp_path: Path) -> None:
+    with client_for(tmp_path) as client:
+        schema = client.get("/openapi.json").json()
+    operations = {
+        (method.upper(), path) for path, methods in schema["paths"].items() for method in methods
+    }
+    assert operations == {
+        ("GET", "/health"),
+        ("GET", "/ready"),
+        ("POST", "/build"),
+        ("GET", "/jobs"),
+        ("GET", "/jobs/{job_id}"),
+        ("POST", "/jobs/{job_id}/rerun"),
+        ("POST", "/query"),
+        ("GET", "/summaries"),
+        ("GET", "/summaries/{owner}/{name}"),
+        ("POST", "/clear"),
+    }
+    assert schema["paths"]["/clear"]["post"]["security"] == [{"HTTPBearer": []}]
+    query = schema["components"]["schemas"]["QueryRequest"]["properties"]["num_results"]
+    assert (query["minimum"], query["maximum"], query["default"]) == (1, 50, 5)
