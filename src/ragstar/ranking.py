@@ -1,0 +1,96 @@
+"""Query ranking: a safe FTS5 expression from free text, and the hybrid score.
+
+Keyword ranking is SQLite FTS5's BM25 (see :meth:`ragstar.store.Store.keyword_scores`).
+Its raw scores have no fixed scale, so they are divided by the best score of
+the query: the top keyword hit gets 1.0 and the others their share of it.
+
+With an embedding model configured, each repository also gets the cosine
+similarity between its stored unit vector and the query's (negative values
+count as 0). The hybrid score is the plain average of the two::
+
+    score = KEYWORD_WEIGHT * keyword + (1 - KEYWORD_WEIGHT) * max(cosine, 0)
+
+A repository the keyword search did not find has keyword 0, so semantic
+matches without shared words still rank.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+
+KEYWORD_WEIGHT = 0.5
+
+# Words that carry no meaning for finding a repository. Dropped from the query
+# unless nothing else is left.
+STOPWORDS = frozenset(
+    """
+    a about an and any are as at be best can could do does for from good how i in is it
+    its library me my need of on or package project repo repos repositories repository
+    should some something that the there this to tool use used using want what which
+    with would you
+    """.split()
+)
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+MAX_QUERY_TERMS = 32
+
+
+def match_expression(query: str) -> str | None:
+    """Turn free text into an FTS5 ``MATCH`` expression: its words, quoted, joined by OR.
+
+    Quoting every word makes FTS5 syntax in the text (``AND``, ``NEAR``, ``*``,
+    ``"``, column filters) plain words. Returns ``None`` when there is no word.
+    """
+    words = list(dict.fromkeys(word.lower() for word in _WORD.findall(query)))
+    meaningful = [word for word in words if word not in STOPWORDS]
+    terms = (meaningful or words)[:MAX_QUERY_TERMS]
+    if not terms:
+        return None
+    return " OR ".join(f'"{term}"' for term in terms)
+
+
+def normalise(scores: Mapping[int, float]) -> dict[int, float]:
+    """Scale positive relevance scores so that the best is 1.0 (empty stays empty)."""
+    best = max(scores.values(), default=0.0)
+    if best <= 0:
+        return {key: 0.0 for key in scores}
+    return {key: max(value, 0.0) / best for key, value in scores.items()}
+
+
+def unit(vector: Sequence[float]) -> list[float]:
+    """Return ``vector`` scaled to length 1.
+
+    Raises:
+        ValueError: the vector is empty, all zeros, or not finite.
+    """
+    norm = math.sqrt(math.fsum(x * x for x in vector))
+    if not vector or norm == 0 or not math.isfinite(norm):
+        raise ValueError("cannot normalise an empty, zero or non-finite vector")
+    return [x / norm for x in vector]
+
+
+def cosine(a: Sequence[float], b: Sequence[float]) -> float:
+    """Cosine similarity of two vectors of the same length (0.0 when either is zero)."""
+    if len(a) != len(b):
+        raise ValueError(f"vectors differ in length ({len(a)} and {len(b)})")
+    norm = math.sqrt(math.fsum(x * x for x in a)) * math.sqrt(math.fsum(y * y for y in b))
+    if norm == 0:
+        return 0.0
+    return math.fsum(x * y for x, y in zip(a, b, strict=True)) / norm
+
+
+def hybrid(keyword: Mapping[int, float], semantic: Mapping[int, float]) -> dict[int, float]:
+    """Combine normalised keyword scores (0..1) and cosine similarities into one score per id."""
+    result: dict[int, float] = {}
+    for key in keyword.keys() | semantic.keys():
+        similarity = max(semantic.get(key, 0.0), 0.0)
+        result[key] = KEYWORD_WEIGHT * keyword.get(key, 0.0) + (1 - KEYWORD_WEIGHT) * similarity
+    return result
+
+
+def top(scores: Mapping[int, float], n: int) -> list[int]:
+    """The ``n`` best ids with a positive score; equal scores by id (the one indexed first wins)."""
+    positive = [key for key, value in scores.items() if value > 0]
+    return sorted(positive, key=lambda key: (-scores[key], key))[:n]

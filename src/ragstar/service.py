@@ -1,0 +1,171 @@
+"""What the API runs on: the store, the GitHub and Ollama clients, the job runner, and search.
+
+:meth:`Service.start` and :meth:`Service.stop` run in the application's
+lifespan. The store is opened at start-up; when that fails (no data directory
+yet, another process holding it) the service still starts, reports "not ready",
+and tries again on the next request that needs the store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import httpx
+
+from ragstar import ranking
+from ragstar.config import Settings
+from ragstar.jobs import JobRunner
+from ragstar.store import Job, RepoRef, Repository, Store, StoreUnavailable
+from ragstar.upstream import GitHub, Ollama, RetryPolicy, UpstreamError, github_client, ollama_client
+
+logger = logging.getLogger("ragstar")
+
+SHUTDOWN_REASON = (
+    "interrupted: the service shut down while this job was running; "
+    "rerun it with POST /jobs/{id}/rerun"
+)
+# Keyword hits considered for one query (far more than num_results allows).
+KEYWORD_CANDIDATES = 500
+
+
+@dataclass(frozen=True)
+class Hit:
+    repository: Repository
+    score: float
+    keyword_score: float
+    semantic_score: float | None
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    mode: Literal["keyword", "hybrid"]
+    notice: str | None
+    hits: list[Hit]
+
+
+class Service:
+    """The state behind one application instance."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._store: Store | None = None
+        self._store_lock = threading.Lock()
+        self._stopped = False
+        policy = RetryPolicy.from_settings(settings)
+        self._github_http: httpx.AsyncClient | None = None
+        self._ollama_http: httpx.AsyncClient | None = None
+        self.github: GitHub
+        self.ollama: Ollama
+        self._policy = policy
+        self.runner: JobRunner | None = None
+
+    # -- lifecycle -------------------------------------------------------------
+
+    async def start(self) -> None:
+        self._github_http = github_client(self.settings)
+        self._ollama_http = ollama_client(self.settings)
+        self.github = GitHub(self.settings, self._github_http, self._policy)
+        self.ollama = Ollama(self.settings, self._ollama_http, self._policy)
+        try:
+            await asyncio.to_thread(self.store)
+        except StoreUnavailable as exc:
+            logger.error("store unavailable (retried on demand): %s", exc)
+        self.runner = JobRunner(self)
+        self.runner.start()
+
+    async def stop(self) -> None:
+        """Stop the runner (cancelling the job in progress), mark it interrupted, close everything."""
+        if self.runner is not None:
+            await self.runner.stop()
+            self.runner = None
+        with self._store_lock:
+            store, self._store = self._store, None
+            self._stopped = True
+        if store is not None:
+            interrupted = store.interrupt_running_jobs(SHUTDOWN_REASON)
+            for job_id in interrupted:
+                logger.warning("job %s: interrupted by shutdown", job_id)
+            store.close()
+        for client in (self._github_http, self._ollama_http):
+            if client is not None:
+                await client.aclose()
+
+    def store(self) -> Store:
+        """The open store, opening it first if needed (blocking: call from a thread).
+
+        Raises:
+            StoreUnavailable: it cannot be opened.
+        """
+        store = self._store
+        if store is not None:
+            return store
+        with self._store_lock:
+            if self._stopped:
+                raise StoreUnavailable("the service has stopped")
+            if self._store is None:
+                self._store = Store.open(self.settings.db_path)
+                logger.info("store open: %s", self._store.path)
+            return self._store
+
+    # -- jobs ------------------------------------------------------------------
+
+    async def submit(self, refs: Sequence[RepoRef], rerun_of: str | None = None) -> Job:
+        store = await asyncio.to_thread(self.store)
+        job = await asyncio.to_thread(store.create_job, refs, rerun_of)
+        if self.runner is not None:
+            self.runner.wake()
+        return job
+
+    # -- search ----------------------------------------------------------------
+
+    async def search(self, query: str, num_results: int) -> SearchResult:
+        """Rank the stored repositories for ``query`` (see :mod:`ragstar.ranking`)."""
+        store = await asyncio.to_thread(self.store)
+        expression = ranking.match_expression(query)
+        raw: dict[int, float] = {}
+        if expression is not None:
+            raw = await asyncio.to_thread(store.keyword_scores, expression, KEYWORD_CANDIDATES)
+        keyword = ranking.normalise(raw)
+
+        mode: Literal["keyword", "hybrid"] = "keyword"
+        notice: str | None = None
+        semantic: dict[int, float] = {}
+        model = self.settings.ollama_embedding_model
+        if model is not None:
+            try:
+                query_vector = ranking.unit(await self.ollama.embed(query, retries=False))
+            except (UpstreamError, ValueError) as exc:
+                notice = f"keyword ranking only: the query could not be embedded: {exc}"
+            else:
+                vectors = await asyncio.to_thread(store.embeddings, model)
+                semantic = {
+                    key: sum(a * b for a, b in zip(query_vector, vector, strict=True))
+                    for key, vector in vectors.items()
+                    if len(vector) == len(query_vector)
+                }
+                mode = "hybrid"
+                if not semantic and await asyncio.to_thread(store.repository_count):
+                    notice = (
+                        f"no stored repository has an embedding from {model} of this size; "
+                        "rebuild the index to rank by similarity"
+                    )
+
+        scores = ranking.hybrid(keyword, semantic) if mode == "hybrid" else keyword
+        best = ranking.top(scores, num_results)
+        repositories = await asyncio.to_thread(store.repositories_by_id, best)
+        hits = [
+            Hit(
+                repository=repositories[key],
+                score=scores[key],
+                keyword_score=keyword.get(key, 0.0),
+                semantic_score=semantic.get(key) if mode == "hybrid" else None,
+            )
+            for key in best
+            if key in repositories
+        ]
+        return SearchResult(mode=mode, notice=notice, hits=hits)

@@ -1,0 +1,640 @@
+"""The SQLite store: indexed repositories, their full-text index, and build jobs.
+
+One database file, ``ragstar.sqlite3``, in the data directory (``db_path``),
+in WAL mode so readers never wait for the writer. Every write goes through one
+connection guarded by a lock ("one writer"); every read opens its own short-lived
+connection. A lock file (``ragstar.lock``, ``flock``) keeps a second RAGstar
+process off the same data directory.
+
+The schema is created and upgraded by :data:`MIGRATIONS`, applied in order, each
+in its own transaction, and counted in ``PRAGMA user_version``. A database whose
+version is newer than this code knows is refused rather than guessed at.
+
+On open, jobs left ``running`` by a process that stopped without finishing
+them are marked ``failed`` ("interrupted"); jobs still ``queued`` stay queued
+and are picked up again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import sqlite3
+import sys
+import threading
+import uuid
+from array import array
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
+
+DB_FILENAME = "ragstar.sqlite3"
+LOCK_FILENAME = "ragstar.lock"
+BUSY_TIMEOUT_MS = 5000
+
+JobStatus = Literal["queued", "running", "succeeded", "partially_failed", "failed"]
+ItemStatus = Literal["pending", "succeeded", "failed"]
+FINISHED: frozenset[str] = frozenset({"succeeded", "partially_failed", "failed"})
+
+# BM25 column weights, in the column order of repositories_fts:
+# name (owner and name), description, topics, summary, readme.
+BM25_WEIGHTS = (5.0, 3.0, 3.0, 2.0, 0.5)
+
+_FTS_ROW = """
+    INSERT INTO repositories_fts (rowid, name, description, topics, summary, readme)
+    VALUES (new.id, new.owner || ' ' || new.name, new.description,
+            (SELECT coalesce(group_concat(value, ' '), '') FROM json_each(new.topics)),
+            new.summary, new.readme);
+"""
+
+#: Schema migrations: migration N (1-based) brings ``user_version`` from N-1 to N.
+#: Append only; never edit a migration that has shipped.
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        """
+        CREATE TABLE jobs (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            id TEXT NOT NULL UNIQUE,
+            status TEXT NOT NULL
+                CHECK (status IN ('queued', 'running', 'succeeded', 'partially_failed', 'failed')),
+            error TEXT,
+            rerun_of TEXT,
+            created_at TEXT NOT NULL,
+            started_at TEXT,
+            finished_at TEXT
+        )
+        """,
+        "CREATE INDEX jobs_by_status ON jobs (status, seq)",
+        """
+        CREATE TABLE job_items (
+            job_id TEXT NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            url TEXT NOT NULL,
+            owner TEXT NOT NULL,
+            name TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('pending', 'succeeded', 'failed')),
+            error TEXT,
+            repository TEXT,
+            PRIMARY KEY (job_id, position)
+        )
+        """,
+        """
+        CREATE TABLE repositories (
+            id INTEGER PRIMARY KEY,
+            key TEXT NOT NULL UNIQUE,
+            owner TEXT NOT NULL,
+            name TEXT NOT NULL,
+            url TEXT NOT NULL,
+            description TEXT NOT NULL DEFAULT '',
+            topics TEXT NOT NULL DEFAULT '[]',
+            stars INTEGER NOT NULL DEFAULT 0,
+            readme TEXT NOT NULL DEFAULT '',
+            summary TEXT NOT NULL,
+            summary_model TEXT NOT NULL,
+            embedding BLOB,
+            embedding_model TEXT,
+            indexed_at TEXT NOT NULL
+        )
+        """,
+        """
+        CREATE VIRTUAL TABLE repositories_fts USING fts5 (
+            name, description, topics, summary, readme,
+            tokenize = 'porter unicode61 remove_diacritics 2'
+        )
+        """,
+        f"CREATE TRIGGER repositories_ai AFTER INSERT ON repositories BEGIN {_FTS_ROW} END",
+        """
+        CREATE TRIGGER repositories_ad AFTER DELETE ON repositories BEGIN
+            DELETE FROM repositories_fts WHERE rowid = old.id;
+        END
+        """,
+        f"""
+        CREATE TRIGGER repositories_au AFTER UPDATE ON repositories BEGIN
+            DELETE FROM repositories_fts WHERE rowid = old.id;
+            {_FTS_ROW}
+        END
+        """,
+    ),
+)
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class StoreUnavailable(Exception):
+    """The store cannot be opened or queried; ``str(error)`` says why, on one line."""
+
+
+@dataclass(frozen=True)
+class RepoRef:
+    """A repository named in a build request."""
+
+    owner: str
+    name: str
+    url: str
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.owner}/{self.name}"
+
+
+@dataclass(frozen=True)
+class JobItem:
+    position: int
+    url: str
+    owner: str
+    name: str
+    status: ItemStatus
+    error: str | None
+    repository: str | None
+
+
+@dataclass(frozen=True)
+class Job:
+    id: str
+    status: JobStatus
+    error: str | None
+    rerun_of: str | None
+    created_at: str
+    started_at: str | None
+    finished_at: str | None
+    items: tuple[JobItem, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class IndexedRepository:
+    """What indexing one repository produced, ready to store."""
+
+    owner: str
+    name: str
+    url: str
+    description: str
+    topics: tuple[str, ...]
+    stars: int
+    readme: str
+    summary: str
+    summary_model: str
+    embedding: tuple[float, ...] | None = None
+    embedding_model: str | None = None
+
+
+@dataclass(frozen=True)
+class Repository:
+    """A stored repository, as the API shows it."""
+
+    id: int
+    owner: str
+    name: str
+    url: str
+    description: str
+    topics: tuple[str, ...]
+    stars: int
+    summary: str
+    summary_model: str
+    embedding_model: str | None
+    indexed_at: str
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.owner}/{self.name}"
+
+
+def now() -> str:
+    """The current UTC time as ISO 8601 with a ``Z``, to the millisecond."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def repo_key(owner: str, name: str) -> str:
+    """GitHub owner and repository names are case-insensitive: one key for all spellings."""
+    return f"{owner}/{name}".lower()
+
+
+def pack_vector(vector: Sequence[float]) -> bytes:
+    """Encode a vector as little-endian float32 bytes."""
+    data = array("f", vector)
+    if sys.byteorder == "big":
+        data.byteswap()
+    return data.tobytes()
+
+
+def unpack_vector(blob: bytes) -> list[float]:
+    """Decode :func:`pack_vector` bytes."""
+    data = array("f")
+    data.frombytes(blob)
+    if sys.byteorder == "big":
+        data.byteswap()
+    return data.tolist()
+
+
+class Store:
+    """The open database. Thread-safe; use :meth:`open`, then :meth:`close`."""
+
+    def __init__(self, directory: Path, lock_fd: int, writer: sqlite3.Connection) -> None:
+        self.directory = directory
+        self.path = directory / DB_FILENAME
+        self._lock_fd = lock_fd
+        self._writer = writer
+        self._write_lock = threading.Lock()
+        self._closed = False
+
+    # -- opening and closing -------------------------------------------------
+
+    @classmethod
+    def open(cls, directory: Path) -> Store:
+        """Open (creating or migrating as needed) the store in ``directory``.
+
+        Raises:
+            StoreUnavailable: the directory is missing, another process holds
+                the lock, the file is not a usable SQLite database, or its
+                schema is newer than this code.
+        """
+        if not directory.is_dir():
+            raise StoreUnavailable(f"data directory {directory} does not exist")
+        lock_path = directory / LOCK_FILENAME
+        try:
+            lock_fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o640)
+        except OSError as exc:
+            raise StoreUnavailable(f"cannot create {lock_path}: {exc.strerror or exc}") from None
+        try:
+            fcntl.flock(lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(lock_fd)
+            raise StoreUnavailable(
+                f"data directory {directory} is in use by another RAGstar process ({lock_path} is locked)"
+            ) from None
+        writer: sqlite3.Connection | None = None
+        try:
+            writer = _connect(directory / DB_FILENAME)
+            mode = writer.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if str(mode).lower() != "wal":
+                raise StoreUnavailable(f"{directory / DB_FILENAME}: cannot switch to WAL mode (got {mode})")
+            _migrate(writer)
+            store = cls(directory, lock_fd, writer)
+            store.interrupt_running_jobs(
+                "interrupted: the service stopped while this job was running; "
+                "rerun it with POST /jobs/{id}/rerun"
+            )
+            return store
+        except sqlite3.Error as exc:
+            if writer is not None:
+                writer.close()
+            os.close(lock_fd)
+            raise StoreUnavailable(f"{directory / DB_FILENAME}: {exc}") from None
+        except BaseException:
+            if writer is not None:
+                writer.close()
+            os.close(lock_fd)
+            raise
+
+    def close(self) -> None:
+        """Close the writer connection and release the directory lock."""
+        with self._write_lock:
+            if self._closed:
+                return
+            self._closed = True
+            with contextlib.suppress(sqlite3.Error):
+                self._writer.execute("PRAGMA optimize")
+            self._writer.close()
+            os.close(self._lock_fd)
+
+    def check(self) -> None:
+        """Prove the store can be opened and queried (the readiness check)."""
+        try:
+            with self._read() as conn:
+                conn.execute("SELECT count(*) FROM jobs WHERE status = 'running'").fetchone()
+                conn.execute("SELECT rowid FROM repositories_fts LIMIT 1").fetchall()
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"{self.path}: {exc}") from None
+
+    @contextlib.contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        if self._closed:
+            raise StoreUnavailable("the store is closed")
+        try:
+            conn = _connect(self.path)
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"{self.path}: {exc}") from None
+        try:
+            conn.execute("PRAGMA query_only = 1")
+            yield conn
+        finally:
+            conn.close()
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction on the single writer connection."""
+        with self._write_lock:
+            if self._closed:
+                raise StoreUnavailable("the store is closed")
+            conn = self._writer
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    # -- jobs ----------------------------------------------------------------
+
+    def create_job(self, refs: Sequence[RepoRef], rerun_of: str | None = None) -> Job:
+        """Persist a new queued job for ``refs`` and return it."""
+        job_id = uuid.uuid4().hex
+        created = now()
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO jobs (id, status, rerun_of, created_at) VALUES (?, 'queued', ?, ?)",
+                (job_id, rerun_of, created),
+            )
+            conn.executemany(
+                "INSERT INTO job_items (job_id, position, url, owner, name, status) "
+                "VALUES (?, ?, ?, ?, ?, 'pending')",
+                [(job_id, i, ref.url, ref.owner, ref.name) for i, ref in enumerate(refs)],
+            )
+        job = self.get_job(job_id)
+        assert job is not None
+        return job
+
+    def get_job(self, job_id: str) -> Job | None:
+        with self._read() as conn:
+            row = conn.execute(f"SELECT {_JOB_COLUMNS} FROM jobs WHERE id = ?", (job_id,)).fetchone()
+            if row is None:
+                return None
+            items = conn.execute(
+                "SELECT position, url, owner, name, status, error, repository "
+                "FROM job_items WHERE job_id = ? ORDER BY position",
+                (job_id,),
+            ).fetchall()
+        return _job(row, items)
+
+    def list_jobs(self, limit: int) -> list[tuple[Job, dict[str, int]]]:
+        """The newest ``limit`` jobs (without items), each with its item counts by status."""
+        with self._read() as conn:
+            rows = conn.execute(
+                f"SELECT {_JOB_COLUMNS} FROM jobs ORDER BY seq DESC LIMIT ?", (limit,)
+            ).fetchall()
+            result = []
+            for row in rows:
+                counts = dict(
+                    conn.execute(
+                        "SELECT status, count(*) FROM job_items WHERE job_id = ? GROUP BY status",
+                        (row[0],),
+                    ).fetchall()
+                )
+                result.append((_job(row, []), counts))
+        return result
+
+    def claim_next_job(self) -> Job | None:
+        """Mark the oldest queued job running and return it, or ``None`` when none is queued."""
+        with self._write() as conn:
+            row = conn.execute(
+                "SELECT id FROM jobs WHERE status = 'queued' ORDER BY seq LIMIT 1"
+            ).fetchone()
+            if row is None:
+                return None
+            conn.execute(
+                "UPDATE jobs SET status = 'running', started_at = ? WHERE id = ?", (now(), row[0])
+            )
+        return self.get_job(row[0])
+
+    def record_item(
+        self,
+        job_id: str,
+        position: int,
+        *,
+        error: str | None = None,
+        repository: IndexedRepository | None = None,
+    ) -> None:
+        """Record one repository's outcome: store it (success) or its error, in one transaction."""
+        if (error is None) == (repository is None):
+            raise ValueError("give exactly one of error and repository")
+        with self._write() as conn:
+            if repository is not None:
+                _upsert_repository(conn, repository)
+                conn.execute(
+                    "UPDATE job_items SET status = 'succeeded', error = NULL, repository = ? "
+                    "WHERE job_id = ? AND position = ?",
+                    (f"{repository.owner}/{repository.name}", job_id, position),
+                )
+            else:
+                conn.execute(
+                    "UPDATE job_items SET status = 'failed', error = ? WHERE job_id = ? AND position = ?",
+                    (error, job_id, position),
+                )
+
+    def finish_job(self, job_id: str) -> Job:
+        """Set the final status of a job from its items, and return it."""
+        with self._write() as conn:
+            counts = dict(
+                conn.execute(
+                    "SELECT status, count(*) FROM job_items WHERE job_id = ? GROUP BY status",
+                    (job_id,),
+                ).fetchall()
+            )
+            total = sum(counts.values())
+            failed = counts.get("failed", 0) + counts.get("pending", 0)
+            if failed == 0:
+                status, error = "succeeded", None
+            else:
+                status = "failed" if failed == total else "partially_failed"
+                error = f"{failed} of {total} repositories failed"
+            conn.execute(
+                "UPDATE jobs SET status = ?, error = ?, finished_at = ? WHERE id = ?",
+                (status, error, now(), job_id),
+            )
+        job = self.get_job(job_id)
+        assert job is not None
+        return job
+
+    def interrupt_running_jobs(self, reason: str) -> list[str]:
+        """Mark every running job failed with ``reason`` (its pending items too); return their ids."""
+        with self._write() as conn:
+            ids = [row[0] for row in conn.execute("SELECT id FROM jobs WHERE status = 'running'")]
+            for job_id in ids:
+                conn.execute(
+                    "UPDATE job_items SET status = 'failed', error = 'interrupted' "
+                    "WHERE job_id = ? AND status = 'pending'",
+                    (job_id,),
+                )
+                conn.execute(
+                    "UPDATE jobs SET status = 'failed', error = ?, finished_at = ? WHERE id = ?",
+                    (reason.replace("{id}", job_id), now(), job_id),
+                )
+        return ids
+
+    def queued_job_count(self) -> int:
+        with self._read() as conn:
+            return int(conn.execute("SELECT count(*) FROM jobs WHERE status = 'queued'").fetchone()[0])
+
+    # -- repositories --------------------------------------------------------
+
+    def get_repository(self, owner: str, name: str) -> Repository | None:
+        with self._read() as conn:
+            row = conn.execute(
+                f"SELECT {_REPO_COLUMNS} FROM repositories WHERE key = ?", (repo_key(owner, name),)
+            ).fetchone()
+        return None if row is None else _repository(row)
+
+    def list_repositories(self, limit: int, offset: int) -> tuple[int, list[Repository]]:
+        """Return the number of stored repositories and one page of them, by name."""
+        with self._read() as conn:
+            total = int(conn.execute("SELECT count(*) FROM repositories").fetchone()[0])
+            rows = conn.execute(
+                f"SELECT {_REPO_COLUMNS} FROM repositories ORDER BY key LIMIT ? OFFSET ?",
+                (limit, offset),
+            ).fetchall()
+        return total, [_repository(row) for row in rows]
+
+    def repositories_by_id(self, ids: Sequence[int]) -> dict[int, Repository]:
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        with self._read() as conn:
+            rows = conn.execute(
+                f"SELECT {_REPO_COLUMNS} FROM repositories WHERE id IN ({marks})", tuple(ids)
+            ).fetchall()
+        return {row[0]: _repository(row) for row in rows}
+
+    def keyword_scores(self, match: str, limit: int) -> dict[int, float]:
+        """BM25 relevance (higher is better) of the repositories matching an FTS5 expression."""
+        weights = ", ".join(str(w) for w in BM25_WEIGHTS)
+        with self._read() as conn:
+            rows = conn.execute(
+                f"SELECT rowid, -bm25(repositories_fts, {weights}) AS score FROM repositories_fts "
+                "WHERE repositories_fts MATCH ? ORDER BY score DESC LIMIT ?",
+                (match, limit),
+            ).fetchall()
+        return {int(rowid): float(score) for rowid, score in rows}
+
+    def embeddings(self, model: str) -> dict[int, list[float]]:
+        """The stored unit vectors made by embedding model ``model``, by repository id."""
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT id, embedding FROM repositories "
+                "WHERE embedding_model = ? AND embedding IS NOT NULL",
+                (model,),
+            ).fetchall()
+        return {int(rowid): unpack_vector(blob) for rowid, blob in rows}
+
+    def repository_count(self) -> int:
+        with self._read() as conn:
+            return int(conn.execute("SELECT count(*) FROM repositories").fetchone()[0])
+
+    def clear_repositories(self) -> int:
+        """Delete every stored repository (and its full-text entry); return how many."""
+        with self._write() as conn:
+            deleted = conn.execute("DELETE FROM repositories").rowcount
+        return int(deleted)
+
+
+# -- helpers -----------------------------------------------------------------
+
+_JOB_COLUMNS = "id, status, error, rerun_of, created_at, started_at, finished_at"
+_REPO_COLUMNS = (
+    "id, owner, name, url, description, topics, stars, summary, summary_model, "
+    "embedding_model, indexed_at"
+)
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    """A connection in autocommit mode (transactions are explicit) with the per-connection pragmas."""
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000)
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA foreign_keys = ON")
+    # Temporary tables and indices in memory: the root filesystem is read-only.
+    conn.execute("PRAGMA temp_store = MEMORY")
+    conn.execute("PRAGMA synchronous = NORMAL")  # safe with WAL: a crash loses no committed schema
+    return conn
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    if version > SCHEMA_VERSION:
+        raise StoreUnavailable(
+            f"database schema version {version} is newer than this RAGstar knows ({SCHEMA_VERSION}); "
+            "refusing to use it (was a newer release rolled back?)"
+        )
+    for number in range(version + 1, SCHEMA_VERSION + 1):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in MIGRATIONS[number - 1]:
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {number}")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+
+def _upsert_repository(conn: sqlite3.Connection, repo: IndexedRepository) -> None:
+    conn.execute(
+        """
+        INSERT INTO repositories (key, owner, name, url, description, topics, stars, readme,
+                                  summary, summary_model, embedding, embedding_model, indexed_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (key) DO UPDATE SET
+            owner = excluded.owner, name = excluded.name, url = excluded.url,
+            description = excluded.description, topics = excluded.topics, stars = excluded.stars,
+            readme = excluded.readme, summary = excluded.summary,
+            summary_model = excluded.summary_model, embedding = excluded.embedding,
+            embedding_model = excluded.embedding_model, indexed_at = excluded.indexed_at
+        """,
+        (
+            repo_key(repo.owner, repo.name),
+            repo.owner,
+            repo.name,
+            repo.url,
+            repo.description,
+            json.dumps(list(repo.topics)),
+            repo.stars,
+            repo.readme,
+            repo.summary,
+            repo.summary_model,
+            None if repo.embedding is None else pack_vector(repo.embedding),
+            repo.embedding_model if repo.embedding is not None else None,
+            now(),
+        ),
+    )
+
+
+def _job(row: Sequence[object], items: Sequence[Sequence[object]]) -> Job:
+    return Job(
+        id=str(row[0]),
+        status=row[1],  # type: ignore[arg-type]
+        error=row[2],  # type: ignore[arg-type]
+        rerun_of=row[3],  # type: ignore[arg-type]
+        created_at=str(row[4]),
+        started_at=row[5],  # type: ignore[arg-type]
+        finished_at=row[6],  # type: ignore[arg-type]
+        items=tuple(
+            JobItem(
+                position=int(item[0]),  # type: ignore[call-overload]
+                url=str(item[1]),
+                owner=str(item[2]),
+                name=str(item[3]),
+                status=item[4],  # type: ignore[arg-type]
+                error=item[5],  # type: ignore[arg-type]
+                repository=item[6],  # type: ignore[arg-type]
+            )
+            for item in items
+        ),
+    )
+
+
+def _repository(row: Sequence[object]) -> Repository:
+    return Repository(
+        id=int(row[0]),  # type: ignore[call-overload]
+        owner=str(row[1]),
+        name=str(row[2]),
+        url=str(row[3]),
+        description=str(row[4]),
+        topics=tuple(json.loads(str(row[5]))),
+        stars=int(row[6]),  # type: ignore[call-overload]
+        summary=str(row[7]),
+        summary_model=str(row[8]),
+        embedding_model=row[9],  # type: ignore[arg-type]
+        indexed_at=str(row[10]),
+    )
