@@ -1,0 +1,159 @@
+"""POST /query: BM25 ranking on the fixture corpus, and the hybrid ranking with embeddings."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from corpus import CORPUS
+from fakes import FakeOllama, closed_port_url
+from helpers import build
+from ragstar.api import create_app
+from ragstar.config import Settings
+
+EMBEDDING_MODEL = "nomic-embed-text"
+
+
+@pytest.fixture
+def indexed(client: TestClient) -> TestClient:
+    """A client whose index holds the whole fixture corpus (keyword mode)."""
+    assert build(client, [repo.url for repo in CORPUS])["status"] == "succeeded"
+    return client
+
+
+@pytest.fixture
+def hybrid(make_settings: Callable[..., Settings]) -> Iterator[TestClient]:
+    """A client with an embedding model whose index holds the whole fixture corpus."""
+    with TestClient(create_app(make_settings(ollama_embedding_model=EMBEDDING_MODEL))) as client:
+        assert build(client, [repo.url for repo in CORPUS])["status"] == "succeeded"
+        yield client
+
+
+def ask(client: TestClient, query: str, num_results: int = 10) -> dict[str, Any]:
+    response = client.post("/query", json={"query": query, "num_results": num_results})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def names(result: dict[str, Any]) -> list[str]:
+    return [hit["name"] for hit in result["results"]]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("fuzzy finder for the command line", ["junegunn/fzf", "BurntSushi/ripgrep", "encode/httpx"]),
+        ("search files for a regex pattern", ["BurntSushi/ripgrep", "junegunn/fzf", "facebookresearch/faiss"]),
+        ("similarity search over dense vectors", ["facebookresearch/faiss", "BurntSushi/ripgrep"]),
+        ("grep", ["BurntSushi/ripgrep"]),
+        ("GREP!", ["BurntSushi/ripgrep"]),
+    ],
+)
+def test_keyword_ranking_order(indexed: TestClient, query: str, expected: list[str]) -> None:
+    result = ask(indexed, query)
+    assert result["mode"] == "keyword"
+    assert result["notice"] is None
+    assert names(result) == expected
+
+
+def test_keyword_ranking_top_hits_and_scores(indexed: TestClient) -> None:
+    result = ask(indexed, "python http client")
+    assert names(result)[:2] == ["encode/httpx", "psf/requests"]
+    top, second = result["results"][:2]
+    assert top["score"] == top["keyword_score"] == 1.0
+    assert 0 < second["score"] < 1
+    assert top["semantic_score"] is None
+    assert top == {
+        "name": "encode/httpx",
+        "url": "https://github.com/encode/httpx",
+        "description": "A next generation HTTP client for Python. 🦋",
+        "topics": ["asyncio", "http", "python", "trio"],
+        "summary": CORPUS[0].summary,
+        "score": 1.0,
+        "keyword_score": 1.0,
+        "semantic_score": None,
+    }
+    scores = [hit["score"] for hit in result["results"]]
+    assert scores == sorted(scores, reverse=True)
+
+    question = ask(indexed, "Which Python web framework builds APIs?")
+    assert names(question)[:3] == ["tiangolo/fastapi", "pallets/flask", "encode/httpx"]
+
+
+def test_num_results_limits_the_answer(indexed: TestClient) -> None:
+    assert names(ask(indexed, "python http client", num_results=1)) == ["encode/httpx"]
+    assert len(ask(indexed, "python")["results"]) == 5  # the default
+
+
+def test_fts_syntax_in_the_query_is_plain_text(indexed: TestClient) -> None:
+    for query in ['"grep', "NEAR(grep regex)", "grep AND", "name:ripgrep", "regex*", "-grep", "^grep"]:
+        assert names(ask(indexed, query))[0] == "BurntSushi/ripgrep", query
+
+
+def test_no_match_and_no_words(indexed: TestClient) -> None:
+    assert ask(indexed, "kubernetes operator")["results"] == []
+    assert ask(indexed, "things that look alike")["results"] == []
+    assert ask(indexed, "?!…")["results"] == []
+
+
+def test_query_on_an_empty_index(client: TestClient) -> None:
+    assert ask(client, "http")["results"] == []
+
+
+def test_hybrid_ranking_finds_meaning_without_shared_words(hybrid: TestClient) -> None:
+    # No repository text has these words (keyword ranking: test_no_match_and_no_words).
+    result = ask(hybrid, "things that look alike", num_results=1)
+    assert result["mode"] == "hybrid"
+    assert result["notice"] is None
+    (hit,) = result["results"]
+    assert hit["name"] == "facebookresearch/faiss"
+    assert hit["keyword_score"] == 0.0
+    assert hit["semantic_score"] > 0.9
+    assert hit["score"] == pytest.approx(0.5 * hit["semantic_score"])
+
+
+def test_hybrid_ranking_order(hybrid: TestClient) -> None:
+    result = ask(hybrid, "Which Python web framework builds APIs?", num_results=4)
+    assert names(result) == ["tiangolo/fastapi", "pallets/flask", "encode/httpx", "psf/requests"]
+    for hit in result["results"]:
+        assert hit["score"] == pytest.approx(0.5 * hit["keyword_score"] + 0.5 * max(hit["semantic_score"], 0))
+    # requests shares only "python" (in most documents, so worth nearly nothing to BM25)
+    # with the question, but its embedding is close: it ranks above the unrelated rest.
+    assert result["results"][3]["keyword_score"] < 0.001
+    assert result["results"][3]["semantic_score"] > 0.8
+
+    fuzzy = ask(hybrid, "fuzzy finder for the command line", num_results=2)
+    assert names(fuzzy) == ["junegunn/fzf", "BurntSushi/ripgrep"]
+
+
+def test_hybrid_falls_back_to_keywords_when_ollama_is_down(
+    make_settings: Callable[..., Settings], ollama: FakeOllama
+) -> None:
+    settings = make_settings(ollama_embedding_model=EMBEDDING_MODEL)
+    with TestClient(create_app(settings)) as client:
+        build(client, [repo.url for repo in CORPUS])
+    down = closed_port_url()
+    with TestClient(create_app(make_settings(ollama_embedding_model=EMBEDDING_MODEL, ollama_base_url=down))) as client:
+        result = ask(client, "search files for a regex pattern")
+    assert result["mode"] == "keyword"
+    assert result["notice"].startswith(
+        f"keyword ranking only: the query could not be embedded: Ollama at {down} is unreachable"
+    )
+    assert result["notice"].endswith("(gave up after 1 attempt)")  # no retries while a client waits
+    assert names(result) == ["BurntSushi/ripgrep", "junegunn/fzf", "facebookresearch/faiss"]
+
+
+def test_hybrid_without_stored_embeddings_says_so(make_settings: Callable[..., Settings]) -> None:
+    with TestClient(create_app(make_settings())) as client:  # indexed without embeddings
+        build(client, [repo.url for repo in CORPUS])
+    with TestClient(create_app(make_settings(ollama_embedding_model=EMBEDDING_MODEL))) as client:
+        result = ask(client, "regex")
+    assert result["mode"] == "hybrid"
+    assert result["notice"] == (
+        f"no stored repository has an embedding from {EMBEDDING_MODEL} of this size; "
+        "rebuild the index to rank by similarity"
+    )
+    assert names(result) == ["BurntSushi/ripgrep"]
