@@ -71,14 +71,22 @@ def unit(vector: Sequence[float]) -> list[float]:
     return [x / norm for x in vector]
 
 
-def cosine(a: Sequence[float], b: Sequence[float]) -> float:
-    """Cosine similarity of two vectors of the same length (0.0 when either is zero)."""
-    if len(a) != len(b):
-        raise ValueError(f"vectors differ in length ({len(a)} and {len(b)})")
-    norm = math.sqrt(math.fsum(x * x for x in a)) * math.sqrt(math.fsum(y * y for y in b))
-    if norm == 0:
-        return 0.0
-    return math.fsum(x * y for x, y in zip(a, b, strict=True)) / norm
+def similarities(query: Sequence[float], vectors: Mapping[int, Sequence[float]]) -> dict[int, float]:
+    """Cosine similarity of ``query`` to each stored vector.
+
+    Stored vectors are unit vectors (see :func:`unit`), so the cosine is the dot
+    product with the unit query vector. Vectors of another length (another
+    model) are left out.
+
+    Raises:
+        ValueError: the query vector cannot be normalised.
+    """
+    q = unit(query)
+    return {
+        key: math.fsum(a * b for a, b in zip(q, vector, strict=True))
+        for key, vector in vectors.items()
+        if len(vector) == len(q)
+    }
 
 
 def hybrid(keyword: Mapping[int, float], semantic: Mapping[int, float]) -> dict[int, float]:

@@ -138,18 +138,14 @@ class Service:
         model = self.settings.ollama_embedding_model
         if model is not None:
             try:
-                query_vector = ranking.unit(await self.ollama.embed(query, retries=False))
+                query_vector = await self.ollama.embed(query, retries=False)
+                vectors = await asyncio.to_thread(store.embeddings, model)
+                semantic = ranking.similarities(query_vector, vectors)
             except (UpstreamError, ValueError) as exc:
                 notice = f"keyword ranking only: the query could not be embedded: {exc}"
             else:
-                vectors = await asyncio.to_thread(store.embeddings, model)
-                semantic = {
-                    key: sum(a * b for a, b in zip(query_vector, vector, strict=True))
-                    for key, vector in vectors.items()
-                    if len(vector) == len(query_vector)
-                }
                 mode = "hybrid"
-                if not semantic and await asyncio.to_thread(store.repository_count):
+                if not semantic and await asyncio.to_thread(store.repository_count) > 0:
                     notice = (
                         f"no stored repository has an embedding from {model} of this size; "
                         "rebuild the index to rank by similarity"

@@ -465,10 +465,6 @@ class Store:
                 )
         return ids
 
-    def queued_job_count(self) -> int:
-        with self._read() as conn:
-            return int(conn.execute("SELECT count(*) FROM jobs WHERE status = 'queued'").fetchone()[0])
-
     # -- repositories --------------------------------------------------------
 
     def get_repository(self, owner: str, name: str) -> Repository | None:

@@ -37,14 +37,14 @@ def test_normalise_scales_to_the_best() -> None:
     assert ranking.normalise({1: 0.0}) == {1: 0.0}
 
 
-def test_cosine() -> None:
-    assert ranking.cosine([1, 0], [1, 0]) == pytest.approx(1.0)
-    assert ranking.cosine([1, 0], [0, 1]) == pytest.approx(0.0)
-    assert ranking.cosine([1, 2, 3], [-1, -2, -3]) == pytest.approx(-1.0)
-    assert ranking.cosine([3, 4], [4, 3]) == pytest.approx(24 / 25)
-    assert ranking.cosine([0, 0], [1, 1]) == 0.0
-    with pytest.raises(ValueError, match="differ in length"):
-        ranking.cosine([1], [1, 2])
+def test_similarities_are_cosines() -> None:
+    stored = {1: ranking.unit([1, 0]), 2: ranking.unit([0, 1]), 3: ranking.unit([3, 4]), 4: [1.0, 0.0, 0.0]}
+    result = ranking.similarities([4, 3], stored)
+    # cos([4, 3], [3, 4]) = 24 / 25; a vector of another length is left out.
+    assert result == pytest.approx({1: 0.8, 2: 0.6, 3: 24 / 25})
+    assert ranking.similarities([-1, 0], {1: [1.0, 0.0]}) == pytest.approx({1: -1.0})
+    with pytest.raises(ValueError):
+        ranking.similarities([0, 0], stored)
 
 
 def test_unit_vector() -> None:
