@@ -41,6 +41,8 @@ const resourceList = z
     })
     .strict();
 
+const port = z.object({ port: z.number().int().min(1).max(65535), protocol: z.enum(["TCP", "UDP"]).default("TCP") }).strict();
+
 /** Secret keys: config key → file name in the mounted Secret, which the service reads via `RAGSTAR_<NAME>_FILE`. */
 export const SERVICE_SECRET_KEYS = {
     adminToken: "admin_token",
@@ -85,7 +87,8 @@ export const stackConfigSchema = z
         namespace: z.string().max(63).regex(DNS_LABEL, { message: "must be a DNS-1123 label (lower-case letters, digits, '-')" }).refine((n) => n !== "default", {
             message: "must not be 'default': workloads get a namespace of their own with Pod Security labels",
         }),
-        replicas: z.number().int().min(1).default(1),
+        /** 1, or 0 to stop the service; never more (see replicaProblems). */
+        replicas: z.number().int().min(0).default(1),
         /** UID and GID the container runs as; must equal the Dockerfile's numeric USER. */
         runAsUser: z.number().int().min(1).max(2 ** 31 - 1).default(1000),
         image: imageSchema,
@@ -100,7 +103,8 @@ export const stackConfigSchema = z
             .object({
                 size: quantity("1Gi"),
                 storageClassName: z.string().min(1).optional(),
-                accessMode: z.enum(["ReadWriteOnce", "ReadWriteOncePod", "ReadWriteMany"]).default("ReadWriteOnce"),
+                // No ReadWriteMany: SQLite's WAL mode needs a local filesystem, and there is one writer anyway.
+                accessMode: z.enum(["ReadWriteOnce", "ReadWriteOncePod"], { message: "must be ReadWriteOnce or ReadWriteOncePod: the service's SQLite store (WAL mode) needs a volume only one node mounts" }).default("ReadWriteOnce"),
             })
             .strict()
             .default({ size: "1Gi", accessMode: "ReadWriteOnce" }),
@@ -119,15 +123,27 @@ export const stackConfigSchema = z
             .object({
                 /** Namespaces whose pods may reach the `http` port, besides the stack's own namespace. */
                 ingressNamespaces: z.array(z.string().regex(DNS_LABEL, { message: "must be a namespace name (DNS-1123 label)" })).default([]),
-                /** Destinations the pod may reach, e.g. the Ollama service's CIDR and port. */
+                /**
+                 * Destinations the pod may reach besides DNS: the Ollama server and the GitHub API.
+                 * Each is an IP block (`cidr`) or the pods of a namespace (`namespace`, optionally `podLabels`).
+                 */
                 egress: z
                     .array(
-                        z
-                            .object({
-                                cidr: z.string().regex(/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$|^[0-9a-fA-F:]+\/\d{1,3}$/, { message: "expected a CIDR such as 10.0.0.0/8" }),
-                                ports: z.array(z.object({ port: z.number().int().min(1).max(65535), protocol: z.enum(["TCP", "UDP"]).default("TCP") }).strict()).min(1),
-                            })
-                            .strict(),
+                        z.union([
+                            z
+                                .object({
+                                    cidr: z.string().regex(/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$|^[0-9a-fA-F:]+\/\d{1,3}$/, { message: "expected a CIDR such as 10.0.0.0/8" }),
+                                    ports: z.array(port).min(1),
+                                })
+                                .strict(),
+                            z
+                                .object({
+                                    namespace: z.string().regex(DNS_LABEL, { message: "must be a namespace name (DNS-1123 label)" }),
+                                    podLabels: z.record(z.string(), z.string()).optional(),
+                                    ports: z.array(port).min(1),
+                                })
+                                .strict(),
+                        ]),
                     )
                     .default([]),
             })
@@ -149,15 +165,14 @@ export const stackConfigSchema = z
     .strict();
 
 /**
- * Cross-key rule, checked even when other keys are invalid so one run reports everything:
- * a ReadWriteOnce(Pod) volume attaches to one pod, so one replica with the Recreate strategy.
+ * Checked even when other keys are invalid, so one run reports everything: the service keeps
+ * its index in one SQLite database with one writer (a lock file in the data directory), so a
+ * second pod would only wait, unready; the Deployment runs one replica with Recreate.
  */
 function replicaProblems(plain: Record<string, unknown>): string[] {
-    const replicas = typeof plain.replicas === "number" ? plain.replicas : 1;
-    const storage = plain.storage as { accessMode?: unknown } | undefined;
-    const accessMode = typeof storage?.accessMode === "string" ? storage.accessMode : "ReadWriteOnce";
-    if (replicas > 1 && accessMode !== "ReadWriteMany") {
-        return [`${CONFIG_NAMESPACE}:replicas: ${replicas}: ${replicas} replicas cannot share the ${accessMode} data volume; use replicas: 1 (the Deployment uses the Recreate strategy) or storage.accessMode: ReadWriteMany`];
+    const replicas = plain.replicas;
+    if (typeof replicas === "number" && replicas > 1) {
+        return [`${CONFIG_NAMESPACE}:replicas: ${replicas}: must be 1 (or 0 to stop it): RAGstar keeps its index in one SQLite database with one writer, so a second pod would stay unready`];
     }
     return [];
 }

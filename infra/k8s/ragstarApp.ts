@@ -50,7 +50,7 @@ export const HIGH_UID = 10000;
 /**
  * Waivers for the field's checkers, as annotations on the Deployment, each with its reason
  * (listed in docs/review.md). Only what the configuration makes necessary: with
- * runAsUser ≥ 10000 the UID waivers disappear, with a ReadWriteMany volume the replica ones.
+ * runAsUser ≥ 10000 the UID waivers disappear.
  */
 export function reviewWaivers(config: Pick<PlainStackConfig, "runAsUser" | "storage">): Record<string, string> {
     const kubeScore: string[] = [];
@@ -58,10 +58,8 @@ export function reviewWaivers(config: Pick<PlainStackConfig, "runAsUser" | "stor
     const annotations: Record<string, string> = {};
     kubeScore.push("container-image-pull-policy");
     reasons.push("container-image-pull-policy: the image is pinned by digest, which cannot change, so Always would only add registry round-trips");
-    if (config.storage.accessMode !== "ReadWriteMany") {
-        kubeScore.push("deployment-replicas", "deployment-strategy");
-        reasons.push(`deployment-replicas, deployment-strategy: the ${config.storage.accessMode} data volume attaches to one pod, so one replica with the Recreate strategy`);
-    }
+    kubeScore.push("deployment-replicas", "deployment-strategy");
+    reasons.push(`deployment-replicas, deployment-strategy: one SQLite writer on a ${config.storage.accessMode} volume, so one replica with the Recreate strategy`);
     if (config.runAsUser < HIGH_UID) {
         kubeScore.push("container-security-context-user-group-id");
         annotations["checkov.io/skip1"] = `CKV_K8S_40=runAsUser ${config.runAsUser} is the image's numeric USER; set ragstar:runAsUser to ${HIGH_UID} or more to clear this check`;
@@ -145,8 +143,8 @@ export class RagstarApp extends pulumi.ComponentResource {
         const probes = args.probes
             ? { livenessProbe: args.probes.livenessProbe, readinessProbe: args.probes.readinessProbe, ...(args.probes.startupProbe ? { startupProbe: args.probes.startupProbe } : {}) }
             : {};
-        // A ReadWriteOnce volume can be attached to one node at a time: replace, don't surge.
-        const strategy = config.storage.accessMode === "ReadWriteMany" ? { type: "RollingUpdate" } : { type: "Recreate" };
+        // One SQLite writer on a volume one node mounts: stop the old pod before the new one starts.
+        const strategy = { type: "Recreate" };
 
         const deployment = new k8s.apps.v1.Deployment(`${name}-deployment`, {
             metadata: { ...metadata("ragstar"), annotations: reviewWaivers(config) },
@@ -208,7 +206,17 @@ export class RagstarApp extends pulumi.ComponentResource {
                         to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } }, podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }],
                         ports: [{ port: 53, protocol: "UDP" }, { port: 53, protocol: "TCP" }],
                     },
-                    ...config.network.egress.map((rule) => ({ to: [{ ipBlock: { cidr: rule.cidr } }], ports: rule.ports })),
+                    ...config.network.egress.map((rule) => ({
+                        to: [
+                            "cidr" in rule
+                                ? { ipBlock: { cidr: rule.cidr } }
+                                : {
+                                      namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": rule.namespace } },
+                                      ...(rule.podLabels ? { podSelector: { matchLabels: rule.podLabels } } : {}),
+                                  },
+                        ],
+                        ports: rule.ports,
+                    })),
                 ],
             },
         }, inNamespace);

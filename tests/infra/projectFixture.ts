@@ -2,6 +2,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 
+import { parseDocument } from "yaml";
+
 export const REPO_ROOT = path.resolve(__dirname, "../..");
 
 /**
@@ -22,4 +24,11 @@ export function projectWith(stack: string, stackYaml: string, files: Record<stri
 /** The dev stack file with extra lines appended under `config:`. */
 export function devStackWith(extraConfigLines: string): string {
     return `${fs.readFileSync(path.join(REPO_ROOT, "Pulumi.dev.yaml"), "utf8").trimEnd()}\n${extraConfigLines}`;
+}
+
+/** The dev stack file with whole `config` keys replaced (or added), e.g. `{"ragstar:app": {log_level: "warning"}}`. */
+export function devStackSetting(settings: Record<string, unknown>): string {
+    const document = parseDocument(fs.readFileSync(path.join(REPO_ROOT, "Pulumi.dev.yaml"), "utf8"));
+    for (const [key, value] of Object.entries(settings)) document.setIn(["config", key], value);
+    return document.toString();
 }

@@ -8,7 +8,7 @@ import { parseAllDocuments } from "yaml";
 import { ConfigError, DockerfileError } from "../../infra/errors";
 import { checkRestricted } from "../../infra/k8s/podSecurity";
 import { placeholderDigest, redact, renderStack, toYaml, type KubernetesObject, type Render } from "../../infra/render/render";
-import { devStackWith, projectWith, REPO_ROOT } from "./projectFixture";
+import { devStackSetting, devStackWith, projectWith, REPO_ROOT } from "./projectFixture";
 
 const MODELS: Record<string, new (data: any) => { validate(): void }> = {
     Namespace: coreV1.Namespace,
@@ -111,16 +111,22 @@ describe.each(["dev", "staging", "prod"])("stack %s", (stack) => {
         expect(find(render, "PersistentVolumeClaim").spec.accessModes).toEqual(["ReadWriteOnce"]);
     });
 
-    test("the NetworkPolicy admits the http port from the namespace and lets out only DNS by default", () => {
-        expect(find(render, "NetworkPolicy").spec).toEqual({
-            podSelector: { matchLabels: { "app.kubernetes.io/name": "ragstar", "app.kubernetes.io/instance": stack } },
-            policyTypes: ["Ingress", "Egress"],
-            ingress: [{ from: [{ podSelector: {} }], ports: [{ port: "http", protocol: "TCP" }] }],
-            egress: [{
-                to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } }, podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }],
-                ports: [{ port: 53, protocol: "UDP" }, { port: 53, protocol: "TCP" }],
-            }],
+    test("the NetworkPolicy admits the http port from the namespace and lets out only DNS, Ollama and the GitHub API", () => {
+        const spec = find(render, "NetworkPolicy").spec;
+        expect(spec.podSelector).toEqual({ matchLabels: { "app.kubernetes.io/name": "ragstar", "app.kubernetes.io/instance": stack } });
+        expect(spec.policyTypes).toEqual(["Ingress", "Egress"]);
+        expect(spec.ingress).toEqual([{ from: [{ podSelector: {} }], ports: [{ port: "http", protocol: "TCP" }] }]);
+        expect(spec.egress[0]).toEqual({
+            to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } }, podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }],
+            ports: [{ port: 53, protocol: "UDP" }, { port: 53, protocol: "TCP" }],
         });
+        expect(spec.egress[1]).toEqual({
+            to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "ollama" } }, podSelector: { matchLabels: { "app.kubernetes.io/name": "ollama" } } }],
+            ports: [{ port: 11434, protocol: "TCP" }],
+        });
+        const github = spec.egress.slice(2);
+        expect(github.map((rule: any) => rule.to[0].ipBlock.cidr)).toEqual(["192.30.252.0/22", "185.199.108.0/22", "140.82.112.0/20", "143.55.64.0/20"]);
+        for (const rule of github) expect(rule.ports).toEqual([{ port: 443, protocol: "TCP" }]);
     });
 
     test("the checkers' waivers are annotations with reasons, only those the config needs", () => {
@@ -199,7 +205,7 @@ describe("secrets", () => {
 describe("changes and errors", () => {
     test("a config change renames the ConfigMap and so changes the pod template", async () => {
         const before = await renderStack("dev");
-        const after = await renderStack("dev", projectWith("dev", devStackWith("  ragstar:app:\n    log_level: warning\n").replace(/  ragstar:app:\n    log_level: debug\n/, "")));
+        const after = await renderStack("dev", projectWith("dev", devStackSetting({ "ragstar:app": { log_level: "warning" } })));
         const [a, b] = [find(before, "ConfigMap").metadata.name, find(after, "ConfigMap").metadata.name];
         expect(a).toMatch(/^ragstar-config-[0-9a-f]{10}$/);
         expect(b).toMatch(/^ragstar-config-[0-9a-f]{10}$/);
@@ -240,13 +246,13 @@ describe("changes and errors", () => {
     });
 
     test("a secret in the app overrides is refused", async () => {
-        const dir = projectWith("dev", devStackWith("  ragstar:app:\n    admin_token: x\n").replace(/  ragstar:app:\n    log_level: debug\n/, ""));
+        const dir = projectWith("dev", devStackSetting({ "ragstar:app": { admin_token: "x" } }));
         await expect(renderStack("dev", dir)).rejects.toThrow(ConfigError);
         await expect(renderStack("dev", dir)).rejects.toThrow("ragstar:app.admin_token: is a secret and cannot go in the ConfigMap");
     });
 
     test("an app override the service does not know is refused by the service's schema", async () => {
-        const dir = projectWith("dev", devStackWith("  ragstar:app:\n    log_levl: debug\n").replace(/  ragstar:app:\n    log_level: debug\n/, ""));
+        const dir = projectWith("dev", devStackSetting({ "ragstar:app": { log_levl: "debug" } }));
         await expect(renderStack("dev", dir)).rejects.toThrow("ragstar:app.log_levl: must NOT have additional properties");
     });
 });
@@ -279,7 +285,7 @@ test("every problem of the stack config and the service config is reported in on
     expect(error).toBeInstanceOf(ConfigError);
     expect(error.problems).toEqual([
         'ragstar:storage.size: "big": not a Kubernetes quantity (e.g. 1Gi)',
-        "ragstar:replicas: 2: 2 replicas cannot share the ReadWriteOnce data volume; use replicas: 1 (the Deployment uses the Recreate strategy) or storage.accessMode: ReadWriteMany",
+        "ragstar:replicas: 2: must be 1 (or 0 to stop it): RAGstar keeps its index in one SQLite database with one writer, so a second pod would stay unready",
         'ragstar:app.log_level: "verbose": must be equal to one of the allowed values (allowed: "debug", "info", "warning", "error") (schema src/ragstar/config.schema.json)',
     ]);
 });
@@ -300,8 +306,11 @@ test("runAsUser 10001 reaches the image's USER through APP_UID and clears the UI
 });
 
 test("network config opens ingress to named namespaces and egress to CIDRs", async () => {
-    const network = "  ragstar:network:\n    ingressNamespaces: [ingress-nginx]\n    egress:\n      - cidr: 10.96.0.0/12\n        ports: [{port: 11434}]\n";
-    const policy = find(await renderStack("dev", projectWith("dev", devStackWith(network))), "NetworkPolicy");
+    const network = { ingressNamespaces: ["ingress-nginx"], egress: [{ cidr: "10.96.0.0/12", ports: [{ port: 11434 }] }, { namespace: "llm", ports: [{ port: 8080 }] }] };
+    const policy = find(await renderStack("dev", projectWith("dev", devStackSetting({ "ragstar:network": network }))), "NetworkPolicy");
     expect(policy.spec.ingress[0].from).toEqual([{ podSelector: {} }, { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "ingress-nginx" } } }]);
-    expect(policy.spec.egress[1]).toEqual({ to: [{ ipBlock: { cidr: "10.96.0.0/12" } }], ports: [{ port: 11434, protocol: "TCP" }] });
+    expect(policy.spec.egress.slice(1)).toEqual([
+        { to: [{ ipBlock: { cidr: "10.96.0.0/12" } }], ports: [{ port: 11434, protocol: "TCP" }] },
+        { to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "llm" } } }], ports: [{ port: 8080, protocol: "TCP" }] },
+    ]);
 });

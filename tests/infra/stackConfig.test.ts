@@ -31,7 +31,8 @@ test("defaults fill everything the stack does not set", () => {
 });
 
 test.each([
-    [{ "ragstar:replicas": "0" }, 'ragstar:replicas: 0: Too small: expected number to be >=1'],
+    [{ "ragstar:replicas": "-1" }, 'ragstar:replicas: -1: Too small: expected number to be >=0'],
+    [{ "ragstar:storage": JSON.stringify({ size: "1Gi", accessMode: "ReadWriteMany" }) }, 'ragstar:storage.accessMode: "ReadWriteMany": must be ReadWriteOnce or ReadWriteOncePod'],
     [{ "ragstar:namespace": "Ragstar_NS" }, 'ragstar:namespace: "Ragstar_NS": must be a DNS-1123 label'],
     [{ "ragstar:namespace": "default" }, "ragstar:namespace: \"default\": must not be 'default'"],
     [{ "ragstar:tmpSizeLimit": "64MB" }, 'ragstar:tmpSizeLimit: "64MB": not a Kubernetes quantity (e.g. 64Mi)'],
@@ -43,7 +44,7 @@ test.each([
     [{ "ragstar:image": JSON.stringify({ registry: "r.example.com", ref: `r.example.com/x@sha256:${"a".repeat(64)}` }) }, "ragstar:image: "],
     [{ "ragstar:image": JSON.stringify({ fromStack: "staging" }) }, 'ragstar:image.fromStack: "staging": expected a fully qualified stack name ORGANIZATION/PROJECT/STACK'],
     [{ "ragstar:replica": "2" }, "ragstar:replica: unknown key; allowed keys are ragstar:namespace, ragstar:replicas"],
-    [{ "ragstar:replicas": "2" }, "ragstar:replicas: 2: 2 replicas cannot share the ReadWriteOnce data volume"],
+    [{ "ragstar:replicas": "2" }, "ragstar:replicas: 2: must be 1 (or 0 to stop it): RAGstar keeps its index in one SQLite database with one writer"],
     [{ "ragstar:adminToken": "hunter2" }, "ragstar:adminToken: is stored in plain text; set it with `pulumi config set --secret ragstar:adminToken`"],
     [{ "ragstar:image": JSON.stringify({ registry: "r.example.com", username: "ci" }) }, "ragstar:registryPassword: (unset): required because ragstar:image.username is set"],
 ])("%j is rejected with key, value and what is allowed", (extra, message) => {
@@ -62,8 +63,8 @@ test("every problem is reported at once, and the message names the source", () =
     }
 });
 
-test("several replicas are allowed with a ReadWriteMany volume", () => {
-    expect(parse({ "ragstar:replicas": "3", "ragstar:storage": JSON.stringify({ size: "5Gi", accessMode: "ReadWriteMany" }) }).replicas).toBe(3);
+test("0 replicas stops the service", () => {
+    expect(parse({ "ragstar:replicas": "0" }).replicas).toBe(0);
 });
 
 test("secrets stay Pulumi secrets", async () => {
