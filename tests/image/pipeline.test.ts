@@ -9,12 +9,12 @@ import { parseStackConfig } from "../../infra/config/stackConfig";
 import { imageBuildArgs } from "../../infra/image";
 import { dockerRunPlan, type DockerRunPlan } from "../../infra/local/dockerRun";
 import {
-    buildImage, containerEvidence, deleteManifest, docker, dockerOk, executeProbe, pushImage, registryManifest, runContainer, secondsSince,
+    buildImage, containerAddress, containerEvidence, deleteManifest, docker, dockerOk, executeProbe, pushImage, registryManifest, runContainer, secondsSince,
     type Build, type RunningContainer,
 } from "../../infra/local/docker";
 import type { Probe } from "../../infra/probes/types";
 import { renderStack, type KubernetesObject, type Render } from "../../infra/render/render";
-import { devStackWith, projectWith, REPO_ROOT } from "../infra/projectFixture";
+import { devStackSetting, devStackWith, projectWith, REPO_ROOT } from "../infra/projectFixture";
 
 function required(name: string): string {
     const value = process.env[name];
@@ -217,4 +217,79 @@ test("SIGTERM stops the container well within the pod's termination grace period
     expect(state.OOMKilled).toBe(false);
     expect(state.ExitCode).not.toBe(137);
     expect(`${logs.stdout}${logs.stderr}`).toContain("Finished server process");
+});
+
+describe("a short session against the container, with GitHub and Ollama fakes on the Docker bridge", () => {
+    const fakes = `ragstar-fakes-${process.pid}`;
+    const service = `ragstar-session-${process.pid}`;
+    const sessionDir = fs.mkdtempSync(path.join(os.tmpdir(), "ragstar-session-"));
+    fs.chmodSync(sessionDir, 0o755);
+    // Every repository of the service tests' fixture corpus, so rankings match theirs.
+    const repositories = [...fs.readFileSync(path.join(REPO_ROOT, "tests/service/corpus.py"), "utf8").matchAll(/FixtureRepo\(\s*"([\w.-]+\/[\w.-]+)"/g)].map((m) => `https://github.com/${m[1]}`);
+    let sessionPlan: DockerRunPlan;
+    let address: string;
+
+    const call = async (method: string, urlPath: string, body?: unknown): Promise<{ status: number; json: any }> => {
+        const response = await fetch(`http://${address}:8000${urlPath}`, {
+            method,
+            headers: body ? { "Content-Type": "application/json" } : {},
+            body: body ? JSON.stringify(body) : undefined,
+            signal: AbortSignal.timeout(10_000),
+        });
+        return { status: response.status, json: await response.json() };
+    };
+    const startService = async () => {
+        runContainer(sessionPlan, image, service, sessionDir);
+        address = containerAddress(service);
+        const started = process.hrtime.bigint();
+        while (!(await executeProbe(sessionPlan.container.readinessProbe, service)).ok) {
+            if (secondsSince(started) > 60) throw new Error(`the service did not get ready\n${containerEvidence(service)}`);
+            await new Promise((r) => setTimeout(r, 250));
+        }
+    };
+    const ranking = async (query: string) => (await call("POST", "/query", { query, num_results: 3 })).json.results.map((hit: { name: string }) => hit.name);
+
+    beforeAll(async () => {
+        expect(repositories.length).toBeGreaterThanOrEqual(5);
+        docker(["rm", "-f", fakes]);
+        dockerOk([
+            "run", "--detach", "--name", fakes, "--read-only", "--user", "1000:1000", "--cap-drop", "ALL",
+            "--mount", `type=bind,src=${path.join(REPO_ROOT, "tests/service")},dst=/fakes,readonly`, "--workdir", "/fakes",
+            "--env", "PYTHONDONTWRITEBYTECODE=1", pythonImage, "python3", "serve_fakes.py", "--host", "0.0.0.0", "--github-port", "8081", "--ollama-port", "8082",
+        ]);
+        const fakesAddress = containerAddress(fakes);
+        const app = { log_level: "info", github_api_url: `http://${fakesAddress}:8081`, ollama_base_url: `http://${fakesAddress}:8082`, retry_backoff_seconds: 0.1 };
+        const sessionRender = await renderStack("dev", projectWith("dev", devStackSetting({ "ragstar:app": app })));
+        const deployment = sessionRender.objects.find((o) => o.kind === "Deployment") as KubernetesObject;
+        sessionPlan = dockerRunPlan(deployment, sessionRender.objects, { hostDir: sessionDir, volumePrefix: `${service}-` });
+        await startService();
+    });
+
+    afterAll(() => {
+        docker(["rm", "-f", service, fakes]);
+        for (const volume of sessionPlan?.volumes ?? []) docker(["volume", "rm", "-f", volume]);
+        fs.rmSync(sessionDir, { recursive: true, force: true });
+    });
+
+    test("build an index from the fakes, query it, restart, query again", async () => {
+        const build = await call("POST", "/build", { repositories });
+        expect(build.status).toBe(202);
+        const started = process.hrtime.bigint();
+        let job = (await call("GET", `/jobs/${build.json.job_id}`)).json;
+        while (job.status === "queued" || job.status === "running") {
+            if (secondsSince(started) > 90) throw new Error(`job still ${job.status}\n${containerEvidence(service)}`);
+            await new Promise((r) => setTimeout(r, 250));
+            job = (await call("GET", `/jobs/${build.json.job_id}`)).json;
+        }
+        expect(job.status).toBe("succeeded");
+        const expected = ["junegunn/fzf", "BurntSushi/ripgrep", "encode/httpx"];
+        expect(await ranking("fuzzy finder for the command line")).toEqual(expected);
+        const summaries = (await call("GET", "/summaries")).json;
+
+        docker(["rm", "-f", service]); // a new pod on the same volume
+        await startService();
+        expect(await ranking("fuzzy finder for the command line")).toEqual(expected);
+        expect((await call("GET", "/summaries")).json).toEqual(summaries);
+        expect((await call("GET", "/ready")).json).toMatchObject({ status: "ready", store: "ok" });
+    });
 });

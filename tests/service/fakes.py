@@ -49,7 +49,7 @@ class Reply:
 class FakeServer:
     """A loopback HTTP server whose answers come from ``self.answer``."""
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self.requests: list[Recorded] = []
         self._scripted: dict[str, deque[Reply]] = defaultdict(deque)
         self._lock = threading.Lock()
@@ -89,7 +89,7 @@ class FakeServer:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = ThreadingHTTPServer((host, port), Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,), daemon=True)
 
@@ -141,8 +141,8 @@ class FakeGitHub(FakeServer):
 
     _REPO = re.compile(r"^/repos/([^/]+)/([^/]+?)(/readme)?$")
 
-    def __init__(self, repos: dict[str, FixtureRepo] | None = None) -> None:
-        super().__init__()
+    def __init__(self, repos: dict[str, FixtureRepo] | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
+        super().__init__(host, port)
         self.repos = dict(BY_NAME if repos is None else repos)
         self.readme_as_json = False
 
@@ -207,8 +207,8 @@ def concept_embedding(text: str) -> list[float]:
 class FakeOllama(FakeServer):
     """``POST /api/generate`` (non-streaming) and ``POST /api/embed``."""
 
-    def __init__(self, models: tuple[str, ...] = ("llama3.2", "nomic-embed-text")) -> None:
-        super().__init__()
+    def __init__(self, models: tuple[str, ...] = ("llama3.2", "nomic-embed-text"), host: str = "127.0.0.1", port: int = 0) -> None:
+        super().__init__(host, port)
         self.models = set(models)
         # When set, /api/generate waits for this event before answering (up to 30 s).
         self.hold_generate: threading.Event | None = None
