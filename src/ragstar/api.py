@@ -26,6 +26,7 @@ Request bodies larger than 64 KiB are refused with 413.
 from __future__ import annotations
 
 import functools
+from urllib.parse import urlsplit, urlunsplit
 import hmac
 import logging
 import os
@@ -180,6 +181,16 @@ def require_admin(
         )
 
 
+def _without_credentials(url: str) -> str:
+    """``url`` with any ``user:password@`` removed, for logs."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port is not None else host
+    return urlunsplit(parts._replace(netloc=f"***@{netloc}"))
+
+
 def create_app(settings: Settings) -> FastAPI:
     """Build the application around already-validated ``settings``.
 
@@ -195,10 +206,10 @@ def create_app(settings: Settings) -> FastAPI:
             "starting: db_path=%s ollama_base_url=%s ollama_model=%s "
             "ollama_embedding_model=%s github_api_url=%s",
             settings.db_path,
-            settings.ollama_base_url,
+            _without_credentials(settings.ollama_base_url),
             settings.ollama_model,
             settings.ollama_embedding_model,
-            settings.github_api_url,
+            _without_credentials(settings.github_api_url),
         )
         await service.start()
         try:

@@ -15,7 +15,8 @@ MAX_QUERY_CHARS = 1000
 # https://github.com/OWNER/NAME, optionally ending in .git and/or a slash. Owner: GitHub's
 # login rules (alphanumerics and inner hyphens, at most 39); name: letters, digits, . _ -.
 _GITHUB_URL = re.compile(
-    r"https://github\.com/"
+    # Scheme and host are case-insensitive (RFC 3986), and www.github.com redirects to github.com.
+    r"(?i:https://(?:www\.)?github\.com/)"
     r"(?P<owner>[A-Za-z0-9](?:[A-Za-z0-9-]{0,37}[A-Za-z0-9])?)/"
     r"(?P<name>[A-Za-z0-9._-]{1,100}?)(?:\.git)?/?"
 )

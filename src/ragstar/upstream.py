@@ -161,10 +161,15 @@ async def send(
     *,
     headers: Mapping[str, str] | None = None,
     json_body: Any = None,
+    timeout: httpx.Timeout | None = None,
 ) -> Answer:
-    """Send one request and read its body, turning transport failures into retryable errors."""
+    """Send one request and read its body, turning transport failures into retryable errors.
+
+    ``timeout`` overrides the client's for this request (seconds, as ``httpx.Timeout``).
+    """
+    extra: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
     try:
-        async with client.stream(method, url, headers=headers, json=json_body) as response:
+        async with client.stream(method, url, headers=headers, json=json_body, **extra) as response:
             body = bytearray()
             async for chunk in response.aiter_bytes():
                 body += chunk
@@ -420,7 +425,10 @@ class Ollama:
         if model is None:
             raise UpstreamError("no ollama_embedding_model is configured")
         policy = self._policy if retries else self._policy.without_retries()
-        data = await self._post("/api/embed", {"model": model, "input": text}, policy)
+        # An embedding answers in well under a second: use the short HTTP timeout, not the one for
+        # generating summaries, so a hung Ollama cannot hold a /query (or shutdown) for minutes.
+        short = httpx.Timeout(self._settings.http_timeout_seconds)
+        data = await self._post("/api/embed", {"model": model, "input": text}, policy, short)
         vectors = data.get("embeddings") if isinstance(data, dict) else None
         if (
             not isinstance(vectors, list)
@@ -432,7 +440,7 @@ class Ollama:
             raise UpstreamError("Ollama: unexpected answer to POST /api/embed: expected one numeric vector")
         return [float(x) for x in vectors[0]]
 
-    async def _post(self, path: str, body: dict[str, Any], policy: RetryPolicy) -> Any:
+    async def _post(self, path: str, body: dict[str, Any], policy: RetryPolicy, timeout: httpx.Timeout | None = None) -> Any:
         url = self._base + path
         headers = {}
         key = self._settings.ollama_api_key
@@ -440,7 +448,7 @@ class Ollama:
             headers["Authorization"] = f"Bearer {key.get_secret_value()}"
 
         async def attempt() -> Answer:
-            answer = await send(self._client, "Ollama", "POST", url, headers=headers, json_body=body)
+            answer = await send(self._client, "Ollama", "POST", url, headers=headers, json_body=body, timeout=timeout)
             if answer.status == 429 or answer.status >= 500:
                 raise RetryableError(
                     f"Ollama answered {answer.status} to POST {path}: {_message(answer, 'error')}",

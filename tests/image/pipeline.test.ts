@@ -291,5 +291,15 @@ describe("a short session against the container, with GitHub and Ollama fakes on
         expect(await ranking("fuzzy finder for the command line")).toEqual(expected);
         expect((await call("GET", "/summaries")).json).toEqual(summaries);
         expect((await call("GET", "/ready")).json).toMatchObject({ status: "ready", store: "ok" });
+
+        // After a real build and queries, the service has still written nothing outside its mounts.
+        await call("POST", "/query", { query: "grep", num_results: 1 });
+        const mounts = sessionPlan.args.flatMap((arg) => [.../dst=([^,]+)/.exec(arg)?.slice(1) ?? [], .../^(\/[^:]+):rw/.exec(arg)?.slice(1) ?? []]);
+        const allowed = new Set(mounts.flatMap((p) => p.split("/").slice(1).map((_, i, parts) => `/${parts.slice(0, i + 1).join("/")}`)));
+        expect(mounts).toEqual(expect.arrayContaining(["/app/ragstar_db", "/tmp"]));
+        const changes = dockerOk(["diff", service]).trim().split("\n").filter((line) => line !== "");
+        expect(changes.filter((line) => !allowed.has(line.slice(2)))).toEqual([]);
+        const written = dockerOk(["exec", service, "ls", "/app/ragstar_db"]).split("\n");
+        expect(written).toContain("ragstar.sqlite3");
     });
 });

@@ -173,3 +173,17 @@ def test_openapi_documents_the_api(tmp_path: Path) -> None:
     assert schema["paths"]["/clear"]["post"]["security"] == [{"HTTPBearer": []}]
     query = schema["components"]["schemas"]["QueryRequest"]["properties"]["num_results"]
     assert (query["minimum"], query["maximum"], query["default"]) == (1, 50, 5)
+
+
+def test_startup_log_hides_credentials_in_urls(make_settings, caplog) -> None:  # type: ignore[no-untyped-def]
+    import logging
+
+    from fastapi.testclient import TestClient
+
+    from ragstar.api import create_app
+
+    settings = make_settings(ollama_base_url="http://ragstar:hunter2@ollama.internal:11434")
+    with caplog.at_level(logging.INFO, logger="ragstar"), TestClient(create_app(settings)):
+        pass
+    assert "ollama_base_url=http://***@ollama.internal:11434" in caplog.text
+    assert "hunter2" not in caplog.text

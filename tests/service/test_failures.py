@@ -256,3 +256,30 @@ def test_forbidden_without_rate_limit_is_not_retried(client: TestClient, github:
     ((_, _, error),) = items(job)
     assert error == "GitHub answered 403 to GET /repos/encode/httpx: Repository access blocked"
     assert github.paths("/repos/encode/httpx") == ["/repos/encode/httpx"]
+
+
+def test_a_hung_ollama_holds_a_query_only_for_the_short_http_timeout(make_settings) -> None:  # type: ignore[no-untyped-def]
+    """The query's embedding uses http_timeout_seconds, not the long timeout for summaries."""
+    import socket
+    import time
+
+    from fastapi.testclient import TestClient
+
+    from ragstar.api import create_app
+
+    with socket.socket() as hung:  # accepts connections, never answers
+        hung.bind(("127.0.0.1", 0))
+        hung.listen()
+        settings = make_settings(
+            ollama_base_url=f"http://127.0.0.1:{hung.getsockname()[1]}",
+            ollama_embedding_model="nomic-embed-text",
+            http_timeout_seconds=0.5,
+            ollama_timeout_seconds=30,
+        )
+        with TestClient(create_app(settings)) as client:
+            started = time.monotonic()
+            response = client.post("/query", json={"query": "python http client", "num_results": 3})
+            elapsed = time.monotonic() - started
+    assert response.status_code == 200
+    assert response.json()["mode"] == "keyword"
+    assert elapsed < 5

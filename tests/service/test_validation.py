@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from ragstar.api import MAX_BODY_BYTES
+from ragstar.schemas import parse_repo_url
 
 
 @pytest.mark.parametrize(
@@ -138,3 +139,9 @@ def test_body_at_the_limit_is_not_413(client: TestClient) -> None:
     assert len(body) == MAX_BODY_BYTES
     response = client.post("/query", content=body, headers={"Content-Type": "application/json"})
     assert response.status_code == 422  # too long a query, but the body itself was read
+
+
+@pytest.mark.parametrize("url", ["https://GitHub.com/encode/httpx", "https://www.github.com/encode/httpx", "HTTPS://GITHUB.COM/encode/httpx/"])
+def test_host_case_and_www_are_accepted(url: str) -> None:
+    ref = parse_repo_url(url)
+    assert (ref.owner, ref.name) == ("encode", "httpx")

@@ -1,0 +1,117 @@
+# start_control_plane: a local Kubernetes control plane on loopback, for the tests and the
+# main job: etcd, kube-apiserver (TLS certificates generated here; admission plugins at their
+# defaults, which include PodSecurity), kube-controller-manager, kube-scheduler, and kwok with
+# one simulated node. Writes a kubeconfig and waits for /readyz. State, certificates and logs
+# live in .cache/control-plane/ (git-ignored). Exports KUBECONFIG. stop_control_plane ends it.
+CP_ETCD_PORT="${RAGSTAR_ETCD_PORT:-23790}"
+CP_APISERVER_PORT="${RAGSTAR_APISERVER_PORT:-16443}"
+
+cp_dir() { echo "$cache_dir/control-plane"; }
+
+cp_start_process() { # NAME COMMAND...: start in the background, log and pid under the control-plane folder
+    local name="$1" dir
+    dir="$(cp_dir)"
+    shift
+    nohup "$@" >"$dir/$name.log" 2>&1 &
+    echo $! >"$dir/$name.pid"
+}
+
+cp_certificates() {
+    local dir="$1"
+    [[ -f "$dir/pki/admin.crt" ]] && return
+    mkdir -p "$dir/pki"
+    (
+        cd "$dir/pki"
+        openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 3650 -subj "/CN=ragstar-test-ca" 2>/dev/null
+        printf 'subjectAltName=IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc\n' >apiserver.ext
+        openssl req -newkey rsa:2048 -nodes -keyout apiserver.key -out apiserver.csr -subj "/CN=kube-apiserver" 2>/dev/null
+        openssl x509 -req -in apiserver.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out apiserver.crt -days 3650 -extfile apiserver.ext 2>/dev/null
+        # The test's administrator: group system:masters.
+        openssl req -newkey rsa:2048 -nodes -keyout admin.key -out admin.csr -subj "/O=system:masters/CN=ragstar-admin" 2>/dev/null
+        openssl x509 -req -in admin.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out admin.crt -days 3650 2>/dev/null
+        openssl genrsa -out sa.key 2048 2>/dev/null
+        openssl rsa -in sa.key -pubout -out sa.pub 2>/dev/null
+    ) || die "generating the control plane's certificates failed"
+}
+
+cp_kubeconfig() {
+    local dir="$1"
+    cat >"$dir/kubeconfig" <<KUBECONFIG
+apiVersion: v1
+kind: Config
+clusters:
+  - name: ragstar-local
+    cluster:
+      server: https://127.0.0.1:$CP_APISERVER_PORT
+      certificate-authority: $dir/pki/ca.crt
+users:
+  - name: ragstar-admin
+    user:
+      client-certificate: $dir/pki/admin.crt
+      client-key: $dir/pki/admin.key
+contexts:
+  - name: ragstar-local
+    context: {cluster: ragstar-local, user: ragstar-admin}
+current-context: ragstar-local
+KUBECONFIG
+}
+
+control_plane_ready() {
+    "$KUBE_BIN/kubectl" --kubeconfig "$(cp_dir)/kubeconfig" get --raw /readyz >/dev/null 2>&1
+}
+
+start_control_plane() {
+    local dir
+    dir="$(cp_dir)"
+    mkdir -p "$dir"
+    cp_certificates "$dir"
+    cp_kubeconfig "$dir"
+    export KUBECONFIG="$dir/kubeconfig"
+    if control_plane_ready; then
+        log "control plane: already running (https://127.0.0.1:$CP_APISERVER_PORT)"
+        return
+    fi
+    local started=$SECONDS
+    cp_start_process etcd "$ETCD_BIN/etcd" --data-dir "$dir/etcd" --listen-client-urls "http://127.0.0.1:$CP_ETCD_PORT" \
+        --advertise-client-urls "http://127.0.0.1:$CP_ETCD_PORT" --listen-peer-urls "http://127.0.0.1:$((CP_ETCD_PORT + 10))" \
+        --initial-advertise-peer-urls "http://127.0.0.1:$((CP_ETCD_PORT + 10))" --initial-cluster "default=http://127.0.0.1:$((CP_ETCD_PORT + 10))"
+    cp_start_process kube-apiserver "$KUBE_BIN/kube-apiserver" --etcd-servers "http://127.0.0.1:$CP_ETCD_PORT" \
+        --bind-address 127.0.0.1 --secure-port "$CP_APISERVER_PORT" --advertise-address 127.0.0.1 \
+        --tls-cert-file "$dir/pki/apiserver.crt" --tls-private-key-file "$dir/pki/apiserver.key" --client-ca-file "$dir/pki/ca.crt" \
+        --service-account-key-file "$dir/pki/sa.pub" --service-account-signing-key-file "$dir/pki/sa.key" \
+        --service-account-issuer https://kubernetes.default.svc --service-cluster-ip-range 10.96.0.0/16 \
+        --authorization-mode Node,RBAC --allow-privileged=false
+    wait_until 120 "kube-apiserver" control_plane_ready || { tail -30 "$dir/kube-apiserver.log" >&2; die "kube-apiserver did not become ready"; }
+    cp_start_process kube-controller-manager "$KUBE_BIN/kube-controller-manager" --kubeconfig "$KUBECONFIG" --leader-elect=false \
+        --root-ca-file "$dir/pki/ca.crt" --service-account-private-key-file "$dir/pki/sa.key" --use-service-account-credentials=false \
+        --cluster-signing-cert-file "$dir/pki/ca.crt" --cluster-signing-key-file "$dir/pki/ca.key" --bind-address 127.0.0.1 --secure-port 0
+    cp_start_process kube-scheduler "$KUBE_BIN/kube-scheduler" --kubeconfig "$KUBECONFIG" --leader-elect=false --bind-address 127.0.0.1 --secure-port 0
+    cp_start_process kwok "$KWOK_BIN/kwok" --kubeconfig "$KUBECONFIG" --manage-all-nodes=false \
+        --manage-nodes-with-annotation-selector kwok.x-k8s.io/node=fake --server-address "127.0.0.1:0"
+    # One simulated node; kwok marks it Ready and plays the kubelet for pods bound to it.
+    "$KUBE_BIN/kubectl" apply -f - >/dev/null <<NODE || die "creating the kwok node failed"
+apiVersion: v1
+kind: Node
+metadata:
+  name: kwok-node-0
+  annotations: {kwok.x-k8s.io/node: fake, node.alpha.kubernetes.io/ttl: "0"}
+  labels: {kubernetes.io/hostname: kwok-node-0, kubernetes.io/os: linux, kubernetes.io/arch: amd64, type: kwok}
+spec: {}
+NODE
+    wait_until 60 "simulated node" "$KUBE_BIN/kubectl" wait --for=condition=Ready node/kwok-node-0 --timeout=1s \
+        || { tail -20 "$dir/kwok.log" >&2; die "the kwok node did not become Ready"; }
+    log "control plane started in $((SECONDS - started)) s (kubeconfig: $KUBECONFIG)"
+}
+
+stop_control_plane() {
+    local dir name pid
+    dir="$(cp_dir)"
+    for name in kwok kube-scheduler kube-controller-manager kube-apiserver etcd; do
+        [[ -f "$dir/$name.pid" ]] || continue
+        pid="$(cat "$dir/$name.pid")"
+        kill "$pid" 2>/dev/null && for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        rm -f "$dir/$name.pid"
+    done
+    rm -rf "$dir/etcd"
+    log "control plane stopped"
+}

@@ -1,0 +1,63 @@
+# ensure_kube_tools: a local Kubernetes control plane's binaries, built from Go modules into
+# git-ignored folders keyed by version and reused:
+#   .tools/kubernetes-v<KUBE_VERSION>/{kube-apiserver,kube-controller-manager,kube-scheduler,kubectl}
+#   .tools/etcd-v<ETCD_VERSION>/etcd     (the etcd that release of Kubernetes requires)
+#   .tools/kwok-<KWOK_VERSION>/kwok      (simulated nodes: no kubelet can run containers here)
+# Exports KUBE_BIN, ETCD_BIN and KWOK_BIN (folders) and KUBE_VERSION.
+KUBE_VERSION=1.34.4
+ETCD_VERSION=3.6.4
+KWOK_VERSION=v0.8.0
+
+build_kubernetes() {
+    local out="$1" build="$repo_root/.tools/build/kubernetes-v$KUBE_VERSION" mod
+    log "building kube-apiserver, kube-controller-manager, kube-scheduler and kubectl v$KUBE_VERSION from k8s.io/kubernetes (many minutes on a cold machine)"
+    rm -rf "$build" && mkdir -p "$build"
+    mod="$(go mod download -json "k8s.io/kubernetes@v$KUBE_VERSION" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).GoMod))')"
+    # k8s.io/kubernetes lists its staging modules as v0.0.0 replaced by ./staging folders that its
+    # module zip does not carry: replace each with the published v0.<minor>.<patch>.
+    {
+        printf 'module ragstar.local/kubernetes-build\n\ngo %s\n\nrequire k8s.io/kubernetes v%s\n\nreplace (\n' "$(sed -n 's/^go //p' "$mod")" "$KUBE_VERSION"
+        grep '=> ./staging' "$mod" | awk -v v="v0.${KUBE_VERSION#1.}" '{print "\t" $1 " => " $1 " " v}'
+        printf ')\n'
+    } >"$build/go.mod"
+    printf '//go:build tools\n\npackage tools\n\nimport (\n\t_ "k8s.io/kubernetes/cmd/kube-apiserver"\n\t_ "k8s.io/kubernetes/cmd/kube-controller-manager"\n\t_ "k8s.io/kubernetes/cmd/kube-scheduler"\n\t_ "k8s.io/kubernetes/cmd/kubectl"\n)\n' >"$build/tools.go"
+    local minor="${KUBE_VERSION#1.}"
+    minor="${minor%%.*}"
+    local ldflags="-X k8s.io/component-base/version.gitVersion=v$KUBE_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor"
+    ldflags+=" -X k8s.io/client-go/pkg/version.gitVersion=v$KUBE_VERSION"
+    (
+        cd "$build"
+        GOFLAGS=-mod=mod go mod tidy
+        for cmd in kube-apiserver kube-controller-manager kube-scheduler kubectl; do
+            go build -ldflags "$ldflags" -o "$out/$cmd.partial" "k8s.io/kubernetes/cmd/$cmd" && mv "$out/$cmd.partial" "$out/$cmd" || exit 1
+        done
+    ) >&2 || die "building Kubernetes v$KUBE_VERSION failed"
+}
+
+build_etcd() {
+    local out="$1" build="$repo_root/.tools/build/etcd-v$ETCD_VERSION"
+    log "building etcd v$ETCD_VERSION from go.etcd.io/etcd/server/v3"
+    rm -rf "$build" && mkdir -p "$build"
+    # etcd's own main lives in the repository's root module; its server module exports the same entry point.
+    printf 'module ragstar.local/etcd-build\n\ngo 1.24\n\nrequire go.etcd.io/etcd/server/v3 v%s\n' "$ETCD_VERSION" >"$build/go.mod"
+    printf 'package main\n\nimport (\n\t"os"\n\n\t"go.etcd.io/etcd/server/v3/etcdmain"\n)\n\nfunc main() { etcdmain.Main(os.Args) }\n' >"$build/main.go"
+    (cd "$build" && GOFLAGS=-mod=mod go mod tidy && go build -o "$out/etcd.partial" . && mv "$out/etcd.partial" "$out/etcd") >&2 || die "building etcd v$ETCD_VERSION failed"
+}
+
+build_kwok() {
+    local out="$1"
+    log "building kwok $KWOK_VERSION from sigs.k8s.io/kwok"
+    GOBIN="$out" go install "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION" >&2 || die "building kwok $KWOK_VERSION failed"
+}
+
+ensure_kube_tools() {
+    command -v go >/dev/null || die "Go is needed to build the local control plane"
+    export KUBE_VERSION KUBE_BIN="$repo_root/.tools/kubernetes-v$KUBE_VERSION" ETCD_BIN="$repo_root/.tools/etcd-v$ETCD_VERSION" KWOK_BIN="$repo_root/.tools/kwok-$KWOK_VERSION"
+    mkdir -p "$KUBE_BIN" "$ETCD_BIN" "$KWOK_BIN"
+    local pids=()
+    [[ -x "$KUBE_BIN/kubectl" && -x "$KUBE_BIN/kube-apiserver" && -x "$KUBE_BIN/kube-controller-manager" && -x "$KUBE_BIN/kube-scheduler" ]] || { build_kubernetes "$KUBE_BIN" & pids+=($!); }
+    [[ -x "$ETCD_BIN/etcd" ]] || { build_etcd "$ETCD_BIN" & pids+=($!); }
+    [[ -x "$KWOK_BIN/kwok" ]] || { build_kwok "$KWOK_BIN" & pids+=($!); }
+    for pid in "${pids[@]}"; do wait "$pid" || die "a control-plane build failed (see above)"; done
+    log "control plane: Kubernetes v$KUBE_VERSION, etcd v$ETCD_VERSION, kwok $KWOK_VERSION"
+}
