@@ -1,6 +1,7 @@
 # start_control_plane: a local Kubernetes control plane on loopback, for the tests and the
 # main job: etcd, kube-apiserver (TLS certificates generated here; admission plugins at their
-# defaults, which include PodSecurity), kube-controller-manager, kube-scheduler, and kwok with
+# defaults, which include PodSecurity; privileged pods allowed by the server, as in kubeadm
+# clusters, so Pod Security admission is what refuses them), kube-controller-manager, kube-scheduler, and kwok with
 # one simulated node. Writes a kubeconfig and waits for /readyz. State, certificates and logs
 # live in .cache/control-plane/ (git-ignored). Exports KUBECONFIG. stop_control_plane ends it.
 CP_ETCD_PORT="${RAGSTAR_ETCD_PORT:-23790}"
@@ -80,14 +81,20 @@ start_control_plane() {
         --tls-cert-file "$dir/pki/apiserver.crt" --tls-private-key-file "$dir/pki/apiserver.key" --client-ca-file "$dir/pki/ca.crt" \
         --service-account-key-file "$dir/pki/sa.pub" --service-account-signing-key-file "$dir/pki/sa.key" \
         --service-account-issuer https://kubernetes.default.svc --service-cluster-ip-range 10.96.0.0/16 \
-        --authorization-mode Node,RBAC --allow-privileged=false
+        --authorization-mode Node,RBAC --allow-privileged=true --endpoint-reconciler-type none
     wait_until 120 "kube-apiserver" control_plane_ready || { tail -30 "$dir/kube-apiserver.log" >&2; die "kube-apiserver did not become ready"; }
     cp_start_process kube-controller-manager "$KUBE_BIN/kube-controller-manager" --kubeconfig "$KUBECONFIG" --leader-elect=false \
         --root-ca-file "$dir/pki/ca.crt" --service-account-private-key-file "$dir/pki/sa.key" --use-service-account-credentials=false \
         --cluster-signing-cert-file "$dir/pki/ca.crt" --cluster-signing-key-file "$dir/pki/ca.key" --bind-address 127.0.0.1 --secure-port 0
     cp_start_process kube-scheduler "$KUBE_BIN/kube-scheduler" --kubeconfig "$KUBECONFIG" --leader-elect=false --bind-address 127.0.0.1 --secure-port 0
+    # kwok's own "fast" stages (node ready at once, heartbeats with leases, pods ready at once), from its module.
+    local kwok_dir stage_args=()
+    kwok_dir="$(go mod download -json "sigs.k8s.io/kwok@$KWOK_VERSION" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).Dir))')"
+    for stage in node/fast/node-initialize node/heartbeat-with-lease/node-heartbeat-with-lease pod/fast/pod-ready pod/fast/pod-complete pod/fast/pod-delete; do
+        stage_args+=(--config "$kwok_dir/kustomize/stage/$stage.yaml")
+    done
     cp_start_process kwok "$KWOK_BIN/kwok" --kubeconfig "$KUBECONFIG" --manage-all-nodes=false \
-        --manage-nodes-with-annotation-selector kwok.x-k8s.io/node=fake --server-address "127.0.0.1:0"
+        --manage-nodes-with-annotation-selector kwok.x-k8s.io/node=fake --server-address "127.0.0.1:0" "${stage_args[@]}"
     # One simulated node; kwok marks it Ready and plays the kubelet for pods bound to it.
     "$KUBE_BIN/kubectl" apply -f - >/dev/null <<NODE || die "creating the kwok node failed"
 apiVersion: v1
