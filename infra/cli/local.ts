@@ -16,7 +16,7 @@ import { buildAndPushImage } from "../local/docker";
 import { ROOT_DIR } from "../program";
 import { localPaths, openLocalStack } from "../engine/localStack";
 
-const USAGE = "usage: npm run --silent local -- (up|preview|destroy|outputs) [--image REGISTRY/REPO@sha256:…] [--expect-no-changes]";
+const USAGE = "usage: npm run --silent local -- (up|preview|destroy|outputs) [--target files|cluster] [--image REGISTRY/REPO@sha256:…] [--expect-no-changes]";
 
 function env(name: string): string {
     const value = process.env[name];
@@ -40,7 +40,11 @@ function buildAndPush(): string {
 async function main(argv: string[]): Promise<number> {
     let parsed;
     try {
-        parsed = parseArgs({ args: argv, allowPositionals: true, options: { image: { type: "string" }, "expect-no-changes": { type: "boolean", default: false } } });
+        parsed = parseArgs({
+            args: argv,
+            allowPositionals: true,
+            options: { image: { type: "string" }, "expect-no-changes": { type: "boolean", default: false }, target: { type: "string", default: "files" } },
+        });
     } catch (error) {
         process.stderr.write(`${(error as Error).message}\n${USAGE}\n`);
         return 2;
@@ -50,19 +54,24 @@ async function main(argv: string[]): Promise<number> {
         process.stderr.write(`${USAGE}\n`);
         return 2;
     }
+    const target = parsed.values.target;
+    if (target !== "files" && target !== "cluster") {
+        process.stderr.write(`--target must be files (renderYamlToDirectory) or cluster (KUBECONFIG's current context), not ${target}\n${USAGE}\n`);
+        return 2;
+    }
     const paths = localPaths();
     const imageFile = path.join(paths.workDir, "image");
     // Reuse the last deployed image for preview/destroy/outputs, so they see the same config.
     const image = parsed.values.image ?? (command === "up" ? buildAndPush() : fs.existsSync(imageFile) ? fs.readFileSync(imageFile, "utf8").trim() : undefined);
     if (!image) throw new Error(`no image deployed yet: run \`up\` first, or pass --image`);
-    const stack = await openLocalStack(image, paths);
+    const stack = await openLocalStack(image, paths, {}, target);
     const onOutput = (text: string) => process.stderr.write(text);
     switch (command) {
         case "up": {
             const result = await stack.up({ onOutput });
             fs.writeFileSync(imageFile, image);
             process.stdout.write(`${JSON.stringify(Object.fromEntries(Object.entries(result.outputs).map(([k, v]) => [k, v.secret ? "[secret]" : v.value])), null, 2)}\n`);
-            process.stdout.write(`rendered manifests: ${path.relative(process.cwd(), paths.manifestsDir)}/\n`);
+            process.stdout.write(target === "files" ? `rendered manifests: ${path.relative(process.cwd(), paths.manifestsDir)}/\n` : `deployed to the cluster of ${process.env.KUBECONFIG ?? "~/.kube/config"}\n`);
             return 0;
         }
         case "preview": {

@@ -16,6 +16,9 @@ import { ragstarProgram, ROOT_DIR } from "../program";
 
 export const LOCAL_STACK = "local";
 
+/** Where the local stack deploys: YAML files (no cluster), or the cluster of KUBECONFIG. */
+export type LocalTarget = "files" | "cluster";
+
 /** Where the local stack keeps its settings, state and the provider's manifests. */
 export interface LocalPaths {
     /** Workspace: Pulumi.yaml-less project settings, `Pulumi.local.yaml`, the passphrase. */
@@ -45,11 +48,12 @@ function persistentSecret(file: string): string {
  * The local stack's config: dev's shape, deploying `image` (digest-pinned, built and pushed by
  * the real image pipeline) and rendering to files. `overrides` replace keys (for tests).
  */
-export function localConfig(image: string, paths: LocalPaths, overrides: ConfigMap = {}): ConfigMap {
+export function localConfig(image: string, paths: LocalPaths, overrides: ConfigMap = {}, target: LocalTarget = "files"): ConfigMap {
     return {
         "ragstar:namespace": { value: "ragstar-local" },
         "ragstar:image.ref": { value: image },
-        "ragstar:kubernetes.renderYamlToDirectory": { value: path.relative(ROOT_DIR, paths.manifestsDir) },
+        // "cluster": the kubeconfig in KUBECONFIG (scripts/with-cluster's local control plane, or the user's).
+        ...(target === "files" ? { "ragstar:kubernetes.renderYamlToDirectory": { value: path.relative(ROOT_DIR, paths.manifestsDir) } } : {}),
         "ragstar:probes.readinessPath": { value: "/ready" },
         "ragstar:app.log_level": { value: "debug" },
         // A secret, so the engine's secrets handling is exercised; generated, never committed.
@@ -64,7 +68,7 @@ export function localConfig(image: string, paths: LocalPaths, overrides: ConfigM
  * @param image digest-pinned reference to deploy
  * @throws Error when PULUMI_ROOT is unset or the CLI is not the SDK's version
  */
-export async function openLocalStack(image: string, paths: LocalPaths = localPaths(), overrides: ConfigMap = {}): Promise<Stack> {
+export async function openLocalStack(image: string, paths: LocalPaths = localPaths(), overrides: ConfigMap = {}, target: LocalTarget = "files"): Promise<Stack> {
     const root = process.env.PULUMI_ROOT;
     if (!root) throw new Error("PULUMI_ROOT is not set: run through scripts/with-pulumi (scripts/main does)");
     fs.mkdirSync(paths.workDir, { recursive: true });
@@ -85,7 +89,8 @@ export async function openLocalStack(image: string, paths: LocalPaths = localPat
             },
         },
     );
-    await stack.setAllConfig(localConfig(image, paths, overrides), true);
+    if (target === "cluster") await stack.removeConfig("ragstar:kubernetes").catch(() => undefined);
+    await stack.setAllConfig(localConfig(image, paths, overrides, target), true);
     return stack;
 }
 

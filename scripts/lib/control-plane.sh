@@ -68,10 +68,12 @@ start_control_plane() {
     cp_certificates "$dir"
     cp_kubeconfig "$dir"
     export KUBECONFIG="$dir/kubeconfig"
+    CP_STARTED_HERE=0
     if control_plane_ready; then
         log "control plane: already running (https://127.0.0.1:$CP_APISERVER_PORT)"
         return
     fi
+    CP_STARTED_HERE=1
     local started=$SECONDS
     cp_start_process etcd "$ETCD_BIN/etcd" --data-dir "$dir/etcd" --listen-client-urls "http://127.0.0.1:$CP_ETCD_PORT" \
         --advertise-client-urls "http://127.0.0.1:$CP_ETCD_PORT" --listen-peer-urls "http://127.0.0.1:$((CP_ETCD_PORT + 10))" \
@@ -85,7 +87,8 @@ start_control_plane() {
     wait_until 120 "kube-apiserver" control_plane_ready || { tail -30 "$dir/kube-apiserver.log" >&2; die "kube-apiserver did not become ready"; }
     cp_start_process kube-controller-manager "$KUBE_BIN/kube-controller-manager" --kubeconfig "$KUBECONFIG" --leader-elect=false \
         --root-ca-file "$dir/pki/ca.crt" --service-account-private-key-file "$dir/pki/sa.key" --use-service-account-credentials=false \
-        --cluster-signing-cert-file "$dir/pki/ca.crt" --cluster-signing-key-file "$dir/pki/ca.key" --bind-address 127.0.0.1 --secure-port 0
+        --cluster-signing-cert-file "$dir/pki/ca.crt" --cluster-signing-key-file "$dir/pki/ca.key" --bind-address 127.0.0.1 --secure-port 0 \
+        --controllers '*,-nodelifecycle' # kwok plays the kubelet; no node-lifecycle taints for a simulated node
     cp_start_process kube-scheduler "$KUBE_BIN/kube-scheduler" --kubeconfig "$KUBECONFIG" --leader-elect=false --bind-address 127.0.0.1 --secure-port 0
     # kwok's own "fast" stages (node ready at once, heartbeats with leases, pods ready at once), from its module.
     local kwok_dir stage_args=()
@@ -104,9 +107,27 @@ metadata:
   annotations: {kwok.x-k8s.io/node: fake, node.alpha.kubernetes.io/ttl: "0"}
   labels: {kubernetes.io/hostname: kwok-node-0, kubernetes.io/os: linux, kubernetes.io/arch: amd64, type: kwok}
 spec: {}
+status:
+  allocatable: {cpu: "32", memory: 256Gi, ephemeral-storage: 1Ti, pods: "110"}
+  capacity: {cpu: "32", memory: 256Gi, ephemeral-storage: 1Ti, pods: "110"}
 NODE
     wait_until 60 "simulated node" "$KUBE_BIN/kubectl" wait --for=condition=Ready node/kwok-node-0 --timeout=1s \
         || { tail -20 "$dir/kwok.log" >&2; die "the kwok node did not become Ready"; }
+    # The TaintNodesByCondition admission plugin gives a new node the not-ready taint, which the
+    # (disabled) node-lifecycle controller would lift once the node is Ready: lift it here.
+    "$KUBE_BIN/kubectl" taint node kwok-node-0 node.kubernetes.io/not-ready:NoSchedule- >/dev/null 2>&1 || true
+    # No storage provisioner runs here: one pre-provisioned volume for RAGstar's data claim.
+    "$KUBE_BIN/kubectl" apply -f - >/dev/null <<VOLUME || die "creating the data volume failed"
+apiVersion: v1
+kind: PersistentVolume
+metadata: {name: local-data-0}
+spec:
+  capacity: {storage: 50Gi}
+  accessModes: [ReadWriteOnce]
+  storageClassName: ""
+  persistentVolumeReclaimPolicy: Recycle
+  hostPath: {path: /var/tmp/ragstar-local-data-0}
+VOLUME
     log "control plane started in $((SECONDS - started)) s (kubeconfig: $KUBECONFIG)"
 }
 
