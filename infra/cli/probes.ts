@@ -6,37 +6,17 @@
  * Warnings go to stderr. Exit status: 0 on success, 1 when the Dockerfile cannot be
  * mapped (the error, with file and line, on stderr), 2 on bad usage.
  */
-import { parseArgs } from "node:util";
 
 import { DockerfileError } from "../errors";
+import { parseCommandLine, usageError } from "./commandLine";
 import { probesFromDockerfile } from "../probes/fromDockerfile";
 
 const USAGE = "usage: npm run --silent probes -- DOCKERFILE [--target STAGE] [--readiness-path PATH]";
 
 function main(argv: string[]): number {
-    let parsed;
-    try {
-        parsed = parseArgs({
-            args: argv,
-            allowPositionals: true,
-            options: {
-                target: { type: "string" },
-                "readiness-path": { type: "string" },
-                help: { type: "boolean", short: "h" },
-            },
-        });
-    } catch (error) {
-        process.stderr.write(`${(error as Error).message}\n${USAGE}\n`);
-        return 2;
-    }
-    if (parsed.values.help) {
-        process.stdout.write(`${USAGE}\n`);
-        return 0;
-    }
-    if (parsed.positionals.length !== 1) {
-        process.stderr.write(`expected exactly one Dockerfile path\n${USAGE}\n`);
-        return 2;
-    }
+    const parsed = parseCommandLine({ args: argv, allowPositionals: true, options: { target: { type: "string" }, "readiness-path": { type: "string" } } }, USAGE);
+    if (typeof parsed === "number") return parsed;
+    if (parsed.positionals.length !== 1) return usageError("expected exactly one Dockerfile path", USAGE);
     const readinessPath = parsed.values["readiness-path"];
     if (readinessPath !== undefined && !/^\/\S*$/.test(readinessPath)) {
         process.stderr.write(`--readiness-path must be an absolute HTTP path such as /ready, not ${JSON.stringify(readinessPath)}\n`);

@@ -15,9 +15,9 @@
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parseArgs } from "node:util";
 
 import { ConfigError } from "../errors";
+import { parseCommandLine, usageError } from "./commandLine";
 import { promotionOrderProblem } from "../promotion/order";
 import { checkManifest, parseImageReference } from "../promotion/registryCheck";
 import { readStackImage, setImageRef } from "../promotion/stackFileImage";
@@ -57,9 +57,8 @@ function sourceReference(from: string, root: string, given: string | undefined, 
 }
 
 async function main(argv: string[]): Promise<number> {
-    let values;
-    try {
-        ({ values } = parseArgs({
+    const parsed = parseCommandLine(
+        {
             args: argv,
             options: {
                 from: { type: "string" },
@@ -69,21 +68,13 @@ async function main(argv: string[]): Promise<number> {
                 "skip-stage": { type: "boolean", default: false },
                 rollback: { type: "boolean", default: false },
                 root: { type: "string", default: path.resolve(__dirname, "../..") },
-                help: { type: "boolean", short: "h" },
             },
-        }));
-    } catch (error) {
-        process.stderr.write(`${(error as Error).message}\n${USAGE}\n`);
-        return 2;
-    }
-    if (values.help) {
-        process.stdout.write(`${USAGE}\n`);
-        return 0;
-    }
-    if (!values.from || !values.to) {
-        process.stderr.write(`--from and --to are required\n${USAGE}\n`);
-        return 2;
-    }
+        },
+        USAGE,
+    );
+    if (typeof parsed === "number") return parsed;
+    const { values } = parsed;
+    if (!values.from || !values.to) return usageError("--from and --to are required", USAGE);
     try {
         const orderProblem = promotionOrderProblem(values.from, values.to, values["skip-stage"]);
         if (orderProblem) throw new Refused(orderProblem);

@@ -14,10 +14,10 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parseArgs } from "node:util";
 
 import { evaluatePolicy } from "../../policy/rules";
 import { ConfigError, DockerfileError } from "../errors";
+import { parseCommandLine, usageError } from "./commandLine";
 import { objectFiles, renderHeader, renderStack, toYaml } from "../render/render";
 
 const USAGE = "usage: npm run --silent render -- (--stack NAME | --all) [--out DIR]";
@@ -35,22 +35,11 @@ function writeObjects(dir: string, render: Awaited<ReturnType<typeof renderStack
 }
 
 async function main(argv: string[]): Promise<number> {
-    let values;
-    try {
-        ({ values } = parseArgs({ args: argv, options: { stack: { type: "string" }, all: { type: "boolean", default: false }, out: { type: "string" }, help: { type: "boolean", short: "h" } } }));
-    } catch (error) {
-        process.stderr.write(`${(error as Error).message}\n${USAGE}\n`);
-        return 2;
-    }
-    if (values.help) {
-        process.stdout.write(`${USAGE}\n`);
-        return 0;
-    }
+    const parsed = parseCommandLine({ args: argv, options: { stack: { type: "string" }, all: { type: "boolean", default: false }, out: { type: "string" } } }, USAGE);
+    if (typeof parsed === "number") return parsed;
+    const { values } = parsed;
     const root = path.resolve(__dirname, "../..");
-    if (values.all === (values.stack !== undefined)) {
-        process.stderr.write(`give either --stack NAME or --all\n${USAGE}\n`);
-        return 2;
-    }
+    if (values.all === (values.stack !== undefined)) return usageError("give either --stack NAME or --all", USAGE);
     const stacks = values.all ? stacksIn(root) : [values.stack as string];
     let failed = false;
     for (const stack of stacks) {
