@@ -9,11 +9,18 @@
  *   ENV, SHELL, CMD, ENTRYPOINT); a stage built on an external image starts from an image
  *   config this reader cannot see, which is recorded in `baseImage`;
  * - within a stage the last HEALTHCHECK, USER, SHELL, CMD and ENTRYPOINT win;
- * - HEALTHCHECK flags are validated as moby/buildkit does
+ * - every instruction of every stage is checked before anything is read, as BuildKit's
+ *   `instructions.Parse` does before it builds: unknown instructions, instructions other
+ *   than ARG before the first FROM, HEALTHCHECK and SHELL syntax;
+ * - HEALTHCHECK flags are split byte by byte as split_command.go `extractBuilderFlags`
+ *   does (quotes removed, `--` ends the list) and validated as moby/buildkit does
  *   (frontend/dockerfile/instructions/bflag.go and parse.go `parseHealthcheck`):
  *   `--name=value` only, unknown or repeated flags rejected, durations in Go syntax where
  *   `0` means "the default" and anything else under 1ms is an error, retries a
  *   non-negative 32-bit integer;
+ * - `FROM <name>` refers to an earlier stage only when the expanded text equals the stage
+ *   name exactly (dockerfile2llb/convert.go `addState` looks it up case-sensitively), while
+ *   the build target matches without regard to case (`findStateByName` lowercases);
  * - the command after `CMD` is exec form when it parses as a JSON array of strings, else
  *   shell form (buildkit frontend/dockerfile/parser `parseMaybeJSON`).
  *
@@ -25,14 +32,18 @@ import {
     DockerfileParser,
     type Dockerfile,
     type Instruction,
-    type ModifiableInstruction,
     type From,
     type PropertyInstruction,
     type Property,
 } from "dockerfile-ast";
 
 import { DockerfileError } from "../errors";
+import { extractBuilderFlags, FlagError, parseStringFlags, splitFirstWord } from "./builderFlags";
 import { DurationSyntaxError, NANOSECONDS_PER_MILLISECOND, NANOSECONDS_PER_SECOND, parseGoDuration, type Nanoseconds } from "./duration";
+import { expandBuildVariables } from "./lexer";
+import { joinLogicalLine } from "./logicalLine";
+
+export { expandBuildVariables } from "./lexer";
 
 /** Docker's defaults for HEALTHCHECK timing, in nanoseconds, and retries. */
 export const DOCKER_HEALTHCHECK_DEFAULTS = {
@@ -134,74 +145,6 @@ export function parseCommandText(text: string, file: string, line: number): Comm
     return { form: "shell", command: trimmed, line };
 }
 
-/**
- * Process one Dockerfile word the way the frontend's shell lexer does for ARG, ENV, USER,
- * EXPOSE and FROM at build time (moby/buildkit frontend/dockerfile/shell/lex.go): single
- * quotes are literal, double quotes allow expansion, the escape character makes the next
- * character literal (inside double quotes only before `$`, `"` and itself), and
- * `$VAR`, `${VAR}`, `${VAR:-word}`, `${VAR-word}`, `${VAR:+word}`, `${VAR+word}` expand.
- * An unset variable expands to the empty string, as in Docker.
- *
- * @param raw the word exactly as written in the Dockerfile, quotes included
- */
-export function expandBuildVariables(raw: string, lookup: (name: string) => string | undefined, escapeChar: string): string {
-    let out = "";
-    let quote: "'" | '"' | undefined;
-    for (let i = 0; i < raw.length; i++) {
-        const c = raw[i];
-        if (quote === "'") {
-            if (c === "'") quote = undefined;
-            else out += c;
-            continue;
-        }
-        if (c === escapeChar && i + 1 < raw.length) {
-            const next = raw[i + 1];
-            if (quote === '"' && !["$", '"', escapeChar].includes(next)) {
-                out += c;
-            } else {
-                out += next;
-                i++;
-            }
-            continue;
-        }
-        if ((c === "'" && quote === undefined) || c === '"') {
-            quote = quote === c ? undefined : (c as "'" | '"');
-            continue;
-        }
-        if (c !== "$") {
-            out += c;
-            continue;
-        }
-        if (raw[i + 1] === "{") {
-            const end = raw.indexOf("}", i + 2);
-            if (end < 0) {
-                out += raw.slice(i);
-                break;
-            }
-            const body = raw.slice(i + 2, end);
-            const modifier = /^([A-Za-z_][A-Za-z0-9_]*)(:?[-+])(.*)$/s.exec(body);
-            if (modifier) {
-                const [, name, op, word] = modifier;
-                const value = lookup(name);
-                const set = op.startsWith(":") ? value !== undefined && value !== "" : value !== undefined;
-                out += op.endsWith("-") ? (set ? value : expandBuildVariables(word, lookup, escapeChar)) : set ? expandBuildVariables(word, lookup, escapeChar) : "";
-            } else {
-                out += lookup(body) ?? "";
-            }
-            i = end;
-            continue;
-        }
-        const name = /^[A-Za-z_][A-Za-z0-9_]*/.exec(raw.slice(i + 1));
-        if (name) {
-            out += lookup(name[0]) ?? "";
-            i += name[0].length;
-        } else {
-            out += c;
-        }
-    }
-    return out;
-}
-
 type Range = NonNullable<ReturnType<Property["getValueRange"]>>;
 
 /** The text a parser range covers, taken from the Dockerfile itself (quotes and escapes intact). */
@@ -219,20 +162,35 @@ function rawProperties(text: string, instruction: PropertyInstruction): { name: 
     });
 }
 
-function splitStages(dockerfile: Dockerfile, text: string, buildArgs: Record<string, string>): { globalArgs: Map<string, string | undefined>; stages: StageRecord[] } {
+/** The instructions BuildKit knows (frontend/dockerfile/command/command.go); any other keyword is refused. */
+export const KNOWN_INSTRUCTIONS: readonly string[] = [
+    "ADD", "ARG", "CMD", "COPY", "ENTRYPOINT", "ENV", "EXPOSE", "FROM", "HEALTHCHECK", "LABEL", "MAINTAINER", "ONBUILD", "RUN", "SHELL", "STOPSIGNAL", "USER", "VOLUME", "WORKDIR",
+];
+
+/**
+ * Group instructions into stages, refusing what BuildKit's `instructions.Parse` refuses
+ * before any stage is built: an unknown instruction (`ParseInstruction`), and any
+ * instruction but ARG before the first FROM (`CurrentStage`: "no build stage in current context").
+ */
+function splitStages(dockerfile: Dockerfile, text: string, file: string, buildArgs: Record<string, string>): { globalArgs: Map<string, string | undefined>; stages: StageRecord[] } {
     const globalArgs = new Map<string, string | undefined>();
     const stages: StageRecord[] = [];
     for (const instruction of dockerfile.getInstructions()) {
         const keyword = instruction.getKeyword();
+        if (!KNOWN_INSTRUCTIONS.includes(keyword)) {
+            const written = /^\s*(\S+)/.exec(physicalLines(text, instruction)[0] ?? "")?.[1] ?? keyword;
+            throw new DockerfileError(file, lineOf(instruction), `unknown instruction: ${written} (valid: ${KNOWN_INSTRUCTIONS.join(", ")})`);
+        }
         if (keyword === "FROM") {
             const from = instruction as From;
             stages.push({ name: from.getBuildStage()?.toLowerCase() ?? undefined, index: stages.length, from, instructions: [] });
         } else if (stages.length === 0) {
-            if (keyword === "ARG") {
-                for (const { name, raw } of rawProperties(text, instruction as PropertyInstruction)) {
-                    const value = Object.hasOwn(buildArgs, name) ? buildArgs[name] : raw === null ? undefined : expandBuildVariables(raw, (n) => globalArgs.get(n), dockerfile.getEscapeCharacter());
-                    globalArgs.set(name, value);
-                }
+            if (keyword !== "ARG") {
+                throw new DockerfileError(file, lineOf(instruction), `${keyword} before the first FROM: no build stage in current context (only ARG may come before FROM)`);
+            }
+            for (const { name, raw } of rawProperties(text, instruction as PropertyInstruction)) {
+                const value = Object.hasOwn(buildArgs, name) ? buildArgs[name] : raw === null ? undefined : expandBuildVariables(raw, (n) => globalArgs.get(n), dockerfile.getEscapeCharacter());
+                globalArgs.set(name, value);
             }
         } else {
             stages[stages.length - 1].instructions.push(instruction);
@@ -241,25 +199,20 @@ function splitStages(dockerfile: Dockerfile, text: string, buildArgs: Record<str
     return { globalArgs, stages };
 }
 
-/** Parse one `--name=value` flag list as buildkit's BFlags does, for the allowed string flags. */
-function parseFlags(instruction: ModifiableInstruction, allowed: readonly string[], file: string): Map<string, string> {
-    const values = new Map<string, string>();
-    for (const flag of instruction.getFlags()) {
-        const name = flag.getName();
-        if (!allowed.includes(name)) {
-            throw new DockerfileError(file, lineOf(instruction), `Unknown flag: ${name} (HEALTHCHECK accepts ${allowed.map((a) => `--${a}`).join(", ")})`);
-        }
-        if (values.has(name)) {
-            throw new DockerfileError(file, lineOf(instruction), `Duplicate flag specified: ${name}`);
-        }
-        const value = flag.getValue();
-        if (value === null) {
-            throw new DockerfileError(file, lineOf(instruction), `Missing a value on flag: ${name} (write --${name}=VALUE; Docker does not accept a space before the value)`);
-        }
-        values.set(name, value);
-    }
-    return values;
+/** The physical lines an instruction spans, as written. */
+function physicalLines(text: string, instruction: Instruction): string[] {
+    const range = instruction.getRange();
+    return text.split("\n").slice(range.start.line, range.end.line + 1);
 }
+
+/** The text after the keyword of an instruction's logical line (continuations joined as BuildKit joins them). */
+function argumentText(text: string, instruction: Instruction, escapeChar: string): string {
+    const line = joinLogicalLine(physicalLines(text, instruction), escapeChar);
+    return splitFirstWord(line.trim()).rest;
+}
+
+/** A flag word (one character per byte) back as readable UTF-8 text, for messages. */
+const readable = (word: string): string => Buffer.from(word, "latin1").toString("utf8");
 
 function parseHealthcheckDuration(name: string, value: string | undefined, fallback: Nanoseconds, file: string, line: number): Nanoseconds {
     if (value === undefined || value === "") return fallback;
@@ -271,14 +224,14 @@ function parseHealthcheckDuration(name: string, value: string | undefined, fallb
             throw new DockerfileError(
                 file,
                 line,
-                `HEALTHCHECK --${name}=${value}: ${error.message}; use a Go duration with a unit (ns, us, ms, s, m, h), e.g. --${name}=30s or 1m30s`,
+                `HEALTHCHECK --${name}=${readable(value)}: ${readable(error.message)}; use a Go duration with a unit (ns, us, ms, s, m, h), e.g. --${name}=30s or 1m30s`,
             );
         }
         throw error;
     }
     if (parsed === 0n) return fallback;
     if (parsed < MINIMUM_HEALTHCHECK_DURATION_NS) {
-        throw new DockerfileError(file, line, `HEALTHCHECK --${name}=${value}: Interval "${name}" cannot be less than 1ms (use 0 for Docker's default)`);
+        throw new DockerfileError(file, line, `HEALTHCHECK --${name}=${readable(value)}: Interval "${name}" cannot be less than 1ms (use 0 for Docker's default)`);
     }
     return parsed;
 }
@@ -287,7 +240,7 @@ function parseRetries(value: string | undefined, file: string, line: number): nu
     if (value === undefined || value === "") return DOCKER_HEALTHCHECK_DEFAULTS.retries;
     // strconv.ParseInt(value, 10, 32): optional sign, decimal digits, 32-bit range.
     if (!/^[+-]?[0-9]+$/.test(value)) {
-        throw new DockerfileError(file, line, `HEALTHCHECK --retries=${value}: not a decimal integer; use e.g. --retries=3`);
+        throw new DockerfileError(file, line, `HEALTHCHECK --retries=${readable(value)}: not a decimal integer; use e.g. --retries=3`);
     }
     const retries = Number(value);
     if (retries > 2 ** 31 - 1 || retries < -(2 ** 31)) {
@@ -297,22 +250,37 @@ function parseRetries(value: string | undefined, file: string, line: number): nu
     return retries === 0 ? DOCKER_HEALTHCHECK_DEFAULTS.retries : retries;
 }
 
-/** The text after the first word (the HEALTHCHECK type) of an instruction's arguments. */
-function textAfterFirstWord(content: string): { first: string; rest: string } {
-    const match = /^(\S+)\s*([\s\S]*)$/.exec(content.trim());
-    return match ? { first: match[1], rest: match[2] } : { first: "", rest: "" };
-}
+/** The HEALTHCHECK flags BuildKit defines (parse.go `parseHealthcheck`). */
+const HEALTHCHECK_FLAGS = ["interval", "timeout", "start-period", "start-interval", "retries"] as const;
 
-function readHealthcheck(instruction: ModifiableInstruction, file: string): HealthcheckFacts {
-    const line = lineOf(instruction);
-    const { first, rest } = textAfterFirstWord(instruction.getArgumentsContent() ?? "");
+/**
+ * Read one HEALTHCHECK from its logical line, in BuildKit's order: flags split off
+ * (`extractBuilderFlags`), the type is the first word (line_parsers.go `parseHealthConfig`,
+ * byte-wise whitespace), `NONE` takes no arguments and leaves the flags unchecked, otherwise
+ * the flags are checked (`BFlags.Parse`), the type must be `CMD` with a command
+ * (`parseMaybeJSON`: exec form only for a whole JSON array of strings), then each duration
+ * (`parseOptInterval`) and retries (`strconv.ParseInt(v, 10, 32)`, not negative).
+ *
+ * @param args the text after the keyword, continuations joined
+ * @throws DockerfileError for anything BuildKit refuses
+ */
+function readHealthcheck(args: string, file: string, line: number): HealthcheckFacts {
+    const { flags: flagWords, rest: afterFlags } = extractBuilderFlags(args);
+    const { first, rest: commandText } = splitFirstWord(afterFlags);
+    const rest = commandText.trim();
     const type = first.toUpperCase();
     if (type === "") throw new DockerfileError(file, line, "HEALTHCHECK requires at least one argument (CMD <command> or NONE)");
     if (type === "NONE") {
         if (rest !== "") throw new DockerfileError(file, line, "HEALTHCHECK NONE takes no arguments");
         return { kind: "none", line };
     }
-    const flags = parseFlags(instruction, ["interval", "timeout", "start-period", "start-interval", "retries"], file);
+    let flags: Map<string, string>;
+    try {
+        flags = parseStringFlags(flagWords, HEALTHCHECK_FLAGS);
+    } catch (error) {
+        if (!(error instanceof FlagError)) throw error;
+        throw new DockerfileError(file, line, `HEALTHCHECK ${readable(error.message)} (HEALTHCHECK accepts ${HEALTHCHECK_FLAGS.map((a) => `--${a}=VALUE`).join(", ")}; Docker does not accept a space before the value)`);
+    }
     if (type !== "CMD") throw new DockerfileError(file, line, `Unknown type "${first}" in HEALTHCHECK (try CMD)`);
     if (rest === "") throw new DockerfileError(file, line, "Missing command after HEALTHCHECK CMD");
     const command = parseCommandText(rest, file, line);
@@ -328,6 +296,38 @@ function readHealthcheck(instruction: ModifiableInstruction, file: string): Heal
         retries: parseRetries(flags.get("retries"), file, line),
         warnings: [],
     };
+}
+
+/**
+ * Check the instructions of every stage whose syntax this reader knows, as BuildKit's
+ * `instructions.Parse` checks every stage before building any (not only the target's chain).
+ *
+ * @returns each HEALTHCHECK instruction's reading, keyed by the instruction
+ * @throws DockerfileError for the first instruction BuildKit refuses
+ */
+function checkAllStages(stages: readonly StageRecord[], text: string, file: string, escapeChar: string): Map<Instruction, HealthcheckFacts> {
+    const healthchecks = new Map<Instruction, HealthcheckFacts>();
+    for (const stage of stages) {
+        for (const instruction of stage.instructions) {
+            const line = lineOf(instruction);
+            if (instruction.getKeyword() === "HEALTHCHECK") {
+                healthchecks.set(instruction, readHealthcheck(argumentText(text, instruction, escapeChar), file, line));
+            } else if (instruction.getKeyword() === "SHELL") {
+                shellCommand(instruction, file);
+            }
+        }
+    }
+    return healthchecks;
+}
+
+/** SHELL's argv; BuildKit's `parseShell` accepts only a non-empty JSON array. */
+function shellCommand(instruction: Instruction, file: string): string[] {
+    const line = lineOf(instruction);
+    const command = parseCommandText(instruction.getArgumentsContent() ?? "", file, line);
+    if (command.form !== "exec" || command.argv.length === 0) {
+        throw new DockerfileError(file, line, 'SHELL requires the arguments to be in JSON form, e.g. SHELL ["/bin/bash", "-c"]');
+    }
+    return command.argv;
 }
 
 function findTargetStage(stages: StageRecord[], target: string | undefined, file: string): StageRecord {
@@ -355,7 +355,8 @@ function findTargetStage(stages: StageRecord[], target: string | undefined, file
 export function readStageFacts(text: string, file: string, target?: string, buildArgs: Record<string, string> = {}): StageFacts {
     const dockerfile = DockerfileParser.parse(text);
     const escapeChar = dockerfile.getEscapeCharacter();
-    const { globalArgs, stages } = splitStages(dockerfile, text, buildArgs);
+    const { globalArgs, stages } = splitStages(dockerfile, text, file, buildArgs);
+    const healthchecks = checkAllStages(stages, text, file, escapeChar);
     const targetStage = findTargetStage(stages, target, file);
 
     const memo = new Map<number, StageFacts>();
@@ -364,7 +365,15 @@ export function readStageFacts(text: string, file: string, target?: string, buil
         if (cached) return cached;
         const globalLookup = (name: string) => globalArgs.get(name);
         const fromText = expandBuildVariables(record.from.getImage() ?? "", globalLookup, escapeChar);
-        const parent = stages.find((s) => s.index < record.index && s.name !== undefined && s.name === fromText.toLowerCase());
+        const parent = stages.find((s) => s.index < record.index && s.name !== undefined && s.name === fromText);
+        const differsInCase = stages.find((s) => s.index < record.index && s.name !== undefined && s.name === fromText.toLowerCase());
+        if (!parent && differsInCase) {
+            throw new DockerfileError(
+                file,
+                lineOf(record.from),
+                `FROM "${fromText}" is not stage "${differsInCase.name}": BuildKit matches FROM against stage names case-sensitively, and an image name with capitals is not a valid reference; write FROM ${differsInCase.name}`,
+            );
+        }
         if (parent && seen.has(parent.index)) throw new DockerfileError(file, lineOf(record.from), "circular FROM between stages");
         const inherited = parent ? build(parent, new Set([...seen, record.index])) : undefined;
 
@@ -415,14 +424,9 @@ export function readStageFacts(text: string, file: string, target?: string, buil
                         facts.exposedPorts.push({ port: Number(match[1]), protocol: (match[2]?.toLowerCase() ?? "tcp") as "tcp" | "udp" | "sctp", line });
                     }
                     break;
-                case "SHELL": {
-                    const command = parseCommandText(instruction.getArgumentsContent() ?? "", file, line);
-                    if (command.form !== "exec" || command.argv.length === 0) {
-                        throw new DockerfileError(file, line, 'SHELL requires the arguments to be in JSON form, e.g. SHELL ["/bin/bash", "-c"]');
-                    }
-                    facts.shell = command.argv;
+                case "SHELL":
+                    facts.shell = shellCommand(instruction, file);
                     break;
-                }
                 case "CMD":
                     facts.cmd = parseCommandText(instruction.getArgumentsContent() ?? "", file, line);
                     break;
@@ -432,7 +436,7 @@ export function readStageFacts(text: string, file: string, target?: string, buil
                     if (inherited?.cmd && facts.cmd === inherited.cmd) facts.cmd = undefined;
                     break;
                 case "HEALTHCHECK":
-                    facts.healthcheck = readHealthcheck(instruction as ModifiableInstruction, file);
+                    facts.healthcheck = healthchecks.get(instruction);
                     break;
                 default:
                     break;

@@ -149,7 +149,8 @@ describe("stages and inheritance", () => {
     });
 
     test("a Dockerfile without FROM is an error", () => {
-        expect(errorOf("HEALTHCHECK NONE\n").message).toContain("no FROM instruction");
+        expect(errorOf("ARG A=1\n").message).toContain("no FROM instruction");
+        expect(errorOf("HEALTHCHECK NONE\n").message).toBe("test/Dockerfile:1: HEALTHCHECK before the first FROM: no build stage in current context (only ARG may come before FROM)");
     });
 });
 
@@ -175,5 +176,61 @@ describe("build-time words: quotes, escapes, several variables per instruction",
     test("a stage's ARG NAME takes the global default; global ARGs can use earlier ones", () => {
         const facts = read("ARG BASE=alpine\nARG TAG=${BASE}-3\nFROM scratch\nARG TAG\nUSER ${TAG}\n");
         expect(facts.user?.value).toBe("alpine-3");
+    });
+});
+
+describe("Docker is the parser of record (issue 10)", () => {
+    const withFlags = (flags: string) => `FROM scratch\nHEALTHCHECK ${flags} CMD ["true"]\n`;
+
+    test("flag values in quotes are unquoted byte by byte, as split_command.go extractBuilderFlags does", () => {
+        expect(read(withFlags('--interval="5s" --timeout=\'2s\' --retries="4"')).healthcheck).toMatchObject({ intervalNs: 5_000_000_000n, timeoutNs: 2_000_000_000n, retries: 4 });
+        expect(read(withFlags('--interval=1"5"s')).healthcheck).toMatchObject({ intervalNs: 15_000_000_000n });
+    });
+
+    test("a flag value is read byte by byte, so a non-ASCII unit (µs, μs) is refused", () => {
+        expect(errorOf(withFlags("--timeout=5000000µs")).message).toContain("unknown unit");
+        expect(errorOf(withFlags("--timeout=5000000\u03bcs")).message).toContain("unknown unit");
+    });
+
+    test("a `--` word ends the flag list", () => {
+        expect(read(withFlags("--interval=7s -- ")).healthcheck).toMatchObject({ intervalNs: 7_000_000_000n, command: { form: "exec", argv: ["true"] } });
+    });
+
+    test("a continuation joins a flag value without a space, as the BuildKit parser joins lines", () => {
+        expect(read("FROM scratch\nHEALTHCHECK --interval=1\\\n5s CMD [\"true\"]\n").healthcheck).toMatchObject({ intervalNs: 15_000_000_000n });
+    });
+
+    test("every instruction of every stage is validated, not only the target's chain", () => {
+        const text = "FROM scratch AS broken\nHEALTHCHECK --interval=5 CMD true\nFROM scratch AS app\nHEALTHCHECK CMD true\n";
+        expect(errorOf(text, "app").message).toBe('test/Dockerfile:2: HEALTHCHECK --interval=5: time: missing unit in duration "5"; use a Go duration with a unit (ns, us, ms, s, m, h), e.g. --interval=30s or 1m30s');
+    });
+
+    test("FROM <stage> matches stage names case-sensitively (convert.go addState); --target does not (findStateByName)", () => {
+        const error = errorOf("FROM scratch AS base\nHEALTHCHECK CMD true\nFROM BASE\n");
+        expect(error.line).toBe(3);
+        expect(error.message).toContain('"BASE"');
+        expect(read("FROM scratch AS base\nHEALTHCHECK CMD true\nFROM base AS app\n", "APP").healthcheck).toMatchObject({ line: 2 });
+    });
+
+    test("a heredoc in HEALTHCHECK is refused: its body lines are unknown instructions", () => {
+        const error = errorOf("FROM scratch\nHEALTHCHECK CMD <<EOF\ncurl -f http://localhost/\nEOF\n");
+        expect(error.line).toBe(3);
+        expect(error.message).toContain("unknown instruction: curl");
+    });
+
+    test("an unknown instruction is refused, in any stage", () => {
+        expect(errorOf("FROM scratch AS a\nFOO bar\nFROM scratch\nHEALTHCHECK CMD true\n").message).toBe("test/Dockerfile:2: unknown instruction: FOO (valid: ADD, ARG, CMD, COPY, ENTRYPOINT, ENV, EXPOSE, FROM, HEALTHCHECK, LABEL, MAINTAINER, ONBUILD, RUN, SHELL, STOPSIGNAL, USER, VOLUME, WORKDIR)");
+    });
+
+    test("ENV (anything but ARG) before the first FROM is refused", () => {
+        const error = errorOf("ENV A=1\nFROM scratch\nHEALTHCHECK CMD true\n");
+        expect(error.line).toBe(1);
+        expect(error.message).toContain("no build stage in current context");
+    });
+
+    test("nested defaults expand as BuildKit's lexer expands them, in USER too", () => {
+        const facts = read("FROM scratch\nARG B=1000\nUSER ${A:-${B}}:${C:-${D:-2000}}\nENV X=${A:-${B}/x}y\n");
+        expect(facts.user?.value).toBe("1000:2000");
+        expect(facts.variables.get("X")?.value).toBe("1000/xy");
     });
 });
