@@ -37,14 +37,20 @@ type FetchParse = FetchRequest | undefined;
 
 /**
  * Walk client options, separating flags from the single URL.
- * `noValue` flags take nothing; `withValue` flags take the next word (or `--flag=value`,
- * or the rest of a bundled short flag such as `-oNAME`). Unknown flags mean "not ours".
+ * `noValue` flags take nothing; `withValue` flags take the next word (or `--flag=value`
+ * when the client accepts that spelling, or the rest of a bundled short flag such as
+ * `-oNAME`). Unknown flags mean "not ours".
+ *
+ * @param longEquals whether `--name=value` is one option to this client: wget's getopt
+ *   accepts it; curl does not (curl's tool_getparam.c matches the whole word as the option
+ *   name, so `--max-time=5` is an unknown option and curl exits 2)
  */
 function scanOptions(
     args: string[],
     noValue: ReadonlySet<string>,
     withValue: ReadonlySet<string>,
     onFlag: (flag: string, value: string | undefined) => boolean,
+    longEquals: boolean,
 ): string[] | undefined {
     const positional: string[] = [];
     for (let i = 0; i < args.length; i++) {
@@ -53,7 +59,7 @@ function scanOptions(
             // A multi-letter single-dash flag such as wget's -nv.
             if (!onFlag(arg, undefined)) return undefined;
         } else if (arg.startsWith("--")) {
-            const eq = arg.indexOf("=");
+            const eq = longEquals ? arg.indexOf("=") : -1;
             const name = eq >= 0 ? arg.slice(0, eq) : arg;
             if (noValue.has(name) && eq < 0) {
                 if (!onFlag(name, undefined)) return undefined;
@@ -96,6 +102,19 @@ function withDefaultScheme(url: string): string {
     return /^[a-z][a-z0-9+.-]*:\/\//i.test(url) ? url : `http://${url}`;
 }
 
+/**
+ * Whether curl requests this URL text as the kubelet would request it: no whitespace
+ * (curl refuses a URL with an unencoded space: "URL rejected: Malformed input") and, unless
+ * `-g`/`--globoff`, no glob characters `[]{}` outside an IPv6 host (curl's tool_urlglob.c
+ * expands `[1-3]` and `{a,b}` into several requests).
+ */
+function curlFetchesAsWritten(url: string, globOff: boolean): boolean {
+    if (/\s/.test(url)) return false;
+    if (globOff) return true;
+    const withoutV6Host = url.replace(/^([a-z][a-z0-9+.-]*:\/\/)?\[[0-9a-fA-F:.]+\]/i, "$1");
+    return !/[[\]{}]/.test(withoutV6Host);
+}
+
 function parseCurl(args: string[]): FetchParse {
     const noValue = new Set([
         "-f", "--fail", "--fail-with-body", "--fail-early", "-s", "--silent", "-S", "--show-error", "-k", "--insecure",
@@ -109,7 +128,9 @@ function parseCurl(args: string[]): FetchParse {
     const headers: { name: string; value: string }[] = [];
     let fails = false;
     let urlOption: string | undefined;
+    let globOff = false;
     const positional = scanOptions(args, noValue, withValue, (flag, value) => {
+        if (flag === "-g" || flag === "--globoff") globOff = true;
         if (flag === "-f" || flag === "--fail" || flag === "--fail-with-body") fails = true;
         if (flag === "-H" || flag === "--header") {
             const header = parseHeader(value ?? "");
@@ -119,10 +140,11 @@ function parseCurl(args: string[]): FetchParse {
         if ((flag === "-X" || flag === "--request") && !["GET", "HEAD"].includes((value ?? "").toUpperCase())) return false;
         if (flag === "--url") urlOption = value;
         return true;
-    });
+    }, false);
     if (!positional) return undefined;
     const urls = urlOption === undefined ? positional : [urlOption, ...positional];
-    return urls.length === 1 ? { url: withDefaultScheme(urls[0]), headers, failsOnHttpError: fails } : undefined;
+    if (urls.length !== 1 || !curlFetchesAsWritten(urls[0], globOff)) return undefined;
+    return { url: withDefaultScheme(urls[0]), headers, failsOnHttpError: fails };
 }
 
 function parseWget(args: string[]): FetchParse {
@@ -139,7 +161,7 @@ function parseWget(args: string[]): FetchParse {
             headers.push(header);
         }
         return true;
-    });
+    }, true);
     if (!positional || positional.length !== 1) return undefined;
     // wget exits non-zero (8) on any HTTP error status.
     return { url: withDefaultScheme(positional[0]), headers, failsOnHttpError: true };
@@ -221,6 +243,11 @@ function shellWords(facts: StageFacts, command: string, line: number): string[] 
         }
         throw new DockerfileError(facts.file, line, `HEALTHCHECK uses $${variable}, which no ENV of stage "${facts.stage}" or its parent stages sets, so its value at run time is unknown`);
     };
+    // The shell computes these when the check runs, so the request cannot be known here:
+    // special parameters ($?, $$, $1, ...), command substitution ($(...), `...`),
+    // arithmetic ($((...))) and nested expansions (${A:-${B}}). Docker accepts them (the
+    // command is stored as CMD-SHELL text), so the probe runs the same text: exec.
+    if (SHELL_RUNTIME_EXPANSION.test(command)) return undefined;
     const entries: ParseEntry[] = parseShellWords(command, resolve);
     const words: string[] = [];
     for (let i = 0; i < entries.length; i++) {
@@ -237,6 +264,9 @@ function shellWords(facts: StageFacts, command: string, line: number): string[] 
     }
     return words;
 }
+
+/** Shell syntax whose value only exists when the check runs (POSIX sh: special parameters, command substitution, arithmetic; and a `${` inside `${...}`). */
+const SHELL_RUNTIME_EXPANSION = /\$[?$!#*@0-9-]|\$\(|`|\$\{[^}]*\$\{/;
 
 const EXEC_FORM_VARIABLE = /\$\{[^}]*\}|\$[A-Za-z_][A-Za-z0-9_]*/;
 
