@@ -234,3 +234,21 @@ describe("Docker is the parser of record (issue 10)", () => {
         expect(facts.variables.get("X")?.value).toBe("1000/xy");
     });
 });
+
+// Debian's Docker 20.10 follows older rules for these; the differential test leaves them out and
+// these assertions state the current BuildKit rule (frontend/dockerfile/instructions/parse.go
+// `parseOptInterval`/`parseHealthcheck`, parser/line_parsers.go `parseJSON`).
+describe("current BuildKit rules where Docker 20.10 differs", () => {
+    test("a zero duration means the default (20.10: 'cannot be less than 1ms')", () => {
+        expect(read('FROM scratch\nHEALTHCHECK --interval=0s --timeout=0 CMD ["true"]\n').healthcheck).toMatchObject({ intervalNs: 30_000_000_000n, timeoutNs: 30_000_000_000n });
+    });
+    test("--retries=0 means the default (20.10: '--retries must be at least 1')", () => {
+        expect(read('FROM scratch\nHEALTHCHECK --retries=0 CMD ["true"]\n').healthcheck).toMatchObject({ retries: 3 });
+    });
+    test("--start-interval is a flag (BuildKit dockerfile frontend 1.6 / Docker 25; 20.10: 'Unknown flag')", () => {
+        expect(read('FROM scratch\nHEALTHCHECK --start-period=5s --start-interval=2s CMD ["true"]\n').healthcheck).toMatchObject({ startIntervalNs: 2_000_000_000n });
+    });
+    test("text after a JSON array makes it shell form (json.Unmarshal; 20.10 read the array and dropped the text)", () => {
+        expect(read('FROM scratch\nHEALTHCHECK CMD ["true"] x\n').healthcheck).toMatchObject({ command: { form: "shell", command: '["true"] x' } });
+    });
+});
