@@ -4,11 +4,13 @@
  *
  * With I, T, S, SI, R the HEALTHCHECK's effective interval, timeout, start period,
  * start interval and retries, and sec(d) = max(1, ceil(d in seconds)):
- *   livenessProbe   periodSeconds sec(I), timeoutSeconds sec(T), failureThreshold R, successThreshold 1
+ *   livenessProbe   periodSeconds sec(I + T) (sec(I) when R = 1), timeoutSeconds sec(T),
+ *                   failureThreshold R, successThreshold 1
  *   readinessProbe  the same timing; the same action unless a readiness path is configured
- *   startupProbe    only when S > 0: periodSeconds sec(SI), timeoutSeconds sec(T),
- *                   failureThreshold ceil((S + R·I) / sec(SI)), with S and I exact,
- *                   so the kubelet gives up no earlier than Docker would report "unhealthy".
+ *   startupProbe    always: periodSeconds sec(SI), timeoutSeconds sec(T),
+ *                   failureThreshold 1 + ceil(D / sec(SI)), D = Docker's latest start-up deadline
+ *                   (`dockerDeadlineBoundNs`, exact ns), so the kubelet never kills before Docker
+ *                   would report "unhealthy" (the invariant in docs/probes.md, "Timing model").
  * Docker semantics: https://docs.docker.com/reference/dockerfile/#healthcheck
  * Kubernetes semantics: https://kubernetes.io/docs/concepts/configuration/liveness-readiness-startup-probes/
  */
@@ -18,6 +20,7 @@ import { DockerfileError } from "../errors";
 import { NANOSECONDS_PER_SECOND, type Nanoseconds } from "../dockerfile/duration";
 import type { CommandForm, HealthcheckFacts, StageFacts } from "../dockerfile/facts";
 import { deriveAction } from "./action";
+import { dockerDeadlineBoundNs, type HealthcheckTiming } from "./timingModel";
 import type { Probe, ProbeAction, ProbeSet } from "./types";
 
 /** Kubernetes probe fields are int32. */
@@ -48,27 +51,29 @@ export interface ProbeTiming {
     periodSeconds: number;
     timeoutSeconds: number;
     failureThreshold: number;
-    startup: { periodSeconds: number; timeoutSeconds: number; failureThreshold: number } | null;
+    startup: { periodSeconds: number; timeoutSeconds: number; failureThreshold: number };
 }
 
 /**
  * The probe timing for a HEALTHCHECK, exactly as the mapping above.
  *
- * @param check effective durations in nanoseconds and retries (count)
+ * Liveness: Docker starts a check one interval after the previous one ENDS, so R failing checks
+ * that each last up to T span (R − 1)×(I + T) + T; the kubelet's ticker does not stretch, so its
+ * period must be at least I + T for the kill not to precede Docker's `unhealthy` (R = 1 needs no span).
+ * Startup: the last startup probe starts (failureThreshold − 1)×period after the first, which may come
+ * right at container start; it must start no earlier than Docker's last deciding check.
+ *
+ * @param check effective durations in nanoseconds and retries (count ≥ 1)
  * @throws RangeError if a field would exceed Kubernetes' int32 limit
  */
-export function probeTiming(check: { intervalNs: Nanoseconds; timeoutNs: Nanoseconds; startPeriodNs: Nanoseconds; startIntervalNs: Nanoseconds; retries: number }): ProbeTiming {
-    const periodSeconds = wholeSeconds(check.intervalNs);
+export function probeTiming(check: HealthcheckTiming): ProbeTiming {
+    const periodSeconds = wholeSeconds(check.retries > 1 ? check.intervalNs + check.timeoutNs : check.intervalNs);
     const timeoutSeconds = wholeSeconds(check.timeoutNs);
-    let startup: ProbeTiming["startup"] = null;
-    if (check.startPeriodNs > 0n) {
-        const startPeriodSeconds = wholeSeconds(check.startIntervalNs);
-        const budgetNs = check.startPeriodNs + BigInt(check.retries) * check.intervalNs;
-        const step = BigInt(startPeriodSeconds) * NANOSECONDS_PER_SECOND;
-        const failureThreshold = Number((budgetNs + step - 1n) / step);
-        startup = { periodSeconds: startPeriodSeconds, timeoutSeconds, failureThreshold };
-    }
-    const fields = { periodSeconds, timeoutSeconds, failureThreshold: check.retries, startupPeriodSeconds: startup?.periodSeconds ?? 1, startupFailureThreshold: startup?.failureThreshold ?? 1 };
+    const startupPeriodSeconds = wholeSeconds(check.startIntervalNs);
+    const step = BigInt(startupPeriodSeconds) * NANOSECONDS_PER_SECOND;
+    const failureThreshold = 1n + (dockerDeadlineBoundNs(check) + step - 1n) / step;
+    const startup = { periodSeconds: startupPeriodSeconds, timeoutSeconds, failureThreshold: Number(failureThreshold) };
+    const fields = { periodSeconds, timeoutSeconds, failureThreshold: check.retries, startupPeriodSeconds, startupFailureThreshold: failureThreshold };
     for (const [name, value] of Object.entries(fields)) {
         if (value > MAX_INT32) throw new RangeError(`${name} ${value} exceeds the Kubernetes limit of ${MAX_INT32}`);
     }
@@ -220,7 +225,7 @@ export function deriveProbes(facts: StageFacts, options: ProbeOptions = {}): Pro
         probes: {
             livenessProbe: probe(action, steady),
             readinessProbe: probe(readiness, steady),
-            startupProbe: timing.startup ? probe(action, timing.startup) : null,
+            startupProbe: probe(action, timing.startup),
         },
         warnings: [...check.warnings, ...warnings],
     };

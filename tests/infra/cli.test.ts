@@ -14,8 +14,8 @@ test("probes prints the three probes of this repository's Dockerfile as JSON", (
     expect(result.status).toBe(0);
     const probes = JSON.parse(result.stdout);
     expect(Object.keys(probes)).toEqual(["livenessProbe", "readinessProbe", "startupProbe"]);
-    expect(probes.livenessProbe).toEqual({ httpGet: { path: "/health", port: 8000, scheme: "HTTP" }, periodSeconds: 30, timeoutSeconds: 3, failureThreshold: 3, successThreshold: 1 });
-    expect(probes.startupProbe).toMatchObject({ periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 20 });
+    expect(probes.livenessProbe).toEqual({ httpGet: { path: "/health", port: 8000, scheme: "HTTP" }, periodSeconds: 33, timeoutSeconds: 3, failureThreshold: 3, successThreshold: 1 });
+    expect(probes.startupProbe).toMatchObject({ periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 21 });
 });
 
 test("probes exits non-zero naming file and line for --interval=30", () => {

@@ -3,6 +3,7 @@ import fc from "fast-check";
 import { DockerfileError } from "../../infra/errors";
 import { readStageFacts } from "../../infra/dockerfile/facts";
 import { deriveProbes, probeTiming, wholeSeconds, type ProbeOptions } from "../../infra/probes/derive";
+import { dockerDeadlineBoundNs } from "../../infra/probes/timingModel";
 import { thrown } from "./thrown";
 
 const FILE = "test/Dockerfile";
@@ -17,12 +18,12 @@ const errorOf = (text: string, options: ProbeOptions = {}) => thrown(DockerfileE
 describe("probe timing (table)", () => {
     test.each([
         // I, T, S, SI, R → liveness period/timeout/failure, startup period/failure
-        { flags: "--interval=30s --timeout=3s --start-period=10s --retries=3", live: [30, 3, 3], startup: [5, 3, 20] },
-        { flags: "", live: [30, 30, 3], startup: null },
-        { flags: "--interval=10s --timeout=1s --start-period=1m --start-interval=2s --retries=5", live: [10, 1, 5], startup: [2, 1, 55] },
+        { flags: "--interval=30s --timeout=3s --start-period=10s --retries=3", live: [33, 3, 3], startup: [5, 3, 21] },
+        { flags: "", live: [60, 30, 3], startup: [5, 30, 31] },
+        { flags: "--interval=10s --timeout=1s --start-period=1m --start-interval=2s --retries=5", live: [11, 1, 5], startup: [2, 1, 59] },
         { flags: "--interval=1500ms --timeout=200ms --start-period=1s --start-interval=300ms", live: [2, 1, 3], startup: [1, 1, 6] },
-        { flags: "--interval=1m30s --timeout=10s --start-period=2m --retries=1", live: [90, 10, 1], startup: [5, 10, 42] },
-        { flags: "--interval=7s --start-period=1ms --start-interval=3s --retries=2", live: [7, 30, 2], startup: [3, 30, 5] },
+        { flags: "--interval=1m30s --timeout=10s --start-period=2m --retries=1", live: [90, 10, 1], startup: [5, 10, 45] },
+        { flags: "--interval=7s --start-period=1ms --start-interval=3s --retries=2", live: [37, 30, 2], startup: [3, 30, 16] },
     ])("$flags", ({ flags, live, startup }) => {
         const { probes } = derive(dockerfile(`HEALTHCHECK ${flags} CMD curl -f http://localhost:8000/health`));
         const [periodSeconds, timeoutSeconds, failureThreshold] = live;
@@ -62,32 +63,32 @@ describe("probe timing (properties)", () => {
         fc.assert(
             fc.property(check, (c) => {
                 const t = probeTiming(c);
-                const fields = [t.periodSeconds, t.timeoutSeconds, t.failureThreshold, ...(t.startup ? [t.startup.periodSeconds, t.startup.timeoutSeconds, t.startup.failureThreshold] : [])];
+                const fields = [t.periodSeconds, t.timeoutSeconds, t.failureThreshold, t.startup.periodSeconds, t.startup.timeoutSeconds, t.startup.failureThreshold];
                 return fields.every((f) => Number.isInteger(f) && f >= 1) && t.failureThreshold === c.retries;
             }),
         );
     });
 
-    test("the startup budget covers S + R×I, and one period less would not", () => {
+    test("the startup budget covers Docker's deadline bound, and one probe fewer would not", () => {
         fc.assert(
             fc.property(check, (c) => {
                 const t = probeTiming(c);
-                if (c.startPeriodNs === 0n) return t.startup === null;
-                const budget = c.startPeriodNs + BigInt(c.retries) * c.intervalNs;
-                const period = BigInt(t.startup!.periodSeconds) * S;
-                const granted = period * BigInt(t.startup!.failureThreshold);
-                return granted >= budget && granted - period < budget;
+                const period = BigInt(t.startup.periodSeconds) * S;
+                const span = period * BigInt(t.startup.failureThreshold - 1);
+                const bound = dockerDeadlineBoundNs(c);
+                return span >= bound && span - period < bound;
             }),
         );
     });
 
-    test("periods never undercut Docker: periodSeconds ≥ I, timeoutSeconds ≥ T, both less than one second more", () => {
+    test("periods never undercut Docker: periodSeconds ≥ I (+ T when R > 1), timeoutSeconds ≥ T, both less than one second more", () => {
         fc.assert(
             fc.property(check, (c) => {
                 const t = probeTiming(c);
                 const p = BigInt(t.periodSeconds) * S;
+                const want = c.retries > 1 ? c.intervalNs + c.timeoutNs : c.intervalNs;
                 const to = BigInt(t.timeoutSeconds) * S;
-                return p >= c.intervalNs && p - c.intervalNs < S && to >= c.timeoutNs && to - c.timeoutNs < S;
+                return p >= want && p - want < S && to >= c.timeoutNs && to - c.timeoutNs < S;
             }),
         );
     });

@@ -1,0 +1,127 @@
+import fc from "fast-check";
+
+import { probeTiming } from "../../infra/probes/derive";
+import {
+    dockerLiveness, dockerStartup, kubeletLiveness, kubeletStartup, type AppBehaviour, type DockerEngine, type HealthcheckTiming,
+} from "../../infra/probes/timingModel";
+
+const S = 1_000_000_000n;
+const MS = 1_000_000n;
+const ENGINES: DockerEngine[] = ["current", "legacy"];
+const hc = (i: number, t: number, sp: number, si: number, r: number): HealthcheckTiming => ({
+    intervalNs: BigInt(i) * MS, timeoutNs: BigInt(t) * MS, startPeriodNs: BigInt(sp) * MS, startIntervalNs: BigInt(si) * MS, retries: r,
+});
+const never = (failLatencyNs: bigint | null): AppBehaviour => ({ healthyAtNs: null, okLatencyNs: 0n, failLatencyNs });
+const sec = (ns: bigint) => Number(ns) / 1e9;
+
+describe("Docker model (table)", () => {
+    // This repository's Dockerfile: I 30 s, T 3 s, S 10 s, SI 5 s, R 3.
+    const repo = hc(30_000, 3_000, 10_000, 5_000, 3);
+    test.each([
+        ["current", 0n, [10, 40, 70], 70],
+        ["current", 3n * S, [10, 43, 76], 79],
+        ["legacy", 0n, [30, 60, 90], 90],
+        ["legacy", 3n * S, [30, 63, 96], 99],
+    ] as const)("repo Dockerfile, %s engine, failing checks of %p ns", (engine, lat, starts, report) => {
+        const out = dockerStartup(repo, never(lat), engine);
+        expect(out.result).toBe("unhealthy");
+        expect(out.attempts.map((a) => sec(a.startNs))).toEqual(starts);
+        expect(sec(out.atNs)).toBe(report);
+    });
+
+    test("current engine: start interval during a long start period, a check exactly at its end", () => {
+        const out = dockerStartup(hc(10_000, 1_000, 23_000, 4_000, 2), never(0n), "current");
+        expect(out.attempts.map((a) => sec(a.startNs))).toEqual([4, 8, 12, 16, 23, 33]);
+    });
+
+    test("a check that starts in the start period does not count; the first success decides", () => {
+        const out = dockerStartup(hc(2_000, 1_000, 3_000, 1_000, 2), { healthyAtNs: 5n * S, okLatencyNs: 0n, failLatencyNs: 0n }, "legacy");
+        expect(out.attempts.map((a) => [sec(a.startNs), a.ok])).toEqual([[2, false], [4, false], [6, true]]);
+        expect(out.result).toBe("healthy");
+    });
+});
+
+describe("kubelet model (table)", () => {
+    test("ticks do not stretch; a probe longer than the period starts the next one at once", () => {
+        const fast = kubeletStartup({ periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 3 }, never(2n * S), 1n * S);
+        expect(fast.attempts.map((a) => sec(a.startNs))).toEqual([1, 6, 11]);
+        expect(sec(fast.atNs)).toBe(13);
+        const slow = kubeletStartup({ periodSeconds: 2, timeoutSeconds: 3, failureThreshold: 3 }, never(null), 0n);
+        expect(slow.attempts.map((a) => sec(a.startNs))).toEqual([0, 3, 6]);
+    });
+});
+
+describe("the invariant, this repository's Dockerfile", () => {
+    const repo = hc(30_000, 3_000, 10_000, 5_000, 3);
+    test("old startup 5 s × 20 killed before a 20.10 engine reports unhealthy; the new mapping does not", () => {
+        const docker = dockerStartup(repo, never(3n * S), "legacy"); // deadline 96 s
+        const old = kubeletStartup({ periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 20 }, never(3n * S), 0n);
+        expect(old.deadlineNs).toBeLessThan(docker.deadlineNs);
+        const t = probeTiming(repo);
+        expect(t.startup).toEqual({ periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 21 });
+        const now = kubeletStartup(t.startup, never(3n * S), 0n);
+        expect(sec(now.atNs)).toBe(103);
+        expect(now.atNs).toBeGreaterThanOrEqual(docker.atNs);
+    });
+
+    test("old liveness 30 s × 3 killed 6 s before Docker's earliest unhealthy when checks hang; period 33 s does not", () => {
+        const app = never(null);
+        const docker = dockerLiveness(repo, app, 0n);
+        expect(sec(docker.atNs)).toBe(3 + 33 + 33);
+        expect(sec(kubeletLiveness({ periodSeconds: 30, timeoutSeconds: 3, failureThreshold: 3 }, app, 0n).atNs)).toBe(63);
+        expect(probeTiming(repo).periodSeconds).toBe(33);
+        expect(sec(kubeletLiveness({ periodSeconds: 33, timeoutSeconds: 3, failureThreshold: 3 }, app, 0n).atNs)).toBe(69);
+    });
+});
+
+describe("the invariant (properties)", () => {
+    const dur = (lo: number, hi: number) => fc.integer({ min: lo, max: hi }).map((ms) => BigInt(ms) * MS);
+    const check = fc.record({
+        intervalNs: dur(100, 20_000), timeoutNs: dur(1, 10_000), startPeriodNs: fc.oneof(fc.constant(0n), dur(1, 60_000)),
+        startIntervalNs: dur(100, 10_000), retries: fc.integer({ min: 1, max: 6 }),
+    });
+    /** App failing-check latency: anything from instant to a hang. */
+    const failLatency = fc.oneof(fc.constant<bigint | null>(null), dur(0, 12_000));
+
+    test("start-up: the kubelet kills only if Docker reports unhealthy, and never before it; at most 2×sec(SI) + R×T + (sec(T) − T) later when probes fit in the period", () => {
+        fc.assert(
+            fc.property(check, failLatency, fc.option(dur(0, 200_000), { nil: null }), fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), fc.constantFrom(...ENGINES), (c, lat, healthyAt, phase, engine) => {
+                const t = probeTiming(c);
+                const app: AppBehaviour = { healthyAtNs: healthyAt, okLatencyNs: 0n, failLatencyNs: lat };
+                const docker = dockerStartup(c, app, engine);
+                const period = BigInt(t.startup.periodSeconds) * S;
+                const kube = kubeletStartup(t.startup, app, BigInt(Math.floor(phase * Number(period))));
+                if (kube.result === "unhealthy") {
+                    if (docker.result !== "unhealthy" || kube.atNs < docker.atNs) return false;
+                    const sT = BigInt(t.timeoutSeconds) * S;
+                    const probeLen = lat === null ? sT : lat < sT ? lat : sT;
+                    if (probeLen <= period && engine === "legacy" && c.startPeriodNs < c.intervalNs) {
+                        return kube.atNs - docker.atNs <= 2n * period + BigInt(c.retries) * c.timeoutNs + (sT - c.timeoutNs);
+                    }
+                }
+                return true;
+            }),
+            { seed: 1010, numRuns: 3000 },
+        );
+    });
+
+    test("liveness: earliest kill ≥ Docker's earliest unhealthy; latest kill ≤ Docker's latest + R×(sec(I+T) − I) + (sec(T) − T)", () => {
+        fc.assert(
+            fc.property(check, failLatency, dur(0, 10_000), (c, lat, okLat) => {
+                const t = probeTiming(c);
+                const okD = okLat < c.timeoutNs ? okLat : c.timeoutNs;
+                const app: AppBehaviour = { healthyAtNs: 0n, okLatencyNs: okD, failLatencyNs: lat };
+                const probe = { periodSeconds: t.periodSeconds, timeoutSeconds: t.timeoutSeconds, failureThreshold: t.failureThreshold };
+                const period = BigInt(t.periodSeconds) * S;
+                const dockerEarliest = dockerLiveness(c, app, 0n).atNs;
+                const dockerLatest = dockerLiveness(c, app, c.intervalNs + okD).atNs;
+                const kubeEarliest = kubeletLiveness(probe, app, 0n).atNs;
+                const kubeLatest = kubeletLiveness(probe, app, period > okD ? period : okD).atNs;
+                const sT = BigInt(t.timeoutSeconds) * S;
+                const bound = BigInt(c.retries) * (period - c.intervalNs) + (sT - c.timeoutNs);
+                return kubeEarliest >= dockerEarliest && kubeLatest <= dockerLatest + bound;
+            }),
+            { seed: 1011, numRuns: 5000 },
+        );
+    });
+});
