@@ -104,6 +104,7 @@ export function ragstarProgram(rootDir: string = ROOT_DIR): RagstarOutputs {
         configPath,
         dataPath,
         secretFiles,
+        waitFor: image.built ? [image.built] : [],
     }, provider ? { providers: { kubernetes: provider } } : undefined);
     return { image: app.image, namespace: app.namespace, serviceName: app.serviceName, probes: derived.probes };
 }
