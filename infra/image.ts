@@ -13,11 +13,12 @@ import * as pulumi from "@pulumi/pulumi";
 import { DIGEST_PINNED_REFERENCE, type StackConfig } from "./config/stackConfig";
 
 /**
- * Build arguments this package passes to the Dockerfile: the application UID, so the
- * image's USER is the pod's runAsUser. The Dockerfile reader applies the same values.
+ * Build arguments the image is built with: the stack's `image.buildArgs` (checked against the
+ * Dockerfile's ARGs by the program) and the application UID, so the image's USER is the pod's
+ * runAsUser. The Dockerfile reader applies the same values.
  */
-export function imageBuildArgs(config: Pick<StackConfig, "runAsUser">): Record<string, string> {
-    return { APP_UID: String(config.runAsUser) };
+export function imageBuildArgs(config: { runAsUser: number; image?: { buildArgs?: Record<string, string> } }): Record<string, string> {
+    return { ...(config.image?.buildArgs ?? {}), APP_UID: String(config.runAsUser) };
 }
 
 /** The image to deploy and, when this stack builds it, the `docker.Image` resource. */

@@ -11,7 +11,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { parse as parseToml } from "smol-toml";
 
 import { buildAppConfig, type AppConfigFile } from "./app/ragstarYaml";
+import { checkBuildArgs } from "./config/buildArgs";
 import { loadStackConfig, SERVICE_SECRET_KEYS, type ServiceSecretKey } from "./config/stackConfig";
+import { declaredBuildArgs } from "./dockerfile/declaredArgs";
 import { ConfigError, DockerfileError } from "./errors";
 import { imageBuildArgs, imageSource } from "./image";
 import { RagstarApp } from "./k8s/ragstarApp";
@@ -58,6 +60,11 @@ export function ragstarProgram(rootDir: string = ROOT_DIR): RagstarOutputs {
     });
     if (!appConfig) throw new Error("service config was not built");
     const dockerfile = path.relative(process.cwd(), path.resolve(rootDir, config.image.dockerfile)) || config.image.dockerfile;
+    const target = `${config.image.dockerfile}, target "${config.image.target}"`;
+    const declared = Object.keys(config.image.buildArgs).length === 0 ? [] : declaredBuildArgs(path.resolve(rootDir, config.image.dockerfile), config.image.target);
+    const checked = checkBuildArgs(config.image.buildArgs, declared, target);
+    if (checked.problems.length > 0) throw new ConfigError(`stack "${pulumi.getStack()}"`, checked.problems);
+    for (const warning of checked.warnings) pulumi.log.warn(warning);
     const buildArgs = imageBuildArgs(config);
     const derived = probesFromDockerfile(
         dockerfile,
@@ -104,6 +111,7 @@ export function ragstarProgram(rootDir: string = ROOT_DIR): RagstarOutputs {
         configPath,
         dataPath,
         secretFiles,
+        waitFor: image.built ? [image.built] : [],
     }, provider ? { providers: { kubernetes: provider } } : undefined);
     return { image: app.image, namespace: app.namespace, serviceName: app.serviceName, probes: derived.probes };
 }

@@ -75,6 +75,13 @@ const imageSchema = z
         /** Registry build cache: BuildKit inline cache in the pushed `REGISTRY/REPO:<stack>` image, reused by the next build. */
         buildCache: z.boolean().default(true),
         username: z.string().min(1).optional(),
+        /** Build arguments (ARG name → value), only ARGs the Dockerfile declares for the target; checked against it in the program. */
+        buildArgs: z
+            .record(
+                z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: "expected an ARG name such as PYTHON_IMAGE" }),
+                z.union([z.string(), z.number()]).transform(String),
+            )
+            .default({}),
     })
     .strict()
     .refine((image) => [image.ref, image.fromStack, image.registry].filter((v) => v !== undefined).length === 1, {

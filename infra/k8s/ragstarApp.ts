@@ -42,6 +42,11 @@ export interface RagstarAppArgs {
     dataPath: string;
     /** Secret file name (e.g. `admin_token`) → secret value. */
     secretFiles: Record<string, pulumi.Output<string>>;
+    /**
+     * Resources every object waits for, e.g. the image build: when one fails, nothing is created
+     * in the cluster (no half deployment). The image reference alone would hold back only the Deployment.
+     */
+    waitFor?: pulumi.Resource[];
 }
 
 /** UIDs below this clash with host users in the eyes of kube-score and checkov (CKV_K8S_40). */
@@ -80,7 +85,8 @@ export class RagstarApp extends pulumi.ComponentResource {
         const { config } = args;
         const labels = commonLabels(args.instance, args.version);
         const metadata = (objectName: string) => ({ name: objectName, namespace: config.namespace, labels });
-        const child = { parent: this };
+        const waitFor = args.waitFor ?? [];
+        const child = { parent: this, dependsOn: waitFor };
 
         const namespace = new k8s.core.v1.Namespace(`${name}-namespace`, {
             metadata: {
@@ -93,7 +99,7 @@ export class RagstarApp extends pulumi.ComponentResource {
                 },
             },
         }, child);
-        const inNamespace = { parent: this, dependsOn: [namespace] };
+        const inNamespace = { parent: this, dependsOn: [namespace, ...waitFor] };
 
         const serviceAccount = new k8s.core.v1.ServiceAccount(`${name}-serviceaccount`, {
             metadata: metadata("ragstar"),
