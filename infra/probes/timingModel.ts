@@ -169,6 +169,17 @@ export function dockerLiveness(hc: HealthcheckTiming, app: AppBehaviour, firstFa
     }
 }
 
+/**
+ * The window [earliest, latest] (ns after the app starts failing at 0) of Docker's `unhealthy` report
+ * once healthy, over every phase of Docker's schedule relative to 0: the first failing check starts
+ * at once (0) at the earliest, and at the latest one interval after an ok check that was running at 0
+ * ends (I + ok check duration). Every other phase lies between, as the report is monotone in it.
+ */
+export function dockerLivenessWindow(hc: HealthcheckTiming, app: AppBehaviour): [Nanoseconds, Nanoseconds] {
+    const okD = min(app.okLatencyNs, hc.timeoutNs);
+    return [dockerLiveness(hc, app, 0n).atNs, dockerLiveness(hc, app, hc.intervalNs + okD).atNs];
+}
+
 /** The livenessProbe once started, the app failing from time 0: first failing probe at `firstFailNs` in [0, max(period, ok probe)]. */
 export function kubeletLiveness(probe: KubeletProbe, app: AppBehaviour, firstFailNs: Nanoseconds): Outcome {
     return kubeletRun(probe, firstFailNs, () => false, app);

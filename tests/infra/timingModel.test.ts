@@ -2,7 +2,7 @@ import fc from "fast-check";
 
 import { probeTiming } from "../../infra/probes/derive";
 import {
-    dockerLiveness, dockerStartup, kubeletLiveness, kubeletStartup, type AppBehaviour, type DockerEngine, type HealthcheckTiming,
+    dockerLiveness, dockerLivenessWindow, dockerStartup, kubeletLiveness, kubeletStartup, type AppBehaviour, type DockerEngine, type HealthcheckTiming,
 } from "../../infra/probes/timingModel";
 
 const S = 1_000_000_000n;
@@ -38,6 +38,17 @@ describe("Docker model (table)", () => {
         const out = dockerStartup(hc(2_000, 1_000, 3_000, 1_000, 2), { healthyAtNs: 5n * S, okLatencyNs: 0n, failLatencyNs: 0n }, "legacy");
         expect(out.attempts.map((a) => [sec(a.startNs), a.ok])).toEqual([[2, false], [4, false], [6, true]]);
         expect(out.result).toBe("healthy");
+    });
+});
+
+describe("Docker liveness window", () => {
+    test("first failing check at once, or one interval after an ok check running when the app fails", () => {
+        // I 2 s, T 1 s, R 2; ok checks take 0.1 s. Fast failures (0.05 s): 0.05 + 2 + 0.05; a hang: 1 + 2 + 1.
+        const c = hc(2_000, 1_000, 3_000, 2_000, 2);
+        const fast = dockerLivenessWindow(c, { healthyAtNs: 0n, okLatencyNs: 100n * MS, failLatencyNs: 50n * MS });
+        expect(fast.map(sec)).toEqual([2.1, 4.2]);
+        const hang = dockerLivenessWindow(c, { healthyAtNs: 0n, okLatencyNs: 100n * MS, failLatencyNs: null });
+        expect(hang.map(sec)).toEqual([4, 6.1]);
     });
 });
 
