@@ -21,7 +21,7 @@ import { parseArgs } from "node:util";
 
 import { dockerRunPlan } from "../local/dockerRun";
 import { buildImage, containerAddress, docker, dockerOk, pushImage, registryManifest, runContainer, secondsSince } from "../local/docker";
-import { imageBuildArgs } from "../image";
+import { localImageBuildArgs } from "../engine/localStack";
 import { ROOT_DIR } from "../program";
 import { renderStack, type KubernetesObject } from "../render/render";
 
@@ -81,8 +81,9 @@ async function main(): Promise<void> {
     if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a positive integer, not ${values.runs}`);
     const registry = env("REGISTRY");
     const auth = { username: env("REGISTRY_USERNAME"), password: env("REGISTRY_PASSWORD") };
-    const pythonImage = env("PYTHON_IMAGE");
-    const buildArgs = { PYTHON_IMAGE: pythonImage, ...imageBuildArgs({ runAsUser: 1000 }) };
+    // The local stack's build arguments (ragstar:image.buildArgs with scripts/with-image-infra's base, and APP_UID).
+    const buildArgs = localImageBuildArgs();
+    const pythonImage = buildArgs.PYTHON_IMAGE;
     const tag = `${registry}/ragstar-bench:latest`;
     // A client config of our own, so `docker login` here does not race another run's.
     process.env.DOCKER_CONFIG = fs.mkdtempSync(path.join(os.tmpdir(), "ragstar-docker-config-"));

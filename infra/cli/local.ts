@@ -11,10 +11,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 
-import { imageBuildArgs } from "../image";
 import { buildAndPushImage } from "../local/docker";
 import { ROOT_DIR } from "../program";
-import { localPaths, openLocalStack } from "../engine/localStack";
+import { localBuildArgs, localImageBuildArgs, localPaths, openLocalStack } from "../engine/localStack";
 
 const USAGE = "usage: npm run --silent local -- (up|preview|destroy|outputs) [--target files|cluster] [--image REGISTRY/REPO@sha256:…] [--expect-no-changes]";
 
@@ -24,16 +23,20 @@ function env(name: string): string {
     return value;
 }
 
-/** Build the runtime stage and push it to the registry of scripts/with-image-infra; returns the pushed reference. */
+/**
+ * Build the runtime stage with the local stack's build arguments (its `ragstar:image.buildArgs`
+ * and `APP_UID`) and push it to the registry of scripts/with-image-infra; returns the pushed reference.
+ */
 function buildAndPush(): string {
+    const buildArgs = localImageBuildArgs();
     const { reference, build } = buildAndPushImage(
         ROOT_DIR,
-        { registry: env("REGISTRY"), username: env("REGISTRY_USERNAME"), password: env("REGISTRY_PASSWORD"), pythonImage: env("PYTHON_IMAGE") },
+        { registry: env("REGISTRY"), username: env("REGISTRY_USERNAME"), password: env("REGISTRY_PASSWORD") },
         "ragstar",
         "local",
-        imageBuildArgs({ runAsUser: 1000 }),
+        buildArgs,
     );
-    process.stderr.write(`built the image in ${build.seconds.toFixed(1)} s on ${env("PYTHON_IMAGE")} (${env("BASE_IMAGE_KIND")}); pushed ${reference}\n`);
+    process.stderr.write(`built the image in ${build.seconds.toFixed(1)} s on ${localBuildArgs().PYTHON_IMAGE} (${env("BASE_IMAGE_KIND")}); pushed ${reference}\n`);
     return reference;
 }
 
@@ -64,7 +67,7 @@ async function main(argv: string[]): Promise<number> {
     // Reuse the last deployed image for preview/destroy/outputs, so they see the same config.
     const image = parsed.values.image ?? (command === "up" ? buildAndPush() : fs.existsSync(imageFile) ? fs.readFileSync(imageFile, "utf8").trim() : undefined);
     if (!image) throw new Error(`no image deployed yet: run \`up\` first, or pass --image`);
-    const stack = await openLocalStack(image, paths, {}, target);
+    const stack = await openLocalStack(image, paths, {}, target, localBuildArgs());
     const onOutput = (text: string) => process.stderr.write(text);
     switch (command) {
         case "up": {

@@ -12,6 +12,7 @@ import * as path from "node:path";
 
 import { LocalWorkspace, PulumiCommand, type ConfigMap, type Stack } from "@pulumi/pulumi/automation";
 
+import { imageBuildArgs } from "../image";
 import { ragstarProgram, ROOT_DIR } from "../program";
 
 export const LOCAL_STACK = "local";
@@ -35,6 +36,27 @@ export function localPaths(rootDir: string = ROOT_DIR): LocalPaths {
     return { workDir, stateDir: path.join(rootDir, ".pulumi-state"), manifestsDir: path.join(workDir, "manifests") };
 }
 
+/** The local stack's UID (the schema's default), so the pushed image and the pod agree. */
+const LOCAL_RUN_AS_USER = 1000;
+
+/**
+ * The local stack's `ragstar:image.buildArgs`: the base image that scripts/with-image-infra
+ * provides (the production base when it can be pulled, else the stand-in it builds), announced
+ * in PYTHON_IMAGE. The stack config is where the build reads it, as a user's stack would.
+ *
+ * @throws Error when PYTHON_IMAGE is unset (not run through scripts/with-image-infra)
+ */
+export function localBuildArgs(): Record<string, string> {
+    const base = process.env.PYTHON_IMAGE;
+    if (!base) throw new Error("PYTHON_IMAGE is not set: run through scripts/with-image-infra (scripts/main does), which provides the base image");
+    return { PYTHON_IMAGE: base };
+}
+
+/** The build arguments of the local stack's image, exactly as the program computes them from its config. */
+export function localImageBuildArgs(buildArgs: Record<string, string> = localBuildArgs()): Record<string, string> {
+    return imageBuildArgs({ runAsUser: LOCAL_RUN_AS_USER, image: { buildArgs } });
+}
+
 /** A value generated once and kept in `file` (mode 0600), so reruns see the same one. */
 function persistentSecret(file: string): string {
     if (!fs.existsSync(file)) {
@@ -46,12 +68,16 @@ function persistentSecret(file: string): string {
 
 /**
  * The local stack's config: dev's shape, deploying `image` (digest-pinned, built and pushed by
- * the real image pipeline) and rendering to files. `overrides` replace keys (for tests).
+ * the real image pipeline) and rendering to files. `overrides` replace keys (for tests);
+ * `buildArgs` are the `ragstar:image.buildArgs` the image was built with (`localBuildArgs()`).
  */
-export function localConfig(image: string, paths: LocalPaths, overrides: ConfigMap = {}, target: LocalTarget = "files"): ConfigMap {
+export function localConfig(image: string, paths: LocalPaths, overrides: ConfigMap = {}, target: LocalTarget = "files", buildArgs: Record<string, string> = {}): ConfigMap {
     return {
         "ragstar:namespace": { value: "ragstar-local" },
         "ragstar:image.ref": { value: image },
+        // The arguments the image was built with (localImageBuildArgs), so the program reads the
+        // Dockerfile with the same values.
+        ...Object.fromEntries(Object.entries(buildArgs).map(([name, value]) => [`ragstar:image.buildArgs.${name}`, { value }])),
         // "cluster": the kubeconfig in KUBECONFIG (scripts/with-cluster's local control plane, or the user's).
         ...(target === "files" ? { "ragstar:kubernetes.renderYamlToDirectory": { value: path.relative(ROOT_DIR, paths.manifestsDir) } } : {}),
         "ragstar:probes.readinessPath": { value: "/ready" },
@@ -68,7 +94,7 @@ export function localConfig(image: string, paths: LocalPaths, overrides: ConfigM
  * @param image digest-pinned reference to deploy
  * @throws Error when PULUMI_ROOT is unset or the CLI is not the SDK's version
  */
-export async function openLocalStack(image: string, paths: LocalPaths = localPaths(), overrides: ConfigMap = {}, target: LocalTarget = "files"): Promise<Stack> {
+export async function openLocalStack(image: string, paths: LocalPaths = localPaths(), overrides: ConfigMap = {}, target: LocalTarget = "files", buildArgs: Record<string, string> = {}): Promise<Stack> {
     const root = process.env.PULUMI_ROOT;
     if (!root) throw new Error("PULUMI_ROOT is not set: run through scripts/with-pulumi (scripts/main does)");
     fs.mkdirSync(paths.workDir, { recursive: true });
@@ -90,7 +116,9 @@ export async function openLocalStack(image: string, paths: LocalPaths = localPat
         },
     );
     if (target === "cluster") await stack.removeConfig("ragstar:kubernetes").catch(() => undefined);
-    await stack.setAllConfig(localConfig(image, paths, overrides, target), true);
+    // Keys of an earlier run that this one does not set would linger in the stack file.
+    await stack.removeConfig("ragstar:image").catch(() => undefined);
+    await stack.setAllConfig(localConfig(image, paths, overrides, target, buildArgs), true);
     return stack;
 }
 

@@ -198,13 +198,11 @@ export function secondsSince(startedAt: bigint): number {
     return Number(process.hrtime.bigint() - startedAt) / 1e9;
 }
 
-/** What `buildAndPushImage` needs: the registry and its credentials, and the base image. */
+/** What `buildAndPushImage` needs: the registry and its credentials. */
 export interface PushTarget {
     registry: string;
     username: string;
     password: string;
-    /** Base image for the Dockerfile's `PYTHON_IMAGE` build argument. */
-    pythonImage: string;
 }
 
 /**
@@ -212,7 +210,8 @@ export interface PushTarget {
  * `<registry>/<repository>:<tag>` with a client config of its own (so logins do not race),
  * and return the digest-pinned reference the registry reported.
  *
- * @param buildArgs further build arguments, e.g. `imageBuildArgs(config)`
+ * @param buildArgs every build argument, as `imageBuildArgs(config)` gives them from the stack
+ *   config (`ragstar:image.buildArgs`, e.g. `PYTHON_IMAGE`, and `APP_UID`); nothing is added here
  * @throws Error with the build log tail or the client's output on failure
  */
 export function buildAndPushImage(context: string, push: PushTarget, repository: string, tag: string, buildArgs: Record<string, string>): { reference: string; build: Build } {
@@ -221,7 +220,7 @@ export function buildAndPushImage(context: string, push: PushTarget, repository:
     try {
         dockerOk(["login", push.registry, "--username", push.username, "--password-stdin"], { input: push.password });
         const name = `${push.registry}/${repository}`;
-        const build = buildImage(context, "runtime", `${name}:${tag}`, { PYTHON_IMAGE: push.pythonImage, ...buildArgs });
+        const build = buildImage(context, "runtime", `${name}:${tag}`, buildArgs);
         return { reference: `${name}@${pushImage(`${name}:${tag}`)}`, build };
     } finally {
         fs.rmSync(process.env.DOCKER_CONFIG, { recursive: true, force: true });

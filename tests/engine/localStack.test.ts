@@ -5,8 +5,7 @@ import * as path from "node:path";
 import type { EngineEvent, Stack } from "@pulumi/pulumi/automation";
 import { parse as parseYaml } from "yaml";
 
-import { LOCAL_STACK, localStackFile, openLocalStack, providerManifests, type LocalPaths } from "../../infra/engine/localStack";
-import { imageBuildArgs } from "../../infra/image";
+import { LOCAL_STACK, localBuildArgs, localImageBuildArgs, localStackFile, openLocalStack, providerManifests, type LocalPaths } from "../../infra/engine/localStack";
 import { buildAndPushImage } from "../../infra/local/docker";
 import { ROOT_DIR } from "../../infra/program";
 import { renderStack, type KubernetesObject } from "../../infra/render/render";
@@ -43,12 +42,12 @@ function operations(events: EngineEvent[]): Record<string, string[]> {
 beforeAll(async () => {
     ({ reference: image } = buildAndPushImage(
         ROOT_DIR,
-        { registry: required("REGISTRY"), username: required("REGISTRY_USERNAME"), password: required("REGISTRY_PASSWORD"), pythonImage: required("PYTHON_IMAGE") },
+        { registry: required("REGISTRY"), username: required("REGISTRY_USERNAME"), password: required("REGISTRY_PASSWORD") },
         "ragstar",
         "engine-test",
-        imageBuildArgs({ runAsUser: 1000 }),
+        localImageBuildArgs(),
     ));
-    stack = await openLocalStack(image, paths);
+    stack = await openLocalStack(image, paths, {}, "files", localBuildArgs());
 });
 
 afterAll(() => fs.rmSync(base, { recursive: true, force: true }));
@@ -61,7 +60,7 @@ test("preview, then up, creates every object; the outputs name the pushed digest
     expect(up.outputs.image.value).toBe(image);
     expect(up.outputs.namespace.value).toBe("ragstar-local");
     expect(up.outputs.serviceName.value).toBe("ragstar");
-    expect(up.outputs.probes.value.startupProbe).toMatchObject({ periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 20 });
+    expect(up.outputs.probes.value.startupProbe).toMatchObject({ periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 21 });
 });
 
 test("a second preview shows no changes (idempotence)", async () => {

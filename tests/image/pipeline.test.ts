@@ -76,7 +76,8 @@ beforeAll(async () => {
     const config = parseStackConfig(
         {
             "ragstar:namespace": "ragstar-test",
-            "ragstar:image": JSON.stringify({ registry, repository, username }),
+            // The base image from scripts/with-image-infra, through the stack key a user's stack would set.
+            "ragstar:image": JSON.stringify({ registry, repository, username, buildArgs: { PYTHON_IMAGE: pythonImage } }),
             "ragstar:registryPassword": required("REGISTRY_PASSWORD"),
         },
         (key) => key === "ragstar:registryPassword",
@@ -85,7 +86,7 @@ beforeAll(async () => {
     expect(await pulumi.isSecret(config.registryPassword!)).toBe(true);
     dockerOk(["login", registry, "--username", username, "--password-stdin"], { input: await unwrap(config.registryPassword!) });
 
-    build = buildImage(REPO_ROOT, "runtime", tag, { PYTHON_IMAGE: pythonImage, ...imageBuildArgs(config) });
+    build = buildImage(REPO_ROOT, "runtime", tag, imageBuildArgs(config));
     pushedDigest = pushImage(tag);
     image = `${registry}/${repository}@${pushedDigest}`;
 
