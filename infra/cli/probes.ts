@@ -2,7 +2,8 @@
  * `npm run --silent probes -- PATH/TO/Dockerfile [--target STAGE] [--readiness-path PATH]`
  *
  * Prints the Kubernetes probes derived from the Dockerfile's HEALTHCHECK as one JSON
- * object `{"livenessProbe": …, "readinessProbe": …, "startupProbe": … | null}` on stdout.
+ * object `{"livenessProbe": …, "readinessProbe": …, "startupProbe": …}` on stdout (all three null
+ * only when the stage has no HEALTHCHECK and the caller opted out).
  * Warnings go to stderr. Exit status: 0 on success, 1 when the Dockerfile cannot be
  * mapped (the error, with file and line, on stderr), 2 on bad usage.
  */

@@ -147,7 +147,7 @@ export class RagstarApp extends pulumi.ComponentResource {
             ...(secret ? [{ name: "secrets", secret: { secretName: secret.metadata.name, defaultMode: SECRET_FILE_MODE } }] : []),
         ];
         const probes = args.probes
-            ? { livenessProbe: args.probes.livenessProbe, readinessProbe: args.probes.readinessProbe, ...(args.probes.startupProbe ? { startupProbe: args.probes.startupProbe } : {}) }
+            ? { livenessProbe: args.probes.livenessProbe, readinessProbe: args.probes.readinessProbe, startupProbe: args.probes.startupProbe }
             : {};
         // One SQLite writer on a volume one node mounts: stop the old pod before the new one starts.
         const strategy = { type: "Recreate" };

@@ -28,9 +28,13 @@ export type Probe = ProbeAction & {
     successThreshold: number;
 };
 
-/** The derived probe set; `startupProbe` is null when the HEALTHCHECK has no start period. */
+/**
+ * The derived probe set. Every HEALTHCHECK yields a startupProbe, with or without a start period:
+ * Docker's first check waits one interval, so without it the kubelet could restart a slow starter
+ * before Docker would report it unhealthy (docs/probes.md, "Timing model").
+ */
 export interface ProbeSet {
     livenessProbe: Probe;
     readinessProbe: Probe;
-    startupProbe: Probe | null;
+    startupProbe: Probe;
 }

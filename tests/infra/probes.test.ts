@@ -29,11 +29,7 @@ describe("probe timing (table)", () => {
         const [periodSeconds, timeoutSeconds, failureThreshold] = live;
         expect(probes?.livenessProbe).toMatchObject({ periodSeconds, timeoutSeconds, failureThreshold, successThreshold: 1 });
         expect(probes?.readinessProbe).toMatchObject({ periodSeconds, timeoutSeconds, failureThreshold, successThreshold: 1 });
-        if (startup === null) {
-            expect(probes?.startupProbe).toBeNull();
-        } else {
-            expect(probes?.startupProbe).toMatchObject({ periodSeconds: startup[0], timeoutSeconds: startup[1], failureThreshold: startup[2], successThreshold: 1 });
-        }
+        expect(probes?.startupProbe).toMatchObject({ periodSeconds: startup[0], timeoutSeconds: startup[1], failureThreshold: startup[2], successThreshold: 1 });
     });
 
     test("sec(d) rounds up and is at least 1", () => {
