@@ -59,8 +59,9 @@ test("pulumi up against the API server completes and the Deployment becomes Avai
 
 test("a second preview shows no changes", async () => {
     const preview = await stack.preview({ expectNoChanges: true });
-    // 10: the Stack, the component and its 8 objects (the default Kubernetes provider is not counted).
-    expect(preview.changeSummary).toEqual({ same: 10 });
+    // 11: the Stack, the component and its 9 objects, the pull Secret ragstar-registry among them
+    // (the default Kubernetes provider is not counted).
+    expect(preview.changeSummary).toEqual({ same: 11 });
 });
 
 test("a change to the service's config rolls the Deployment", async () => {

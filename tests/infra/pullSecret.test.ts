@@ -26,3 +26,19 @@ test.each([
 ])("imagePullPlan: %s", (_, image, hasPassword, plan) => {
     expect(imagePullPlan({ registry: "r.example.com", ...image }, hasPassword)).toEqual(plan);
 });
+
+test("the local stack configures the loopback registry's credentials for the pull Secret, the password as a secret", async () => {
+    const { localConfig, registryCredentialsFromEnv } = await import("../../infra/engine/localStack");
+    const paths = { workDir: "/nonexistent/work", stateDir: "/nonexistent/state", manifestsDir: "/nonexistent/manifests" };
+    const credentials = registryCredentialsFromEnv({ REGISTRY_USERNAME: "ragstar-ci", REGISTRY_PASSWORD: "pw" });
+    expect(credentials).toEqual({ username: "ragstar-ci", password: "pw" });
+    expect(registryCredentialsFromEnv({ REGISTRY_USERNAME: "ragstar-ci" })).toBeUndefined();
+    const fs = await import("node:fs");
+    const os = await import("node:os");
+    const path = await import("node:path");
+    const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "ragstar-local-config-"));
+    const config = localConfig("127.0.0.1:5000/ragstar@sha256:" + "ab".repeat(32), { ...paths, workDir }, {}, "files", credentials);
+    expect(config["ragstar:image.username"]).toEqual({ value: "ragstar-ci" });
+    expect(config["ragstar:registryPassword"]).toEqual({ value: "pw", secret: true });
+    expect(localConfig("127.0.0.1:5000/ragstar@sha256:" + "ab".repeat(32), { ...paths, workDir }, {}, "files", undefined)).not.toHaveProperty("ragstar:image.username");
+});
