@@ -112,7 +112,9 @@ export function ragstarProgram(rootDir: string = ROOT_DIR): RagstarOutputs {
         dataPath,
         secretFiles,
         imagePullSecret: imagePullSecret(config, image.reference),
-        waitFor: image.built ? [image.built] : [],
+        // Resolves only once the reference is validated (fromStack: pinned by digest) and, when this
+        // stack builds, the build is done; a rejected reference fails every object's registration.
+        waitFor: image.reference.apply(() => (image.built ? [image.built] : [])),
     }, provider ? { providers: { kubernetes: provider } } : undefined);
     return { image: app.image, namespace: app.namespace, serviceName: app.serviceName, probes: derived.probes };
 }

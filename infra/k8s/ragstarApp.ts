@@ -48,10 +48,11 @@ export interface RagstarAppArgs {
      */
     imagePullSecret?: { name: string; dockerConfigJson?: pulumi.Output<string> };
     /**
-     * Resources every object waits for, e.g. the image build: when one fails, nothing is created
-     * in the cluster (no half deployment). The image reference alone would hold back only the Deployment.
+     * Resources every object waits for, e.g. the image build, possibly as an Output that resolves
+     * only after the image reference validated: when it fails or rejects, nothing is created in the
+     * cluster (no half deployment). The image reference alone would hold back only the Deployment.
      */
-    waitFor?: pulumi.Resource[];
+    waitFor?: pulumi.Input<pulumi.Resource[]>;
 }
 
 /** UIDs below this clash with host users in the eyes of kube-score and checkov (CKV_K8S_40). */
@@ -90,7 +91,8 @@ export class RagstarApp extends pulumi.ComponentResource {
         const { config } = args;
         const labels = commonLabels(args.instance, args.version);
         const metadata = (objectName: string) => ({ name: objectName, namespace: config.namespace, labels });
-        const waitFor = args.waitFor ?? [];
+        // pulumi.output keeps Resources as they are (leaves); a rejected Output rejects every dependent.
+        const waitFor = pulumi.output(args.waitFor ?? []);
         const child = { parent: this, dependsOn: waitFor };
 
         const namespace = new k8s.core.v1.Namespace(`${name}-namespace`, {
@@ -104,7 +106,7 @@ export class RagstarApp extends pulumi.ComponentResource {
                 },
             },
         }, child);
-        const inNamespace = { parent: this, dependsOn: [namespace, ...waitFor] };
+        const inNamespace = { parent: this, dependsOn: waitFor.apply((resources) => [namespace, ...resources]) };
 
         const serviceAccount = new k8s.core.v1.ServiceAccount(`${name}-serviceaccount`, {
             metadata: metadata("ragstar"),

@@ -1,7 +1,7 @@
 /**
- * `ts-node tests/infra/failingBuild.ts ROOT STACK`: run the program of `ROOT/Pulumi.STACK.yaml`
+ * `ts-node tests/infra/failingBuild.ts ROOT STACK [IMAGE]`: run the program of `ROOT/Pulumi.STACK.yaml`
  * under Pulumi mocks whose docker.Image registration fails, as a failed build fails under the
- * engine, and print `{"types": [...], "error": "..."}`: the resource types the mocks were asked
+ * engine (a StackReference, for image.fromStack, has the output `image` = IMAGE), and print `{"types": [...], "error": "..."}`: the resource types the mocks were asked
  * to create, and the error the program threw synchronously, if any. A process of its own: the
  * failed registration rejects in every resource that waits for it, which would fail a jest test.
  */
@@ -12,7 +12,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ragstarProgram } from "../../infra/program";
 import { readStackFile } from "../../infra/render/stackFile";
 
-async function main(rootDir: string, stack: string): Promise<void> {
+async function main(rootDir: string, stack: string, stackReferenceImage: string | undefined): Promise<void> {
     const { config, secretKeys } = readStackFile(path.join(rootDir, `Pulumi.${stack}.yaml`), "ragstar");
     pulumi.runtime.setAllConfig(config, secretKeys);
     const types: string[] = [];
@@ -21,6 +21,9 @@ async function main(rootDir: string, stack: string): Promise<void> {
             newResource(args: pulumi.runtime.MockResourceArgs) {
                 types.push(args.type);
                 if (args.type === "docker:index/image:Image") throw new Error("docker build failed: exit code 1");
+                if (args.type === "pulumi:pulumi:StackReference") {
+                    return { id: `${args.name}-id`, state: { ...args.inputs, outputs: { image: stackReferenceImage } } };
+                }
                 return { id: `${args.name}-id`, state: args.inputs };
             },
             call: (args: pulumi.runtime.MockCallArgs) => args.inputs,
@@ -46,4 +49,4 @@ async function main(rootDir: string, stack: string): Promise<void> {
     process.exit(0);
 }
 
-void main(process.argv[2], process.argv[3]);
+void main(process.argv[2], process.argv[3], process.argv[4]);

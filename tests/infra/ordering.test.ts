@@ -4,10 +4,10 @@ import * as path from "node:path";
 import { devStackSetting, projectWith, REPO_ROOT } from "./projectFixture";
 
 /** The resource types registered when the image build fails (tests/infra/failingBuild.ts). */
-function registeredWithFailingBuild(rootDir: string, stack: string): { types: string[]; error?: string } {
+function registeredWithFailingBuild(rootDir: string, stack: string, stackReferenceImage?: string): { types: string[]; error?: string } {
     const tsNode = path.join(REPO_ROOT, "node_modules/ts-node/dist/bin.js");
     // The exit status is not the verdict: the SDK reports the promises the failed build left pending.
-    const run = spawnSync(process.execPath, [tsNode, "--transpile-only", path.join(__dirname, "failingBuild.ts"), rootDir, stack], { cwd: REPO_ROOT, encoding: "utf8" });
+    const run = spawnSync(process.execPath, [tsNode, "--transpile-only", path.join(__dirname, "failingBuild.ts"), rootDir, stack, ...(stackReferenceImage !== undefined ? [stackReferenceImage] : [])], { cwd: REPO_ROOT, encoding: "utf8" });
     const last = run.stdout.trim().split("\n").pop() ?? "";
     if (!last.startsWith("{")) throw new Error(`no result from failingBuild.ts: ${run.stderr}`);
     return JSON.parse(last);
@@ -34,4 +34,22 @@ test("with pull credentials, the managed pull Secret waits for the build too", (
     expect(error).toBeUndefined();
     expect(types).toContain("docker:index/image:Image");
     expect(types.filter((t) => t.startsWith("kubernetes:"))).toEqual([]);
+});
+
+test("image.fromStack whose output is not pinned by digest registers no Kubernetes object: every object waits for the validated reference", () => {
+    const stackYaml = "config:\n  ragstar:namespace: ragstar-canary\n  ragstar:image:\n    fromStack: organization/ragstar/staging\n";
+    const { types, error } = registeredWithFailingBuild(projectWith("canary", stackYaml), "canary", "registry.example.com/ragstar:latest");
+    expect(error).toBeUndefined();
+    expect(types).toContain("pulumi:pulumi:StackReference");
+    expect(types.filter((t) => t.startsWith("kubernetes:"))).toEqual([]);
+});
+
+test("image.fromStack with a digest-pinned output registers every object (the check above can see them)", () => {
+    const stackYaml = "config:\n  ragstar:namespace: ragstar-canary\n  ragstar:image:\n    fromStack: organization/ragstar/staging\n";
+    const { types, error } = registeredWithFailingBuild(projectWith("canary", stackYaml), "canary", `registry.example.com/ragstar@sha256:${"ab".repeat(32)}`);
+    expect(error).toBeUndefined();
+    expect(types.filter((t) => t.startsWith("kubernetes:")).sort()).toEqual([
+        "kubernetes:apps/v1:Deployment", "kubernetes:core/v1:ConfigMap", "kubernetes:core/v1:Namespace", "kubernetes:core/v1:PersistentVolumeClaim",
+        "kubernetes:core/v1:Service", "kubernetes:core/v1:ServiceAccount", "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+    ]);
 });
