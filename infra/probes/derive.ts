@@ -6,11 +6,14 @@
  * start interval and retries, and sec(d) = max(1, ceil(d in seconds)):
  *   livenessProbe   periodSeconds sec(I + T) (sec(I) when R = 1), timeoutSeconds sec(T),
  *                   failureThreshold R, successThreshold 1
- *   readinessProbe  the same timing; the same action unless a readiness path is configured
- *   startupProbe    always: periodSeconds sec(SI), timeoutSeconds sec(T),
- *                   failureThreshold 1 + ceil(D / sec(SI)), D = Docker's latest start-up deadline
+ *   readinessProbe  periodSeconds sec(I), timeoutSeconds sec(T), failureThreshold R: it mirrors
+ *                   Docker's health status and never kills, so it need not wait out slow checks;
+ *                   the same action unless a readiness path is configured
+ *   startupProbe    always: periodSeconds P = max(sec(SI), sec(T)), timeoutSeconds sec(T),
+ *                   failureThreshold 1 + ceil(D / P), D = Docker's latest start-up deadline
  *                   (`dockerDeadlineBoundNs`, exact ns), so the kubelet never kills before Docker
- *                   would report "unhealthy" (the invariant in docs/probes.md, "Timing model").
+ *                   would report "unhealthy", and at most `startupKillBoundNs` later (the invariant
+ *                   and bounds in docs/probes.md, "Timing model").
  * Docker semantics: https://docs.docker.com/reference/dockerfile/#healthcheck
  * Kubernetes semantics: https://kubernetes.io/docs/concepts/configuration/liveness-readiness-startup-probes/
  */
@@ -46,12 +49,32 @@ export function wholeSeconds(ns: Nanoseconds): number {
     return Number(seconds < 1n ? 1n : seconds);
 }
 
-/** Timing of the three probes, from the HEALTHCHECK's effective values. Pure arithmetic. */
-export interface ProbeTiming {
+/** Timing of one probe: whole seconds and a count. */
+export interface ProbeFields {
     periodSeconds: number;
     timeoutSeconds: number;
     failureThreshold: number;
-    startup: { periodSeconds: number; timeoutSeconds: number; failureThreshold: number };
+}
+
+/** Timing of the three probes, from the HEALTHCHECK's effective values. Pure arithmetic. */
+export interface ProbeTiming extends ProbeFields {
+    /** The livenessProbe's timing is the top-level fields; readiness and startup differ. */
+    readiness: ProbeFields;
+    startup: ProbeFields;
+}
+
+/**
+ * The startupProbe's period in seconds: sec(SI), or sec(T) when a check may run longer than that.
+ * Why: the kubelet's ticker collapses the ticks that pass while a probe runs (worker.go `run`), so
+ * probes lasting up to sec(T) are spaced max(period, duration) apart. With period sec(SI) < sec(T),
+ * the failureThreshold that covers fast failures (D / sec(SI) probes) would take D × sec(T)/sec(SI)
+ * when the app hangs (the defaults: 31 probes × 30 s = 930 s against Docker's 180 s). With a period
+ * ≥ sec(T) the probes never overlap a tick, so the schedule is the same for every probe duration.
+ * A longer period only delays Ready after the app becomes healthy (by at most the period), so it is
+ * kept at sec(SI) whenever sec(T) ≤ sec(SI).
+ */
+export function startupPeriodSeconds(check: Pick<HealthcheckTiming, "timeoutNs" | "startIntervalNs">): number {
+    return Math.max(wholeSeconds(check.startIntervalNs), wholeSeconds(check.timeoutNs));
 }
 
 /**
@@ -60,8 +83,11 @@ export interface ProbeTiming {
  * Liveness: Docker starts a check one interval after the previous one ENDS, so R failing checks
  * that each last up to T span (R − 1)×(I + T) + T; the kubelet's ticker does not stretch, so its
  * period must be at least I + T for the kill not to precede Docker's `unhealthy` (R = 1 needs no span).
+ * Readiness: sec(I), Docker's cadence between checks; it only takes the pod out of the Service,
+ * so it may mark unready up to (R − 1)×T before Docker's `unhealthy`, and it sees recovery sooner.
  * Startup: the last startup probe starts (failureThreshold − 1)×period after the first, which may come
- * right at container start; it must start no earlier than Docker's last deciding check.
+ * right at container start; it must start no earlier than Docker's last deciding check. The period is
+ * `startupPeriodSeconds`, so probes never stretch the schedule.
  *
  * @param check effective durations in nanoseconds and retries (count ≥ 1)
  * @throws RangeError if a field would exceed Kubernetes' int32 limit
@@ -69,15 +95,33 @@ export interface ProbeTiming {
 export function probeTiming(check: HealthcheckTiming): ProbeTiming {
     const periodSeconds = wholeSeconds(check.retries > 1 ? check.intervalNs + check.timeoutNs : check.intervalNs);
     const timeoutSeconds = wholeSeconds(check.timeoutNs);
-    const startupPeriodSeconds = wholeSeconds(check.startIntervalNs);
-    const step = BigInt(startupPeriodSeconds) * NANOSECONDS_PER_SECOND;
+    const readiness = { periodSeconds: wholeSeconds(check.intervalNs), timeoutSeconds, failureThreshold: check.retries };
+    const startupPeriod = startupPeriodSeconds(check);
+    const step = BigInt(startupPeriod) * NANOSECONDS_PER_SECOND;
     const failureThreshold = 1n + (dockerDeadlineBoundNs(check) + step - 1n) / step;
-    const startup = { periodSeconds: startupPeriodSeconds, timeoutSeconds, failureThreshold: Number(failureThreshold) };
-    const fields = { periodSeconds, timeoutSeconds, failureThreshold: check.retries, startupPeriodSeconds, startupFailureThreshold: failureThreshold };
+    const startup = { periodSeconds: startupPeriod, timeoutSeconds, failureThreshold: Number(failureThreshold) };
+    const fields = { periodSeconds, timeoutSeconds, failureThreshold: check.retries, startupPeriodSeconds: startupPeriod, startupFailureThreshold: failureThreshold };
     for (const [name, value] of Object.entries(fields)) {
         if (value > MAX_INT32) throw new RangeError(`${name} ${value} exceeds the Kubernetes limit of ${MAX_INT32}`);
     }
-    return { periodSeconds, timeoutSeconds, failureThreshold: check.retries, startup };
+    return { periodSeconds, timeoutSeconds, failureThreshold: check.retries, readiness, startup };
+}
+
+/**
+ * How much later than Docker's `unhealthy` report the startupProbe may kill (ns), over both engines,
+ * every app behaviour and every kubelet phase:
+ *   2×P + (D − Dmin) + (sec(T) − T),   P = startupPeriodSeconds, D = dockerDeadlineBoundNs,
+ *   Dmin = S′ + (R − 1)×I the earliest deadline (S′ = S, or I when S = 0: the first counted check).
+ * Why: the probes are exactly P apart (no probe outlasts P), so the last one starts before
+ * phase + D + P < D + 2P, and lasts at most sec(T) where Docker's check lasts the same app time cut at T;
+ * Docker's deciding check starts at or after Dmin (the current engine checks at S, then every I at least).
+ */
+export function startupKillBoundNs(check: HealthcheckTiming): Nanoseconds {
+    const period = BigInt(startupPeriodSeconds(check)) * NANOSECONDS_PER_SECOND;
+    const first = check.startPeriodNs > 0n ? check.startPeriodNs : check.intervalNs;
+    const earliest = first + BigInt(check.retries - 1) * check.intervalNs;
+    const timeoutRounding = BigInt(wholeSeconds(check.timeoutNs)) * NANOSECONDS_PER_SECOND - check.timeoutNs;
+    return 2n * period + (dockerDeadlineBoundNs(check) - earliest) + timeoutRounding;
 }
 
 const LOCAL_ONLY_HOST = /^(127\.\d+\.\d+\.\d+|localhost|::1|\[::1\])$/i;
@@ -220,11 +264,11 @@ export function deriveProbes(facts: StageFacts, options: ProbeOptions = {}): Pro
             warnings.push(`${facts.file}:${check.line}: the probe targets port ${port}, which the stage does not EXPOSE (exposed: ${facts.exposedPorts.map((p) => p.port).join(", ")})`);
         }
     }
-    const steady = { periodSeconds: timing.periodSeconds, timeoutSeconds: timing.timeoutSeconds, failureThreshold: timing.failureThreshold };
+    const liveness = { periodSeconds: timing.periodSeconds, timeoutSeconds: timing.timeoutSeconds, failureThreshold: timing.failureThreshold };
     return {
         probes: {
-            livenessProbe: probe(action, steady),
-            readinessProbe: probe(readiness, steady),
+            livenessProbe: probe(action, liveness),
+            readinessProbe: probe(readiness, timing.readiness),
             startupProbe: probe(action, timing.startup),
         },
         warnings: [...check.warnings, ...warnings],

@@ -17,19 +17,21 @@ const errorOf = (text: string, options: ProbeOptions = {}) => thrown(DockerfileE
 
 describe("probe timing (table)", () => {
     test.each([
-        // I, T, S, SI, R → liveness period/timeout/failure, startup period/failure
-        { flags: "--interval=30s --timeout=3s --start-period=10s --retries=3", live: [33, 3, 3], startup: [5, 3, 21] },
-        { flags: "", live: [60, 30, 3], startup: [5, 30, 31] },
-        { flags: "--interval=10s --timeout=1s --start-period=1m --start-interval=2s --retries=5", live: [11, 1, 5], startup: [2, 1, 59] },
-        { flags: "--interval=1500ms --timeout=200ms --start-period=1s --start-interval=300ms", live: [2, 1, 3], startup: [1, 1, 6] },
-        { flags: "--interval=1m30s --timeout=10s --start-period=2m --retries=1", live: [90, 10, 1], startup: [5, 10, 45] },
-        { flags: "--interval=7s --start-period=1ms --start-interval=3s --retries=2", live: [37, 30, 2], startup: [3, 30, 16] },
-    ])("$flags", ({ flags, live, startup }) => {
+        // I, T, S, SI, R → liveness, readiness period/timeout/failure, startup period/timeout/failure
+        { flags: "--interval=30s --timeout=3s --start-period=10s --retries=3", live: [33, 3, 3], ready: [30, 3, 3], startup: [5, 3, 21] },
+        // T > SI: the startup period is sec(T), so a hanging check does not stretch 31 probes to 30 s each.
+        { flags: "", live: [60, 30, 3], ready: [30, 30, 3], startup: [30, 30, 6] },
+        { flags: "--interval=10s --timeout=1s --start-period=1m --start-interval=2s --retries=5", live: [11, 1, 5], ready: [10, 1, 5], startup: [2, 1, 59] },
+        { flags: "--interval=1500ms --timeout=200ms --start-period=1s --start-interval=300ms", live: [2, 1, 3], ready: [2, 1, 3], startup: [1, 1, 6] },
+        { flags: "--interval=1m30s --timeout=10s --start-period=2m --retries=1", live: [90, 10, 1], ready: [90, 10, 1], startup: [10, 10, 23] },
+        { flags: "--interval=7s --start-period=1ms --start-interval=3s --retries=2", live: [37, 30, 2], ready: [7, 30, 2], startup: [30, 30, 3] },
+        { flags: "--interval=10s --timeout=5s --start-period=120s --start-interval=1s", live: [15, 5, 3], ready: [10, 5, 3], startup: [5, 5, 34] },
+    ])("$flags", ({ flags, live, ready, startup }) => {
         const { probes } = derive(dockerfile(`HEALTHCHECK ${flags} CMD curl -f http://localhost:8000/health`));
-        const [periodSeconds, timeoutSeconds, failureThreshold] = live;
-        expect(probes?.livenessProbe).toMatchObject({ periodSeconds, timeoutSeconds, failureThreshold, successThreshold: 1 });
-        expect(probes?.readinessProbe).toMatchObject({ periodSeconds, timeoutSeconds, failureThreshold, successThreshold: 1 });
-        expect(probes?.startupProbe).toMatchObject({ periodSeconds: startup[0], timeoutSeconds: startup[1], failureThreshold: startup[2], successThreshold: 1 });
+        const fields = ([periodSeconds, timeoutSeconds, failureThreshold]: number[]) => ({ periodSeconds, timeoutSeconds, failureThreshold, successThreshold: 1 });
+        expect(probes?.livenessProbe).toMatchObject(fields(live));
+        expect(probes?.readinessProbe).toMatchObject(fields(ready));
+        expect(probes?.startupProbe).toMatchObject(fields(startup));
     });
 
     test("sec(d) rounds up and is at least 1", () => {
@@ -55,12 +57,12 @@ describe("probe timing (properties)", () => {
         retries: fc.integer({ min: 1, max: 1000 }),
     });
 
-    test("every integer field is ≥ 1 and liveness failureThreshold = R", () => {
+    test("every integer field is ≥ 1 and the liveness and readiness failureThreshold = R", () => {
         fc.assert(
             fc.property(check, (c) => {
                 const t = probeTiming(c);
-                const fields = [t.periodSeconds, t.timeoutSeconds, t.failureThreshold, t.startup.periodSeconds, t.startup.timeoutSeconds, t.startup.failureThreshold];
-                return fields.every((f) => Number.isInteger(f) && f >= 1) && t.failureThreshold === c.retries;
+                const fields = [t, t.readiness, t.startup].flatMap((p) => [p.periodSeconds, p.timeoutSeconds, p.failureThreshold]);
+                return fields.every((f) => Number.isInteger(f) && f >= 1) && t.failureThreshold === c.retries && t.readiness.failureThreshold === c.retries;
             }),
         );
     });
@@ -77,14 +79,23 @@ describe("probe timing (properties)", () => {
         );
     });
 
-    test("periods never undercut Docker: periodSeconds ≥ I (+ T when R > 1), timeoutSeconds ≥ T, both less than one second more", () => {
+    test("periods never undercut Docker: liveness ≥ I (+ T when R > 1), readiness ≥ I, timeouts ≥ T, each less than one second more", () => {
         fc.assert(
             fc.property(check, (c) => {
                 const t = probeTiming(c);
-                const p = BigInt(t.periodSeconds) * S;
-                const want = c.retries > 1 ? c.intervalNs + c.timeoutNs : c.intervalNs;
-                const to = BigInt(t.timeoutSeconds) * S;
-                return p >= want && p - want < S && to >= c.timeoutNs && to - c.timeoutNs < S;
+                const close = (seconds: number, want: bigint) => BigInt(seconds) * S >= want && BigInt(seconds) * S - want < S;
+                return close(t.periodSeconds, c.retries > 1 ? c.intervalNs + c.timeoutNs : c.intervalNs)
+                    && close(t.readiness.periodSeconds, c.intervalNs)
+                    && close(t.timeoutSeconds, c.timeoutNs) && t.readiness.timeoutSeconds === t.timeoutSeconds && t.startup.timeoutSeconds === t.timeoutSeconds;
+            }),
+        );
+    });
+
+    test("the startup period is sec(SI), or sec(T) when that is longer: no probe outlasts it", () => {
+        fc.assert(
+            fc.property(check, (c) => {
+                const { startup } = probeTiming(c);
+                return startup.periodSeconds === Math.max(wholeSeconds(c.startIntervalNs), wholeSeconds(c.timeoutNs)) && startup.periodSeconds >= startup.timeoutSeconds;
             }),
         );
     });

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 
-import { probeTiming } from "../../infra/probes/derive";
+import { probeTiming, startupKillBoundNs } from "../../infra/probes/derive";
 import {
     dockerLiveness, dockerLivenessWindow, dockerStartup, kubeletLiveness, kubeletStartup, type AppBehaviour, type DockerEngine, type HealthcheckTiming,
 } from "../../infra/probes/timingModel";
@@ -85,6 +85,34 @@ describe("the invariant, this repository's Dockerfile", () => {
     });
 });
 
+describe("the start-up bound where it failed: checks that hang longer than sec(SI)", () => {
+    test.each([
+        // HEALTHCHECK CMD … (defaults: I 30 s, T 30 s, S 0, SI 5 s, R 3): old startup 5 s × 31.
+        { c: hc(30_000, 30_000, 0, 5_000, 3), old: { periodSeconds: 5, timeoutSeconds: 30, failureThreshold: 31 }, docker: [180, 180], oldKill: 930, now: { periodSeconds: 30, timeoutSeconds: 30, failureThreshold: 6 }, kill: 180 },
+        // --interval=10s --timeout=5s --start-period=120s --start-interval=1s: old startup 1 s × 166.
+        { c: hc(10_000, 5_000, 120_000, 1_000, 3), old: { periodSeconds: 1, timeoutSeconds: 5, failureThreshold: 166 }, docker: [155, 165], oldKill: 830, now: { periodSeconds: 5, timeoutSeconds: 5, failureThreshold: 34 }, kill: 170 },
+    ])("old kill $oldKill s, now $kill s, Docker (current, legacy) $docker s", ({ c, old, docker, oldKill, now, kill }) => {
+        const app = never(null);
+        const reports = ENGINES.map((engine) => dockerStartup(c, app, engine));
+        expect(reports.map((r) => r.result)).toEqual(["unhealthy", "unhealthy"]);
+        expect(reports.map((r) => sec(r.atNs))).toEqual(docker);
+        expect(sec(kubeletStartup(old, app, 0n).atNs)).toBe(oldKill);
+        expect(probeTiming(c).startup).toEqual(now);
+        for (const phase of [0n, 4n * S + 999n * MS]) {
+            const out = kubeletStartup(now, app, phase % (BigInt(now.periodSeconds) * S));
+            expect(out.atNs).toBeGreaterThanOrEqual(reports[0].atNs > reports[1].atNs ? reports[0].atNs : reports[1].atNs);
+            expect(out.atNs - (reports[0].atNs < reports[1].atNs ? reports[0].atNs : reports[1].atNs)).toBeLessThanOrEqual(startupKillBoundNs(c));
+        }
+        expect(sec(kubeletStartup(now, app, 0n).atNs)).toBe(kill);
+    });
+
+    test("the stated bounds: defaults 120 s, the start-period example 35 s, this repository 36 s", () => {
+        expect(sec(startupKillBoundNs(hc(30_000, 30_000, 0, 5_000, 3)))).toBe(2 * 30 + (150 - 90));
+        expect(sec(startupKillBoundNs(hc(10_000, 5_000, 120_000, 1_000, 3)))).toBe(2 * 5 + (165 - 140));
+        expect(sec(startupKillBoundNs(hc(30_000, 3_000, 10_000, 5_000, 3)))).toBe(2 * 5 + (96 - 70));
+    });
+});
+
 describe("the invariant (properties)", () => {
     const dur = (lo: number, hi: number) => fc.integer({ min: lo, max: hi }).map((ms) => BigInt(ms) * MS);
     const check = fc.record({
@@ -94,7 +122,7 @@ describe("the invariant (properties)", () => {
     /** App failing-check latency: anything from instant to a hang. */
     const failLatency = fc.oneof(fc.constant<bigint | null>(null), dur(0, 12_000));
 
-    test("start-up: the kubelet kills only if Docker reports unhealthy, and never before it; at most 2×sec(SI) + R×T + (sec(T) − T) later when probes fit in the period", () => {
+    test("start-up, every regime (both engines, S < I and S ≥ I, checks up to a hang): the kubelet kills only if Docker reports unhealthy, never before it, and at most startupKillBoundNs later", () => {
         fc.assert(
             fc.property(check, failLatency, fc.option(dur(0, 200_000), { nil: null }), fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), fc.constantFrom(...ENGINES), (c, lat, healthyAt, phase, engine) => {
                 const t = probeTiming(c);
@@ -102,17 +130,24 @@ describe("the invariant (properties)", () => {
                 const docker = dockerStartup(c, app, engine);
                 const period = BigInt(t.startup.periodSeconds) * S;
                 const kube = kubeletStartup(t.startup, app, BigInt(Math.floor(phase * Number(period))));
-                if (kube.result === "unhealthy") {
-                    if (docker.result !== "unhealthy" || kube.atNs < docker.atNs) return false;
-                    const sT = BigInt(t.timeoutSeconds) * S;
-                    const probeLen = lat === null ? sT : lat < sT ? lat : sT;
-                    if (probeLen <= period && engine === "legacy" && c.startPeriodNs < c.intervalNs) {
-                        return kube.atNs - docker.atNs <= 2n * period + BigInt(c.retries) * c.timeoutNs + (sT - c.timeoutNs);
-                    }
-                }
-                return true;
+                if (kube.result !== "unhealthy") return true;
+                return docker.result === "unhealthy" && kube.atNs >= docker.atNs && kube.atNs - docker.atNs <= startupKillBoundNs(c);
             }),
-            { seed: 1010, numRuns: 3000 },
+            { seed: 1010, numRuns: 5000 },
+        );
+    });
+
+    test("start-up: the kill is never later than the bound allows for slow, succeeding checks either (ok latency up to T)", () => {
+        fc.assert(
+            fc.property(check, failLatency, dur(0, 10_000), fc.option(dur(0, 200_000), { nil: null }), fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), fc.constantFrom(...ENGINES), (c, lat, okLat, healthyAt, phase, engine) => {
+                const t = probeTiming(c);
+                const app: AppBehaviour = { healthyAtNs: healthyAt, okLatencyNs: okLat < c.timeoutNs ? okLat : c.timeoutNs, failLatencyNs: lat };
+                const docker = dockerStartup(c, app, engine);
+                const kube = kubeletStartup(t.startup, app, BigInt(Math.floor(phase * t.startup.periodSeconds * 1e9)));
+                if (kube.result !== "unhealthy") return true;
+                return docker.result === "unhealthy" && kube.atNs >= docker.atNs && kube.atNs - docker.atNs <= startupKillBoundNs(c);
+            }),
+            { seed: 1012, numRuns: 3000 },
         );
     });
 
@@ -134,5 +169,34 @@ describe("the invariant (properties)", () => {
             }),
             { seed: 1011, numRuns: 5000 },
         );
+    });
+
+    test("readiness (never kills): unready no earlier than Docker's earliest unhealthy − (R − 1)×T, no later than its latest + R×(sec(I) − I) + (sec(T) − T)", () => {
+        fc.assert(
+            fc.property(check, failLatency, dur(0, 10_000), (c, lat, okLat) => {
+                const { readiness } = probeTiming(c);
+                const okD = okLat < c.timeoutNs ? okLat : c.timeoutNs;
+                const app: AppBehaviour = { healthyAtNs: 0n, okLatencyNs: okD, failLatencyNs: lat };
+                const period = BigInt(readiness.periodSeconds) * S;
+                const sT = BigInt(readiness.timeoutSeconds) * S;
+                const dockerEarliest = dockerLiveness(c, app, 0n).atNs;
+                const dockerLatest = dockerLiveness(c, app, c.intervalNs + okD).atNs;
+                const kubeEarliest = kubeletLiveness(readiness, app, 0n).atNs;
+                const kubeLatest = kubeletLiveness(readiness, app, period > okD ? period : okD).atNs;
+                const early = BigInt(c.retries - 1) * c.timeoutNs;
+                const late = BigInt(c.retries) * (period - c.intervalNs) + (sT - c.timeoutNs);
+                return kubeEarliest >= dockerEarliest - early && kubeLatest <= dockerLatest + late;
+            }),
+            { seed: 1013, numRuns: 5000 },
+        );
+    });
+
+    test("readiness reacts sooner than liveness timing would: with fast failures and R ≥ 2, unready up to (R − 1)×T earlier", () => {
+        // This repository's Dockerfile, checks failing at once: readiness period 30 s → unready 60 s after the first failure; 33 s → 66 s.
+        const c = hc(30_000, 3_000, 10_000, 5_000, 3);
+        const t = probeTiming(c);
+        expect(sec(kubeletLiveness(t.readiness, never(0n), 0n).atNs)).toBe(60);
+        expect(sec(kubeletLiveness(t, never(0n), 0n).atNs)).toBe(66);
+        expect(sec(dockerLiveness(c, never(0n), 0n).atNs)).toBe(60);
     });
 });
