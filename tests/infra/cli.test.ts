@@ -15,6 +15,7 @@ test("probes prints the three probes of this repository's Dockerfile as JSON", (
     const probes = JSON.parse(result.stdout);
     expect(Object.keys(probes)).toEqual(["livenessProbe", "readinessProbe", "startupProbe"]);
     expect(probes.livenessProbe).toEqual({ httpGet: { path: "/health", port: 8000, scheme: "HTTP" }, periodSeconds: 33, timeoutSeconds: 3, failureThreshold: 3, successThreshold: 1 });
+    expect(probes.readinessProbe).toEqual({ httpGet: { path: "/health", port: 8000, scheme: "HTTP" }, periodSeconds: 30, timeoutSeconds: 3, failureThreshold: 3, successThreshold: 1 });
     expect(probes.startupProbe).toMatchObject({ periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 21 });
 });
 

@@ -70,9 +70,9 @@ describe.each(["dev", "staging", "prod"])("stack %s", (stack) => {
 
     test("probes are derived from the repository's HEALTHCHECK (30s, 3s, 10s, 5s default, 3)", () => {
         const c = container(render);
-        const timing = { periodSeconds: 33, timeoutSeconds: 3, failureThreshold: 3, successThreshold: 1 };
-        expect(c.livenessProbe).toEqual({ httpGet: { path: "/health", port: 8000, scheme: "HTTP" }, ...timing });
-        expect(c.readinessProbe).toEqual({ httpGet: { path: "/ready", port: 8000, scheme: "HTTP" }, ...timing });
+        const timing = { timeoutSeconds: 3, failureThreshold: 3, successThreshold: 1 };
+        expect(c.livenessProbe).toEqual({ httpGet: { path: "/health", port: 8000, scheme: "HTTP" }, periodSeconds: 33, ...timing });
+        expect(c.readinessProbe).toEqual({ httpGet: { path: "/ready", port: 8000, scheme: "HTTP" }, periodSeconds: 30, ...timing });
         expect(c.startupProbe).toEqual({ httpGet: { path: "/health", port: 8000, scheme: "HTTP" }, periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 21, successThreshold: 1 });
         expect(render.outputs.probes?.startupProbe?.failureThreshold).toBe(21);
     });
