@@ -106,7 +106,9 @@ export class RagstarApp extends pulumi.ComponentResource {
                 },
             },
         }, child);
-        const inNamespace = { parent: this, dependsOn: waitFor.apply((resources) => [namespace, ...resources]) };
+        // Through namespace.urn, the namespace is among the Output's resources even while the
+        // value is unknown (a preview before the build), so that edge is never lost.
+        const inNamespace = { parent: this, dependsOn: pulumi.all([namespace.urn, waitFor]).apply(([, resources]) => [namespace, ...resources]) };
 
         const serviceAccount = new k8s.core.v1.ServiceAccount(`${name}-serviceaccount`, {
             metadata: metadata("ragstar"),
