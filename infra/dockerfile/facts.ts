@@ -11,7 +11,8 @@
  * - within a stage the last HEALTHCHECK, USER, SHELL, CMD and ENTRYPOINT win;
  * - every instruction of every stage is checked before anything is read, as BuildKit's
  *   `instructions.Parse` does before it builds: unknown instructions, instructions other
- *   than ARG before the first FROM, HEALTHCHECK and SHELL syntax;
+ *   than ARG before the first FROM, each instruction's arguments and flags
+ *   (instructionRules.ts, after parse.go's `parse<Instruction>`), HEALTHCHECK and SHELL syntax;
  * - HEALTHCHECK flags are split byte by byte as split_command.go `extractBuilderFlags`
  *   does (quotes removed, `--` ends the list) and validated as moby/buildkit does
  *   (frontend/dockerfile/instructions/bflag.go and parse.go `parseHealthcheck`):
