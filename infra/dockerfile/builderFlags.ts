@@ -94,27 +94,51 @@ export function extractBuilderFlags(text: string): ExtractedFlags {
 /** A flag list that `BFlags.Parse` refuses; the message is BuildKit's. */
 export class FlagError extends Error {}
 
+/** How `BFlags` reads a flag: a string, a repeatable string, or a boolean (`--link`, `--link=false`). */
+export type FlagKind = "string" | "strings" | "bool";
+
 /**
- * Check flag words against the string flags an instruction defines, as `BFlags.Parse` does.
+ * Check flag words against the flags an instruction defines, as `BFlags.Parse` does: `--`
+ * ends the list; a string flag needs `=value`; a bool flag takes no value or `=true`/`=false`
+ * (any case); only a strings flag may repeat.
  *
  * @param words from {@link extractBuilderFlags}
- * @param allowed flag names without dashes, e.g. `["interval", "retries"]`
- * @returns name → value for the flags given
- * @throws FlagError `Arg should start with -- : X`, `Unknown flag: X`, `Duplicate flag specified: X`, `Missing a value on flag: X`
+ * @param defined flag name (no dashes) → kind, e.g. `{from: "string", link: "bool"}`
+ * @returns name → values given (a bool given bare reads `true`)
+ * @throws FlagError `Arg should start with -- : X`, `Unknown flag: X`, `Duplicate flag specified: X`,
+ *   `Missing a value on flag: X`, `Expecting boolean value for flag X, not: V`
  */
-export function parseStringFlags(words: readonly string[], allowed: readonly string[]): Map<string, string> {
-    const values = new Map<string, string>();
+export function parseFlags(words: readonly string[], defined: Readonly<Record<string, FlagKind>>): Map<string, string[]> {
+    const values = new Map<string, string[]>();
     for (const word of words) {
         if (!word.startsWith("--")) throw new FlagError(`Arg should start with -- : ${word}`);
         if (word === "--") break;
         const eq = word.indexOf("=");
         const name = eq >= 0 ? word.slice(2, eq) : word.slice(2);
-        if (!allowed.includes(name)) throw new FlagError(`Unknown flag: ${name}`);
-        if (values.has(name)) throw new FlagError(`Duplicate flag specified: ${name}`);
-        if (eq < 0) throw new FlagError(`Missing a value on flag: ${name}`);
-        values.set(name, word.slice(eq + 1));
+        const value = eq >= 0 ? word.slice(eq + 1) : "";
+        const kind = Object.hasOwn(defined, name) ? defined[name] : undefined;
+        if (kind === undefined) throw new FlagError(`Unknown flag: ${name}`);
+        if (values.has(name) && kind !== "strings") throw new FlagError(`Duplicate flag specified: ${name}`);
+        let read = value;
+        if (kind === "bool") {
+            if (eq >= 0 && value === "") throw new FlagError(`Missing a value on flag: ${name}`);
+            read = value === "" ? "true" : value.toLowerCase();
+            if (read !== "true" && read !== "false") throw new FlagError(`Expecting boolean value for flag ${name}, not: ${value}`);
+        } else if (eq < 0) throw new FlagError(`Missing a value on flag: ${name}`);
+        values.set(name, [...(values.get(name) ?? []), read]);
     }
     return values;
+}
+
+/**
+ * Check flag words against string flags only (HEALTHCHECK's), as `BFlags.Parse` does.
+ *
+ * @param allowed flag names without dashes, e.g. `["interval", "retries"]`
+ * @returns name → value for the flags given
+ */
+export function parseStringFlags(words: readonly string[], allowed: readonly string[]): Map<string, string> {
+    const parsed = parseFlags(words, Object.fromEntries(allowed.map((name) => [name, "string" as const])));
+    return new Map([...parsed].map(([name, values]) => [name, values[0]]));
 }
 
 /** Split at the first run of (byte-wise Go) whitespace, as `parseHealthConfig` finds the HEALTHCHECK type. */

@@ -11,7 +11,8 @@
  * - within a stage the last HEALTHCHECK, USER, SHELL, CMD and ENTRYPOINT win;
  * - every instruction of every stage is checked before anything is read, as BuildKit's
  *   `instructions.Parse` does before it builds: unknown instructions, instructions other
- *   than ARG before the first FROM, HEALTHCHECK and SHELL syntax;
+ *   than ARG before the first FROM, each instruction's arguments and flags
+ *   (instructionRules.ts, after parse.go's `parse<Instruction>`), HEALTHCHECK and SHELL syntax;
  * - HEALTHCHECK flags are split byte by byte as split_command.go `extractBuilderFlags`
  *   does (quotes removed, `--` ends the list) and validated as moby/buildkit does
  *   (frontend/dockerfile/instructions/bflag.go and parse.go `parseHealthcheck`):
@@ -40,7 +41,8 @@ import {
 import { DockerfileError } from "../errors";
 import { extractBuilderFlags, FlagError, parseStringFlags, splitFirstWord } from "./builderFlags";
 import { DurationSyntaxError, NANOSECONDS_PER_MILLISECOND, NANOSECONDS_PER_SECOND, parseGoDuration, type Nanoseconds } from "./duration";
-import { expandBuildVariables } from "./lexer";
+import { checkInstruction, InstructionError } from "./instructionRules";
+import { expandBuildVariables, ExpansionError } from "./lexer";
 import { joinLogicalLine } from "./logicalLine";
 
 export { expandBuildVariables } from "./lexer";
@@ -162,6 +164,16 @@ function rawProperties(text: string, instruction: PropertyInstruction): { name: 
     });
 }
 
+/** {@link expandBuildVariables}, with a word BuildKit's lexer refuses reported at the instruction's line. */
+function expandAt(raw: string, lookup: (name: string) => string | undefined, escapeChar: string, file: string, line: number): string {
+    try {
+        return expandBuildVariables(raw, lookup, escapeChar);
+    } catch (error) {
+        if (error instanceof ExpansionError) throw new DockerfileError(file, line, error.message);
+        throw error;
+    }
+}
+
 /** The instructions BuildKit knows (frontend/dockerfile/command/command.go); any other keyword is refused. */
 export const KNOWN_INSTRUCTIONS: readonly string[] = [
     "ADD", "ARG", "CMD", "COPY", "ENTRYPOINT", "ENV", "EXPOSE", "FROM", "HEALTHCHECK", "LABEL", "MAINTAINER", "ONBUILD", "RUN", "SHELL", "STOPSIGNAL", "USER", "VOLUME", "WORKDIR",
@@ -181,6 +193,12 @@ function splitStages(dockerfile: Dockerfile, text: string, file: string, buildAr
             const written = /^\s*(\S+)/.exec(physicalLines(text, instruction)[0] ?? "")?.[1] ?? keyword;
             throw new DockerfileError(file, lineOf(instruction), `unknown instruction: ${written} (valid: ${KNOWN_INSTRUCTIONS.join(", ")})`);
         }
+        try {
+            checkInstruction(keyword, argumentText(text, instruction, dockerfile.getEscapeCharacter()), dockerfile.getEscapeCharacter());
+        } catch (error) {
+            if (error instanceof InstructionError) throw new DockerfileError(file, lineOf(instruction), error.message);
+            throw error;
+        }
         if (keyword === "FROM") {
             const from = instruction as From;
             stages.push({ name: from.getBuildStage()?.toLowerCase() ?? undefined, index: stages.length, from, instructions: [] });
@@ -189,7 +207,7 @@ function splitStages(dockerfile: Dockerfile, text: string, file: string, buildAr
                 throw new DockerfileError(file, lineOf(instruction), `${keyword} before the first FROM: no build stage in current context (only ARG may come before FROM)`);
             }
             for (const { name, raw } of rawProperties(text, instruction as PropertyInstruction)) {
-                const value = Object.hasOwn(buildArgs, name) ? buildArgs[name] : raw === null ? undefined : expandBuildVariables(raw, (n) => globalArgs.get(n), dockerfile.getEscapeCharacter());
+                const value = Object.hasOwn(buildArgs, name) ? buildArgs[name] : raw === null ? undefined : expandAt(raw, (n) => globalArgs.get(n), dockerfile.getEscapeCharacter(), file, lineOf(instruction));
                 globalArgs.set(name, value);
             }
         } else {
@@ -364,7 +382,7 @@ export function readStageFacts(text: string, file: string, target?: string, buil
         const cached = memo.get(record.index);
         if (cached) return cached;
         const globalLookup = (name: string) => globalArgs.get(name);
-        const fromText = expandBuildVariables(record.from.getImage() ?? "", globalLookup, escapeChar);
+        const fromText = expandAt(record.from.getImage() ?? "", globalLookup, escapeChar, file, lineOf(record.from));
         const parent = stages.find((s) => s.index < record.index && s.name !== undefined && s.name === fromText);
         const differsInCase = stages.find((s) => s.index < record.index && s.name !== undefined && s.name === fromText.toLowerCase());
         if (!parent && differsInCase) {
@@ -397,7 +415,7 @@ export function readStageFacts(text: string, file: string, target?: string, buil
             switch (instruction.getKeyword()) {
                 case "ARG":
                     for (const { name, raw } of rawProperties(text, instruction as PropertyInstruction)) {
-                        const value = Object.hasOwn(buildArgs, name) ? buildArgs[name] : raw === null ? globalArgs.get(name) : expandBuildVariables(raw, lookup, escapeChar);
+                        const value = Object.hasOwn(buildArgs, name) ? buildArgs[name] : raw === null ? globalArgs.get(name) : expandAt(raw, lookup, escapeChar, file, line);
                         // An ENV of the same name takes precedence over ARG in Docker.
                         if (value !== undefined && facts.variables.get(name)?.source !== "ENV") {
                             facts.variables.set(name, { value, source: "ARG", line });
@@ -406,17 +424,17 @@ export function readStageFacts(text: string, file: string, target?: string, buil
                     break;
                 case "ENV":
                     for (const { name, raw } of rawProperties(text, instruction as PropertyInstruction)) {
-                        facts.variables.set(name, { value: expandBuildVariables(raw ?? "", lookup, escapeChar), source: "ENV", line });
+                        facts.variables.set(name, { value: expandAt(raw ?? "", lookup, escapeChar, file, line), source: "ENV", line });
                     }
                     break;
                 case "USER": {
                     const raw = (instruction.getArgumentsContent() ?? "").trim();
-                    facts.user = { value: expandBuildVariables(raw, lookup, escapeChar), line };
+                    facts.user = { value: expandAt(raw, lookup, escapeChar, file, line), line };
                     break;
                 }
                 case "EXPOSE":
                     for (const argument of instruction.getArguments()) {
-                        const expanded = expandBuildVariables(argument.getValue(), lookup, escapeChar);
+                        const expanded = expandAt(argument.getValue(), lookup, escapeChar, file, line);
                         const match = /^(\d+)(?:\/(tcp|udp|sctp))?$/i.exec(expanded);
                         if (!match || Number(match[1]) < 1 || Number(match[1]) > 65535) {
                             throw new DockerfileError(file, line, `EXPOSE ${expanded}: expected PORT or PORT/PROTOCOL with 1 ≤ PORT ≤ 65535 (ranges are not supported here)`);

@@ -1,105 +1,240 @@
 /**
  * Build-time word expansion for ARG, ENV, USER, EXPOSE and FROM, as BuildKit's shell lexer
- * does it (moby/buildkit frontend/dockerfile/shell/lex.go, `processStopOn`, `processDollar`):
- * single quotes are literal; double quotes allow expansion; the escape character makes the
- * next character literal (inside double quotes only before `$`, `"` and itself);
- * `$VAR`, `${VAR}`, `${VAR:-word}`, `${VAR-word}`, `${VAR:+word}` and `${VAR+word}` expand,
- * and `word` is itself a word of the same grammar, so `${A:-${B:-x}}` nests to any depth.
- * An unset variable expands to the empty string, as in Docker.
+ * does it (moby/buildkit frontend/dockerfile/shell/lex.go: `processStopOn`,
+ * `processSingleQuote`, `processDoubleQuote`, `processDollar`, `processName`,
+ * `convertShellPatternToRegex`, `trimPrefix`, `trimSuffix`):
+ *
+ * - single quotes are literal; double quotes allow expansion; the escape character makes the
+ *   next character literal (inside double quotes only before `$`, `"` and itself); an
+ *   unterminated quote is an error;
+ * - `$VAR`, `${VAR}`; `${VAR:-w}`/`${VAR-w}`, `${VAR:+w}`/`${VAR+w}`; `${VAR:?w}`/`${VAR?w}`
+ *   (an error `VAR: w` when unset, or empty with `:`); `${VAR#p}`/`${VAR##p}` and
+ *   `${VAR%p}`/`${VAR%%p}` (shortest/longest prefix/suffix removal, `*` and `?` wildcards);
+ *   `${VAR/p/r}` and `${VAR//p/r}` (first/every match replaced);
+ * - `w` is itself a word of the same grammar, so `${A:-${B:-x}}` nests;
+ * - any other modifier (`${A:=x}`, `${A^x}`), `${}`, `${:x}` and a missing `}` are errors, with
+ *   BuildKit's wording;
+ * - an unset variable expands to the empty string.
  */
+
+/** A word BuildKit's lexer refuses; the message is BuildKit's (`failed to process "<word>": <why>`). */
+export class ExpansionError extends Error {}
+
+const EOF = -1;
+const isDigit = (c: string) => /^\p{Nd}$/u.test(c);
+const isLetter = (c: string) => /^\p{L}$/u.test(c);
+/** POSIX special parameters, read as one-character names (`isSpecialParam`). */
+const SPECIAL_PARAMS = "@*#?-$!0";
+
+/**
+ * A shell pattern (`*` any run, `?` one character, `\` escapes `*`, `?`, `\`; `\}` and `\/`
+ * lose the backslash) as a regular expression, as `convertShellPatternToRegex` builds it.
+ */
+function patternRegex(pattern: string, greedy: boolean, anchored: boolean): RegExp {
+    const chars = Array.from(pattern);
+    let out = anchored ? "^" : "";
+    for (let i = 0; i < chars.length; i++) {
+        const c = chars[i];
+        if (c === "*") out += greedy ? "[\\s\\S]*" : "[\\s\\S]*?";
+        else if (c === "?") out += "[\\s\\S]";
+        else if (c === "\\") {
+            if (chars[i + 1] === "}" || chars[i + 1] === "/") continue;
+            const next = chars[++i];
+            if (next !== "*" && next !== "?" && next !== "\\") throw new ExpansionError(`invalid pattern (${pattern}) in substitution: invalid escape '\\${next ?? ""}'`);
+            out += `\\${next}`;
+        } else out += /[[\]{}.+()|^$]/.test(c) ? `\\${c}` : c;
+    }
+    return new RegExp(out, "u");
+}
+
+/** `trimPrefix`: remove the shortest (or, greedy, longest) prefix matching the pattern. */
+function trimPrefix(pattern: string, value: string, greedy: boolean): string {
+    const match = patternRegex(pattern, greedy, true).exec(value);
+    return match ? value.slice(match[0].length) : value;
+}
+
+/** `reversePattern`: the pattern backwards, an escape staying before the character it escapes. */
+function reversePattern(pattern: string): string {
+    const units: string[] = [];
+    const chars = Array.from(pattern);
+    for (let i = 0; i < chars.length; i++) {
+        if (chars[i] === "\\" && i + 1 < chars.length) units.push(chars[i] + chars[++i]);
+        else units.push(chars[i]);
+    }
+    return units.reverse().join("");
+}
+
+/** `trimSuffix`: trimPrefix on the reversed value and pattern. */
+function trimSuffix(pattern: string, value: string, greedy: boolean): string {
+    const reverse = (s: string) => Array.from(s).reverse().join("");
+    return reverse(trimPrefix(reversePattern(pattern), reverse(value), greedy));
+}
 
 /**
  * @param raw the word exactly as written, quotes included, e.g. `${A:-${B}}:"$C"`
  * @param lookup a variable's value, or undefined when unset
  * @param escapeChar `\` or `` ` ``
  * @returns the expanded text
+ * @throws ExpansionError for a word BuildKit refuses
  */
 export function expandBuildVariables(raw: string, lookup: (name: string) => string | undefined, escapeChar: string): string {
-    let i = 0;
+    const chars = Array.from(raw);
+    let pos = 0;
+    const peek = (): string | typeof EOF => (pos < chars.length ? chars[pos] : EOF);
+    const next = (): string | typeof EOF => (pos < chars.length ? chars[pos++] : EOF);
+    let rawEscapes = false;
 
-    /** Read until `stop` (outside quotes) or the end; leaves `i` on the stop character. */
-    const word = (stop: string | undefined): string => {
-        let out = "";
-        let quote: "'" | '"' | undefined;
-        while (i < raw.length) {
-            const c = raw[i];
-            if (quote === "'") {
-                if (c === "'") quote = undefined;
-                else out += c;
-                i++;
-                continue;
-            }
-            if (quote === undefined && stop !== undefined && c === stop) return out;
-            if (c === escapeChar && i + 1 < raw.length) {
-                const next = raw[i + 1];
-                if (quote === '"' && !["$", '"', escapeChar].includes(next)) {
-                    out += c;
-                    i++;
-                } else {
-                    out += next;
-                    i += 2;
+    const processStopOn = (stop: string | typeof EOF, raw: boolean): string => {
+        const saved = rawEscapes;
+        rawEscapes = raw;
+        try {
+            let out = "";
+            while (peek() !== EOF) {
+                const c = peek() as string;
+                if (stop !== EOF && c === stop) {
+                    next();
+                    return out;
                 }
-                continue;
+                if (c === "$") out += processDollar();
+                else if (c === "'") out += processSingleQuote();
+                else if (c === '"') out += processDoubleQuote();
+                else {
+                    let ch = next() as string;
+                    if (ch === escapeChar) {
+                        if (rawEscapes) out += ch;
+                        const escaped = next();
+                        if (escaped === EOF) break;
+                        ch = escaped;
+                    }
+                    out += ch;
+                }
             }
-            if ((c === "'" && quote === undefined) || c === '"') {
-                quote = quote === c ? undefined : (c as "'" | '"');
-                i++;
-                continue;
+            if (stop !== EOF) throw new ExpansionError(`unexpected end of statement while looking for matching ${stop}`);
+            return out;
+        } finally {
+            rawEscapes = saved;
+        }
+    };
+
+    const processSingleQuote = (): string => {
+        next();
+        let out = "";
+        for (;;) {
+            const ch = next();
+            if (ch === EOF) throw new ExpansionError("unexpected end of statement while looking for matching single-quote");
+            if (ch === "'") return out;
+            out += ch;
+        }
+    };
+
+    const processDoubleQuote = (): string => {
+        next();
+        let out = "";
+        for (;;) {
+            const c = peek();
+            if (c === EOF) throw new ExpansionError("unexpected end of statement while looking for matching double-quote");
+            if (c === '"') {
+                next();
+                return out;
             }
             if (c === "$") {
-                out += dollar();
+                out += processDollar();
                 continue;
             }
-            out += c;
-            i++;
+            let ch = next() as string;
+            if (ch === escapeChar) {
+                if (rawEscapes) out += ch;
+                const after = peek();
+                if (after === EOF) continue;
+                if (after === '"' || after === "$" || after === escapeChar) ch = next() as string;
+            }
+            out += ch;
         }
-        return out;
     };
 
-    /** Expand the `$...` at `i`, leaving `i` after it. */
-    const dollar = (): string => {
-        i++; // the `$`
-        if (raw[i] === "{") {
-            const close = raw.indexOf("}", i);
-            const name = /^[A-Za-z_][A-Za-z0-9_]*/.exec(raw.slice(i + 1))?.[0];
-            if (name === undefined) {
-                // Not a name: keep the text as written, as before (Docker refuses most of these).
-                if (close < 0) {
-                    const text = raw.slice(i - 1);
-                    i = raw.length;
-                    return text;
-                }
-                const text = raw.slice(i - 1, close + 1);
-                i = close + 1;
-                return text;
+    const processName = (): string => {
+        let name = "";
+        while (peek() !== EOF) {
+            const c = peek() as string;
+            if (name === "" && isDigit(c)) {
+                while (peek() !== EOF && isDigit(peek() as string)) name += next();
+                return name;
             }
-            i += 1 + name.length;
+            if (name === "" && SPECIAL_PARAMS.includes(c)) return next() as string;
+            if (!isLetter(c) && !isDigit(c) && c !== "_") break;
+            name += next();
+        }
+        return name;
+    };
+
+    const processDollar = (): string => {
+        next(); // the `$`
+        if (peek() !== "{") {
+            const name = processName();
+            return name === "" ? "$" : (lookup(name) ?? "");
+        }
+        next(); // the `{`
+        const first = peek();
+        if (first === EOF) throw new ExpansionError("syntax error: missing '}'");
+        if (first === "{" || first === "}" || first === ":") throw new ExpansionError("syntax error: bad substitution");
+        const name = processName();
+        let ch = next();
+        // Go's string(scanner.EOF) is U+FFFD, which is what BuildKit prints for a word that ends here.
+        let modifier = ch === EOF ? "\uFFFD" : ch;
+        if (ch === "}") return lookup(name) ?? "";
+        if (ch === "/") {
+            const replaceAll = peek() === "/";
+            if (replaceAll) next();
+            const pattern = readUntil("/", "syntax error: missing '/' in ${}");
+            const replacement = readUntil("}", "syntax error: missing '}'");
+            const value = lookup(name) ?? "";
+            const re = patternRegex(pattern, true, false);
+            if (replaceAll) return value.replace(new RegExp(re.source, "gu"), () => replacement);
+            return value.replace(re, () => replacement);
+        }
+        const nullIsUnset = ch === ":";
+        if (nullIsUnset) {
+            ch = next();
+            modifier += ch === EOF ? "\uFFFD" : ch;
+        }
+        if (nullIsUnset || ch === "+" || ch === "-" || ch === "?" || ch === "#" || ch === "%") {
+            const word = readUntil("}", "syntax error: missing '}'", ch === "#" || ch === "%");
             const value = lookup(name);
-            if (raw[i] === "}") {
-                i++;
-                return value ?? "";
+            const unset = value === undefined || (nullIsUnset && value === "");
+            switch (ch) {
+                case "-":
+                    return unset ? word : (value as string);
+                case "+":
+                    return unset ? "" : word;
+                case "?":
+                    if (value === undefined) throw new ExpansionError(`${name}: ${word || "is not allowed to be unset"}`);
+                    if (unset) throw new ExpansionError(`${name}: ${word || "is not allowed to be empty"}`);
+                    return value;
+                case "#":
+                case "%": {
+                    const greedy = word.startsWith(ch);
+                    const pattern = greedy ? word.slice(1) : word;
+                    return ch === "%" ? trimSuffix(pattern, value ?? "", greedy) : trimPrefix(pattern, value ?? "", greedy);
+                }
             }
-            const colon = raw[i] === ":";
-            if (colon) i++;
-            const op = raw[i];
-            if (op !== "-" && op !== "+") {
-                // An unsupported modifier: keep the rest literally up to the brace.
-                const end = raw.indexOf("}", i);
-                i = end < 0 ? raw.length : end + 1;
-                return value ?? "";
-            }
-            i++;
-            const alternative = word("}");
-            i++; // the closing `}`
-            const set = colon ? value !== undefined && value !== "" : value !== undefined;
-            if (op === "-") return set ? (value as string) : alternative;
-            return set ? alternative : "";
         }
-        const name = /^[A-Za-z_][A-Za-z0-9_]*/.exec(raw.slice(i))?.[0];
-        if (name === undefined) return "$";
-        i += name.length;
-        return lookup(name) ?? "";
+        throw new ExpansionError(`unsupported modifier (${modifier}) in substitution`);
     };
 
-    return word(undefined);
+    /** A nested word up to `stop`; at the end of the text, `missing` is the error. */
+    const readUntil = (stop: string, missing: string, raw = true): string => {
+        try {
+            return processStopOn(stop, raw);
+        } catch (error) {
+            if (error instanceof ExpansionError && peek() === EOF) throw new ExpansionError(missing);
+            throw error;
+        }
+    };
+
+    try {
+        return processStopOn(EOF, false);
+    } catch (error) {
+        if (error instanceof ExpansionError) throw new ExpansionError(`failed to process ${JSON.stringify(raw)}: ${error.message}`);
+        throw error;
+    }
 }
