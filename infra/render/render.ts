@@ -11,7 +11,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { stringify } from "yaml";
 
 import { ROOT_DIR, ragstarProgram, type RagstarOutputs } from "../program";
-import { readStackFile, SECRET_MARKER } from "./stackFile";
+import { readStackFile, SECRET_MARKER, type StackFileConfig } from "./stackFile";
 
 /** A Kubernetes object as plain data. */
 export interface KubernetesObject {
@@ -80,7 +80,17 @@ function outputValue<T>(output: pulumi.Input<T>): Promise<T> {
  * @throws ConfigError or DockerfileError from the program, before any object exists
  */
 export async function renderStack(stack: string, rootDir: string = ROOT_DIR, stackFile: string = path.join(rootDir, `Pulumi.${stack}.yaml`)): Promise<Render> {
-    const { config, secretKeys } = readStackFile(stackFile, "ragstar");
+    return renderConfig(stack, rootDir, readStackFile(stackFile, "ragstar"));
+}
+
+/**
+ * Render one stack from config as the engine passes it (full key → text, secrets decrypted and
+ * listed in `secretKeys`). `renderStack` feeds it a stack file's config with secrets as markers;
+ * tests feed real secret values to follow them through the program as the engine would.
+ *
+ * @throws ConfigError or DockerfileError from the program, before any object exists
+ */
+export async function renderConfig(stack: string, rootDir: string, { config, secretKeys }: StackFileConfig): Promise<Render> {
     pulumi.runtime.setAllConfig(config, secretKeys);
 
     const objects: KubernetesObject[] = [];
