@@ -10,7 +10,9 @@ import * as path from "node:path";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 
+import { imagePullPlan } from "./config/imagePull";
 import { DIGEST_PINNED_REFERENCE, type StackConfig } from "./config/stackConfig";
+import { dockerConfigJson, registryHost } from "./k8s/pullSecret";
 
 /**
  * Build arguments the image is built with: the stack's `image.buildArgs` (checked against the
@@ -69,4 +71,26 @@ export function imageSource(config: StackConfig, rootDir: string, stack: string)
         },
     });
     return { reference: built.repoDigest, built };
+}
+
+/** The pod's pull Secret: its name and, when the stack manages it, its `.dockerconfigjson` (a Pulumi secret). */
+export interface ImagePullSecret {
+    name: string;
+    dockerConfigJson?: pulumi.Output<string>;
+}
+
+/**
+ * The pull Secret of `ragstar:image.pullSecret` (config/imagePull.ts), or undefined for none. The
+ * managed one's registry is the host of `image.registry`, else of the deployed reference (image.ref,
+ * or another stack's output); its JSON is built inside `apply` from the secret password, so it stays secret.
+ */
+export function imagePullSecret(config: Pick<StackConfig, "image" | "registryPassword">, reference: pulumi.Output<string>): ImagePullSecret | undefined {
+    const { image, registryPassword } = config;
+    const plan = imagePullPlan(image, registryPassword !== undefined);
+    if (plan.kind === "none") return undefined;
+    if (plan.kind === "existing" || image.username === undefined || registryPassword === undefined) return { name: plan.name };
+    const username = image.username;
+    const host = image.registry !== undefined ? pulumi.output(registryHost(`${image.registry}/${image.repository}`)) : reference.apply(registryHost);
+    const json = pulumi.all([host, registryPassword]).apply(([h, password]) => dockerConfigJson(h, username, password));
+    return { name: plan.name, dockerConfigJson: pulumi.secret(json) };
 }

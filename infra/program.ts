@@ -15,7 +15,7 @@ import { checkBuildArgs } from "./config/buildArgs";
 import { loadStackConfig, SERVICE_SECRET_KEYS, type ServiceSecretKey } from "./config/stackConfig";
 import { declaredBuildArgs } from "./dockerfile/declaredArgs";
 import { ConfigError, DockerfileError } from "./errors";
-import { imageBuildArgs, imageSource } from "./image";
+import { imageBuildArgs, imagePullSecret, imageSource } from "./image";
 import { RagstarApp } from "./k8s/ragstarApp";
 import { userMismatch } from "./k8s/securityContext";
 import { probesFromDockerfile } from "./probes/fromDockerfile";
@@ -111,6 +111,7 @@ export function ragstarProgram(rootDir: string = ROOT_DIR): RagstarOutputs {
         configPath,
         dataPath,
         secretFiles,
+        imagePullSecret: imagePullSecret(config, image.reference),
         waitFor: image.built ? [image.built] : [],
     }, provider ? { providers: { kubernetes: provider } } : undefined);
     return { image: app.image, namespace: app.namespace, serviceName: app.serviceName, probes: derived.probes };

@@ -11,6 +11,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 
 import { ConfigError } from "../errors";
+import { imagePullProblems } from "./imagePull";
 
 /** The Pulumi config namespace of this project (the `name` in Pulumi.yaml). */
 export const CONFIG_NAMESPACE = "ragstar";
@@ -19,6 +20,8 @@ export const CONFIG_NAMESPACE = "ragstar";
 const QUANTITY = /^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[KMGTPE]i|[numkMGTPE]|[eE][+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))?$/;
 /** RFC 1123 label, as Kubernetes requires for namespace names. */
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+/** RFC 1123 subdomain, as Kubernetes requires for Secret names. */
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 /** Registry host[:port] with an optional path prefix, e.g. `registry.example.com/team`. */
 const REGISTRY = /^[a-zA-Z0-9]([a-zA-Z0-9.-]*[a-zA-Z0-9])?(:[0-9]{1,5})?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/;
 /** Repository path components (OCI distribution spec). */
@@ -51,7 +54,7 @@ export const SERVICE_SECRET_KEYS = {
 } as const;
 export type ServiceSecretKey = keyof typeof SERVICE_SECRET_KEYS;
 
-/** All secret keys, including the registry password used only for the image push. */
+/** All secret keys, including the registry password (image push and the managed pull Secret). */
 export const SECRET_KEYS = ["registryPassword", ...Object.keys(SERVICE_SECRET_KEYS)] as const;
 
 const imageSchema = z
@@ -74,7 +77,14 @@ const imageSchema = z
         target: z.string().min(1).default("runtime"),
         /** Registry build cache: BuildKit inline cache in the pushed `REGISTRY/REPO:<stack>` image, reused by the next build. */
         buildCache: z.boolean().default(true),
+        /** Registry user: for the push, and for the managed pull Secret unless `pullSecret` says otherwise. */
         username: z.string().min(1).optional(),
+        /** Pull Secret: unset (managed from username + registryPassword), an existing Secret's name, or `none` (see config/imagePull.ts). */
+        pullSecret: z
+            .string()
+            .max(253)
+            .regex(DNS_SUBDOMAIN, { message: "expected the name of an existing kubernetes.io/dockerconfigjson Secret in the namespace (DNS-1123 subdomain), or none when the nodes carry registry credentials" })
+            .optional(),
         /** Build arguments (ARG name → value), only ARGs the Dockerfile declares for the target; checked against it in the program. */
         buildArgs: z
             .record(
@@ -218,8 +228,19 @@ function parseValue(key: string, text: string): unknown {
     }
 }
 
+/** Keys whose values a message must not repeat, e.g. a password put under `ragstar:image` by mistake. */
+const SECRET_LOOKING_KEY = /passw(or)?d|token|api[-_]?key|credential|auth/i;
+
+function masked(value: unknown): unknown {
+    if (Array.isArray(value)) return value.map(masked);
+    if (value !== null && typeof value === "object") {
+        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, SECRET_LOOKING_KEY.test(k) ? "[secret]" : masked(v)]));
+    }
+    return value;
+}
+
 function describe(value: unknown): string {
-    return value === undefined ? "(unset)" : JSON.stringify(value);
+    return value === undefined ? "(unset)" : JSON.stringify(masked(value));
 }
 
 function valueAt(root: Record<string, unknown>, path: PropertyKey[]): unknown {
@@ -285,9 +306,7 @@ export function parseStackConfig(
     if (!secretPlainKeys.has("replicas")) problems.push(...replicaProblems(plain));
     const app = plain.app ?? {};
     if (!secretPlainKeys.has("app") && app !== null && typeof app === "object" && !Array.isArray(app)) problems.push(...checkApp(app as Record<string, unknown>));
-    if (result.success && result.data.image.username !== undefined && secrets.registryPassword === undefined) {
-        problems.push(`${prefix}registryPassword: (unset): required because ${prefix}image.username is set; set it with \`pulumi config set --secret ${prefix}registryPassword\``);
-    }
+    if (result.success) problems.push(...imagePullProblems(result.data.image, secrets.registryPassword !== undefined));
     if (problems.length > 0 || !result.success) throw new ConfigError(source, problems);
 
     const serviceSecrets: StackConfig["serviceSecrets"] = {};

@@ -66,18 +66,33 @@ function persistentSecret(file: string): string {
     return fs.readFileSync(file, "utf8").trim();
 }
 
+/** Registry credentials of scripts/lib/registry.sh (REGISTRY_USERNAME, REGISTRY_PASSWORD), if both are set. */
+export function registryCredentialsFromEnv(env: NodeJS.ProcessEnv = process.env): { username: string; password: string } | undefined {
+    return env.REGISTRY_USERNAME && env.REGISTRY_PASSWORD ? { username: env.REGISTRY_USERNAME, password: env.REGISTRY_PASSWORD } : undefined;
+}
+
 /**
  * The local stack's config: dev's shape, deploying `image` (digest-pinned, built and pushed by
  * the real image pipeline) and rendering to files. `overrides` replace keys (for tests);
  * `buildArgs` are the `ragstar:image.buildArgs` the image was built with (`localBuildArgs()`).
+ * With `pull` credentials (default: the loopback registry's, from the environment) the stack
+ * manages the pull Secret `ragstar-registry`, so a kubelet could pull from the authenticated registry.
  */
-export function localConfig(image: string, paths: LocalPaths, overrides: ConfigMap = {}, target: LocalTarget = "files", buildArgs: Record<string, string> = {}): ConfigMap {
+export function localConfig(
+    image: string,
+    paths: LocalPaths,
+    overrides: ConfigMap = {},
+    target: LocalTarget = "files",
+    buildArgs: Record<string, string> = {},
+    pull: { username: string; password: string } | undefined = registryCredentialsFromEnv(),
+): ConfigMap {
     return {
         "ragstar:namespace": { value: "ragstar-local" },
         "ragstar:image.ref": { value: image },
         // The arguments the image was built with (localImageBuildArgs), so the program reads the
         // Dockerfile with the same values.
         ...Object.fromEntries(Object.entries(buildArgs).map(([name, value]) => [`ragstar:image.buildArgs.${name}`, { value }])),
+        ...(pull ? { "ragstar:image.username": { value: pull.username }, "ragstar:registryPassword": { value: pull.password, secret: true } } : {}),
         // "cluster": the kubeconfig in KUBECONFIG (scripts/with-cluster's local control plane, or the user's).
         ...(target === "files" ? { "ragstar:kubernetes.renderYamlToDirectory": { value: path.relative(ROOT_DIR, paths.manifestsDir) } } : {}),
         "ragstar:probes.readinessPath": { value: "/ready" },

@@ -43,6 +43,11 @@ export interface RagstarAppArgs {
     /** Secret file name (e.g. `admin_token`) → secret value. */
     secretFiles: Record<string, pulumi.Output<string>>;
     /**
+     * The pod's `imagePullSecrets` entry: an existing Secret's name, or (with `dockerConfigJson`, a
+     * Pulumi secret) a `kubernetes.io/dockerconfigjson` Secret of that name created here. Unset: none.
+     */
+    imagePullSecret?: { name: string; dockerConfigJson?: pulumi.Output<string> };
+    /**
      * Resources every object waits for, e.g. the image build: when one fails, nothing is created
      * in the cluster (no half deployment). The image reference alone would hold back only the Deployment.
      */
@@ -120,6 +125,15 @@ export class RagstarApp extends pulumi.ComponentResource {
             stringData: Object.fromEntries(secretNames.map((file) => [file, args.secretFiles[file]])),
         }, { ...inNamespace, deleteBeforeReplace: true });
 
+        // The kubelet's registry credentials; the pod spec names it, so a reviewer sees it in the Deployment.
+        const pull = args.imagePullSecret;
+        const pullSecret = pull?.dockerConfigJson === undefined ? undefined : new k8s.core.v1.Secret(`${name}-registry`, {
+            metadata: metadata(pull.name),
+            type: "kubernetes.io/dockerconfigjson",
+            stringData: { ".dockerconfigjson": pull.dockerConfigJson },
+        }, { ...inNamespace, deleteBeforeReplace: true });
+        const imagePullSecrets = pull === undefined ? [] : [{ name: pullSecret ? pullSecret.metadata.name : pull.name }];
+
         const claim = new k8s.core.v1.PersistentVolumeClaim(`${name}-data`, {
             metadata: metadata("ragstar-data"),
             spec: {
@@ -167,6 +181,7 @@ export class RagstarApp extends pulumi.ComponentResource {
                         enableServiceLinks: false,
                         terminationGracePeriodSeconds: config.terminationGracePeriodSeconds,
                         securityContext: podSecurityContext(config.runAsUser),
+                        ...(imagePullSecrets.length > 0 ? { imagePullSecrets } : {}),
                         containers: [{
                             name: CONTAINER_NAME,
                             image: args.image,

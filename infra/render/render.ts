@@ -85,8 +85,9 @@ export async function renderStack(stack: string, rootDir: string = ROOT_DIR, sta
 
 /**
  * Render one stack from config as the engine passes it (full key → text, secrets decrypted and
- * listed in `secretKeys`). `renderStack` feeds it a stack file's config with secrets as markers;
- * tests feed real secret values to follow them through the program as the engine would.
+ * listed in `secretKeys`). `renderStack` feeds it a stack file's config with every secret as
+ * `[secret]`; tests feed real secret values to follow them through the program as the engine
+ * would, and the objects still carry them only as `[secret]` (see `redact`).
  *
  * @throws ConfigError or DockerfileError from the program, before any object exists
  */

@@ -1,4 +1,5 @@
 import { spawnSync } from "node:child_process";
+import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -20,6 +21,13 @@ const image = `registry.example.com/platform/ragstar@sha256:${"c3".repeat(32)}`;
 let stack: Stack;
 // Not the main job's namespace, so the test can run beside a control plane scripts/main left running.
 const NAMESPACE = "ragstar-cluster-test";
+// Pull credentials set explicitly (not from REGISTRY_* of the environment), so the managed pull Secret
+// ragstar-registry is always among the objects the API server receives; kwok never pulls with it.
+const BASE_CONFIG = {
+    "ragstar:namespace": { value: NAMESPACE },
+    "ragstar:image.username": { value: "ragstar-cluster-test" },
+    "ragstar:registryPassword": { value: crypto.randomBytes(12).toString("base64url"), secret: true },
+};
 
 beforeAll(async () => {
     if (!process.env.KUBECONFIG || !process.env.PULUMI_ROOT) throw new Error("run through scripts/with-cluster and scripts/with-pulumi (scripts/test does)");
@@ -32,7 +40,7 @@ beforeAll(async () => {
             claimRef: { namespace: NAMESPACE, name: "ragstar-data" }, hostPath: { path: "/var/tmp/ragstar-cluster-test-data" },
         },
     }));
-    stack = await openLocalStack(image, paths, { "ragstar:namespace": { value: NAMESPACE } }, "cluster");
+    stack = await openLocalStack(image, paths, BASE_CONFIG, "cluster");
 });
 
 afterAll(async () => {
@@ -59,13 +67,14 @@ test("pulumi up against the API server completes and the Deployment becomes Avai
 
 test("a second preview shows no changes", async () => {
     const preview = await stack.preview({ expectNoChanges: true });
-    // 10: the Stack, the component and its 8 objects (the default Kubernetes provider is not counted).
-    expect(preview.changeSummary).toEqual({ same: 10 });
+    // 11: the Stack, the component and its 9 objects, the pull Secret ragstar-registry among them
+    // (the default Kubernetes provider is not counted).
+    expect(preview.changeSummary).toEqual({ same: 11 });
 });
 
 test("a change to the service's config rolls the Deployment", async () => {
     const before = JSON.parse(kubectl(["-n", NAMESPACE, "get", "deployment", "ragstar", "-o", "json"]));
-    const changed = await openLocalStack(image, paths, { "ragstar:namespace": { value: NAMESPACE }, "ragstar:app.log_level": { value: "warning" } }, "cluster");
+    const changed = await openLocalStack(image, paths, { ...BASE_CONFIG, "ragstar:app.log_level": { value: "warning" } }, "cluster");
     const up = await changed.up();
     expect(up.summary.resourceChanges).toMatchObject({ replace: 1, update: 1 });
     const after = JSON.parse(kubectl(["-n", NAMESPACE, "get", "deployment", "ragstar", "-o", "json"]));

@@ -54,7 +54,9 @@ afterAll(() => fs.rmSync(base, { recursive: true, force: true }));
 
 test("preview, then up, creates every object; the outputs name the pushed digest", async () => {
     const preview = await stack.preview();
-    expect(preview.changeSummary).toEqual({ create: 11 });
+    // 12: the Stack, the component, the provider and 9 objects: the Secrets ragstar-secrets (adminToken)
+    // and ragstar-registry (the pull Secret from REGISTRY_USERNAME/REGISTRY_PASSWORD, since issue 10).
+    expect(preview.changeSummary).toEqual({ create: 12 });
     const up = await stack.up();
     expect(up.summary.result).toBe("succeeded");
     expect(up.outputs.image.value).toBe(image);
@@ -65,7 +67,7 @@ test("preview, then up, creates every object; the outputs name the pushed digest
 
 test("a second preview shows no changes (idempotence)", async () => {
     const preview = await stack.preview({ expectNoChanges: true });
-    expect(preview.changeSummary).toEqual({ same: 11 });
+    expect(preview.changeSummary).toEqual({ same: 12 });
 });
 
 test("the provider's manifests match the engine-free render of the same config, object for object and field for field", async () => {
@@ -94,13 +96,23 @@ test("secrets stay secret: encrypted in the state, marked in the outputs, plain 
     expect(fs.readFileSync(localStackFile(paths), "utf8")).toMatch(/ragstar:adminToken:\n\s+secure: v1:/);
     const secret = providerObjects().get("Secret/ragstar-secrets") as Record<string, any>;
     expect(Buffer.from(secret.data.admin_token, "base64").toString()).toBe(token);
+    // The registry password: encrypted in the state and the stack file, plain only in the pull Secret.
+    const password = required("REGISTRY_PASSWORD");
+    for (const file of stateFiles) expect(fs.readFileSync(path.join(paths.stateDir, file), "utf8")).not.toContain(password);
+    expect(fs.readFileSync(localStackFile(paths), "utf8")).toMatch(/ragstar:registryPassword:\n\s+secure: v1:/);
+    const pull = providerObjects().get("Secret/ragstar-registry") as Record<string, any>;
+    expect(pull.type).toBe("kubernetes.io/dockerconfigjson");
+    const auths = JSON.parse(Buffer.from(pull.data[".dockerconfigjson"], "base64").toString()).auths;
+    const username = required("REGISTRY_USERNAME");
+    expect(auths).toEqual({ [required("REGISTRY")]: { username, password, auth: Buffer.from(`${username}:${password}`).toString("base64") } });
+    expect((providerObjects().get("Deployment/ragstar") as Record<string, any>).spec.template.spec.imagePullSecrets).toEqual([{ name: "ragstar-registry" }]);
 });
 
 test("a config change shows exactly the expected diff: the ConfigMap is replaced, the Deployment rolls", async () => {
     const changed = await openLocalStack(image, paths, { "ragstar:app.log_level": { value: "warning" } });
     const events: EngineEvent[] = [];
     const preview = await changed.preview({ onEvent: (e) => events.push(e) });
-    expect(preview.changeSummary).toEqual({ same: 9, replace: 1, update: 1 });
+    expect(preview.changeSummary).toEqual({ same: 10, replace: 1, update: 1 });
     expect(operations(events)).toEqual({
         "kubernetes:core/v1:ConfigMap": ["create-replacement", "delete-replaced", "replace"],
         "kubernetes:apps/v1:Deployment": ["update"],

@@ -26,3 +26,12 @@ test("a failed validation registers nothing at all", () => {
     expect(error).toMatch(/^ConfigError: .*ragstar:tmpSizeLimit: "64MB": not a Kubernetes quantity/s);
     expect(types).toEqual([]);
 });
+
+test("with pull credentials, the managed pull Secret waits for the build too", () => {
+    const image = { registry: "registry.example.com/platform", repository: "ragstar", username: "deploy-bot" };
+    const stackYaml = `${devStackSetting({ "ragstar:image": image }).trimEnd()}\n  ragstar:registryPassword:\n    secure: v1:cHVsbC1wYXNzd29yZA==\n`;
+    const { types, error } = registeredWithFailingBuild(projectWith("dev", stackYaml), "dev");
+    expect(error).toBeUndefined();
+    expect(types).toContain("docker:index/image:Image");
+    expect(types.filter((t) => t.startsWith("kubernetes:"))).toEqual([]);
+});

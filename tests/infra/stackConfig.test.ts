@@ -47,6 +47,9 @@ test.each([
     [{ "ragstar:replicas": "2" }, "ragstar:replicas: 2: must be 1 (or 0 to stop it): RAGstar keeps its index in one SQLite database with one writer"],
     [{ "ragstar:adminToken": "hunter2" }, "ragstar:adminToken: is stored in plain text; set it with `pulumi config set --secret ragstar:adminToken`"],
     [{ "ragstar:image": JSON.stringify({ registry: "r.example.com", username: "ci" }) }, "ragstar:registryPassword: (unset): required because ragstar:image.username is set"],
+    [{ "ragstar:image": JSON.stringify({ registry: "r.example.com", pullSecret: "Registry_Creds" }) }, 'ragstar:image.pullSecret: "Registry_Creds": expected the name of an existing kubernetes.io/dockerconfigjson Secret in the namespace (DNS-1123 subdomain), or none'],
+    [{ "ragstar:image": JSON.stringify({ registry: "r.example.com", pullSecret: "ragstar-secrets" }) }, 'ragstar:image.pullSecret: "ragstar-secrets": is a Secret this stack manages; name another existing kubernetes.io/dockerconfigjson Secret'],
+    [{ "ragstar:image": JSON.stringify({ registry: "r.example.com", pullSecret: "ragstar-registry" }) }, 'ragstar:image.pullSecret: "ragstar-registry": is a Secret this stack manages'],
 ])("%j is rejected with key, value and what is allowed", (extra, message) => {
     const problems = problemsOf(extra as RawConfig);
     expect(problems.some((p) => p.startsWith(message))).toBe(true);
@@ -85,4 +88,44 @@ test("keys of other namespaces are ignored", () => {
 test("a structured key the engine marks secret is refused: it would be used in plain text", () => {
     const problems = problemsOf({ "ragstar:app": JSON.stringify({ log_level: "info" }) }, ["ragstar:app"]);
     expect(problems).toEqual([expect.stringContaining("ragstar:app: holds a secret value, but secrets are only read from ragstar:registryPassword, ragstar:adminToken")]);
+});
+
+describe("pull credentials (ragstar:image.username, ragstar:registryPassword, ragstar:image.pullSecret)", () => {
+    const ref = `registry.example.com/platform/ragstar@sha256:${"ab".repeat(32)}`;
+    const withImage = (image: Record<string, unknown>, password = true) =>
+        [{ "ragstar:image": JSON.stringify(image), ...(password ? { "ragstar:registryPassword": "pw" } : {}) }, password ? ["ragstar:registryPassword"] : []] as const;
+
+    test.each([
+        ["a username and password with image.ref (pull-only credentials)", { ref, username: "puller" }],
+        ["a username and password with image.fromStack", { fromStack: "organization/ragstar/staging", username: "puller" }],
+        ["a push username with an existing pull Secret", { registry: "r.example.com", username: "pusher", pullSecret: "team-pull" }],
+        ["a push username with pullSecret none", { registry: "r.example.com", username: "pusher", pullSecret: "none" }],
+    ])("accepted: %s", (_, image) => {
+        const [raw, secrets] = withImage(image);
+        expect(parse(raw, [...secrets]).image).toMatchObject(image);
+    });
+
+    test("pullSecret none or a name with image.ref leaves a username unused: refused in one line", () => {
+        for (const pullSecret of ["none", "team-pull"]) {
+            const [raw, secrets] = withImage({ ref, username: "puller", pullSecret });
+            expect(problemsOf(raw, [...secrets])).toEqual([
+                `ragstar:image.username: "puller": unused: without image.registry nothing is pushed, and image.pullSecret ${JSON.stringify(pullSecret)} means the pod does not pull with it; unset image.pullSecret for a managed pull Secret, or remove image.username and ragstar:registryPassword`,
+            ]);
+        }
+    });
+
+    test("a registry password without a username is refused", () => {
+        const [raw, secrets] = withImage({ registry: "r.example.com" });
+        expect(problemsOf(raw, [...secrets])).toEqual([
+            "ragstar:image.username: (unset): required because ragstar:registryPassword is set (the registry user for the push and the managed pull Secret)",
+        ]);
+    });
+
+    test("a password written into ragstar:image by mistake is not repeated in the error", () => {
+        const canary = "canary-Zq8wX3-not-for-messages";
+        const problems = problemsOf({ "ragstar:image": JSON.stringify({ registry: "r.example.com", password: canary, platform: "windows/amd64" }) });
+        expect(problems.length).toBeGreaterThan(0);
+        expect(problems.join("\n")).not.toContain(canary);
+        expect(problems.join("\n")).toContain('"password":"[secret]"');
+    });
 });
