@@ -10,9 +10,10 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 
 import Ajv from "ajv";
-import { parseDocument, stringify } from "yaml";
+import { stringify } from "yaml";
 
 import { ConfigError } from "../errors";
+import { parseYaml } from "../yamlText";
 
 /** Keys the service accepts only as secrets (files or env), never in the ConfigMap. */
 export const SECRET_APP_KEYS: Record<string, string> = {
@@ -60,11 +61,9 @@ export function buildAppConfig(defaultsFile: string, schemaFile: string, overrid
     // Name files relative to the project root (where ragstar.yaml lives), so messages are machine-independent.
     const projectRoot = path.dirname(defaultsFile);
     const shownDefaults = path.basename(defaultsFile);
-    const document = parseDocument(fs.readFileSync(defaultsFile, "utf8"), { prettyErrors: true });
-    if (document.errors.length > 0) {
-        throw new ConfigError(shownDefaults, document.errors.map((e) => `${shownDefaults}:${e.linePos?.[0].line ?? "?"}: ${e.message.split("\n")[0]}`));
-    }
-    const defaults = (document.toJS() ?? {}) as unknown;
+    const parsed = parseYaml(fs.readFileSync(defaultsFile, "utf8"));
+    if ("problems" in parsed) throw new ConfigError(shownDefaults, parsed.problems.map((p) => `${shownDefaults}:${p.replace(/^line (\S+): /, "$1: ")}`));
+    const defaults = (parsed.value ?? {}) as unknown;
     if (!isPlainObject(defaults)) throw new ConfigError(shownDefaults, [`${shownDefaults}: must be a YAML mapping of keys to values`]);
 
     const problems: string[] = [];

@@ -6,10 +6,12 @@
  * The reference is what the source stage deploys: its stack file's `ragstar:image.ref`, else
  * its `image` stack output through the Pulumi CLI. `--ref` must equal that when it can be
  * read (and stands in for it when it cannot, as for dev without a backend); `--rollback
- * --ref OLD` puts back an earlier digest. The registry must serve that
- * manifest (credentials from REGISTRY_USERNAME / REGISTRY_PASSWORD); when it cannot be
- * reached the promotion is refused unless `--offline` is given, and then the output says
- * the check was skipped. Exit status: 0 promoted (or already there), 1 refused, 2 bad usage.
+ * --ref OLD` puts back a digest the target deployed before (a ref of a committed version of
+ * its stack file). The registry must serve that manifest with that `Docker-Content-Digest`
+ * (credentials from REGISTRY_USERNAME / REGISTRY_PASSWORD); `--offline` skips the check without
+ * contacting the registry, and the output says so. The stack file is replaced atomically, only
+ * if it did not change while the command ran, and read back before success is reported.
+ * Exit status: 0 promoted (or already there), 1 refused, 2 bad usage.
  * See docs/promotion.md.
  */
 import { spawnSync } from "node:child_process";
@@ -17,8 +19,10 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 
 import { ConfigError } from "../errors";
+import { FileChangedError, writeFileAtomic } from "../fsAtomic";
 import { parseCommandLine, usageError } from "./commandLine";
 import { promotionOrderProblem } from "../promotion/order";
+import { deployedRefs, findDeployed } from "../promotion/history";
 import { checkManifest, parseImageReference } from "../promotion/registryCheck";
 import { readStackImage, setImageRef } from "../promotion/stackFileImage";
 
@@ -56,6 +60,36 @@ function sourceReference(from: string, root: string, given: string | undefined, 
     return { ref: given, source: "unknown" in deployed ? `--ref (${from}'s output could not be read to confirm it)` : "--ref" };
 }
 
+/**
+ * `--rollback --ref REF` may only put back what `to` deployed before: a ref of a committed version
+ * of its stack file (infra/promotion/history.ts).
+ *
+ * @returns where that is recorded, for the output
+ * @throws Refused when git cannot say, or when no committed version has the ref
+ */
+function rollbackSource(root: string, to: string, ref: string): string {
+    const stackFile = `Pulumi.${to}.yaml`;
+    let history: ReturnType<typeof deployedRefs>;
+    try {
+        history = deployedRefs(root, stackFile);
+    } catch (error) {
+        throw new Refused(`--rollback needs the git history of ${stackFile} to know what ${to} deployed, and git log failed: ${(error as Error).message}`);
+    }
+    const found = findDeployed(ref, history.refs);
+    if (!found) {
+        const shown = history.refs.slice(0, 5).map((r) => r.ref);
+        const known = shown.length === 0 ? "none has a ref" : `its refs${history.refs.length > shown.length ? `, newest ${shown.length} of ${history.refs.length}` : ""}: ${shown.join(", ")}`;
+        throw new Refused(`--rollback --ref ${ref}: ${to} has not deployed it: no committed version of ${stackFile} has it as ragstar:image.ref (${history.versions} version${history.versions === 1 ? "" : "s"}; ${known})`);
+    }
+    return `--ref (rollback: ${stackFile} deployed it in commit ${found.commit})`;
+}
+
+/** The one line for a refusal; a config error's problems joined, so nothing spills onto a second line. */
+function refusalText(error: Error): string {
+    const text = error instanceof ConfigError ? `${error.source}: ${error.problems.join("; ")}` : error.message;
+    return `promotion refused: ${text.split("\n").join(" ")}\n`;
+}
+
 async function main(argv: string[]): Promise<number> {
     const parsed = parseCommandLine(
         {
@@ -79,46 +113,66 @@ async function main(argv: string[]): Promise<number> {
         const orderProblem = promotionOrderProblem(values.from, values.to, values["skip-stage"]);
         if (orderProblem) throw new Refused(orderProblem);
         if (values.rollback && values.ref === undefined) throw new Refused("--rollback needs --ref: the earlier digest to put back");
-        const { ref, source } = sourceReference(values.from, values.root, values.ref, values.rollback);
+        const { ref, source: given } = sourceReference(values.from, values.root, values.ref, values.rollback);
         let reference;
         try {
             reference = parseImageReference(ref);
         } catch (error) {
-            throw new Refused(`${source}: ${(error as Error).message}`);
+            throw new Refused(`${given}: ${(error as Error).message}`);
         }
+        const source = values.rollback ? rollbackSource(values.root, values.to, ref) : given;
 
-        const credentials = process.env.REGISTRY_USERNAME && process.env.REGISTRY_PASSWORD ? { username: process.env.REGISTRY_USERNAME, password: process.env.REGISTRY_PASSWORD } : undefined;
-        const check = await checkManifest(reference, credentials);
-        let checkLine: string;
-        if (check.status === "missing") throw new Refused(`${reference.registry} has no manifest ${reference.repository}@${reference.digest}; promote only what dev pushed`);
-        if (check.status === "unreachable") {
-            if (!values.offline) throw new Refused(`cannot confirm ${reference.registry} holds ${reference.repository}@${reference.digest}: ${check.reason}. Retry when the registry is reachable, or pass --offline to promote without the check`);
-            checkLine = `registry check SKIPPED (--offline): ${check.reason}`;
-        } else {
-            checkLine = `registry check: ${reference.registry} serves ${reference.repository}@${reference.digest}`;
-        }
-
+        // Read and edit the target before the registry check, so a bad target is refused early and
+        // any change to it during the check is caught before the write.
         const targetName = `Pulumi.${values.to}.yaml`;
         const target = path.join(values.root, targetName);
         if (!fs.existsSync(target)) throw new Refused(`${target} does not exist`);
-        const edit = setImageRef(fs.readFileSync(target, "utf8"), targetName, ref);
+        const mode = fs.statSync(target).mode & 0o777;
+        // The write replaces the file by a rename, which a read-only mode would not stop; honour it.
+        if ((mode & 0o222) === 0) throw new Refused(`${target} is read-only (mode ${mode.toString(8).padStart(4, "0")}); make it writable to promote into it`);
+        const before = fs.readFileSync(target, "utf8");
+        const edit = setImageRef(before, targetName, ref);
+
+        let checkLine: string;
+        if (values.offline) {
+            checkLine = "registry check SKIPPED (--offline): the registry was not contacted";
+        } else {
+            const credentials = process.env.REGISTRY_USERNAME && process.env.REGISTRY_PASSWORD ? { username: process.env.REGISTRY_USERNAME, password: process.env.REGISTRY_PASSWORD } : undefined;
+            const check = await checkManifest(reference, credentials);
+            const named = `${reference.repository}@${reference.digest}`;
+            if (check.status === "missing") throw new Refused(`${reference.registry} has no manifest ${named}; promote only what dev pushed`);
+            if (check.status === "mismatch") throw new Refused(`${reference.registry} answered for ${named} with Docker-Content-Digest ${check.served ?? "(none)"}; it does not serve the digest asked for`);
+            if (check.status === "unreachable") throw new Refused(`cannot confirm ${reference.registry} holds ${named}: ${check.reason}. Retry when the registry is reachable, or pass --offline to promote without the check`);
+            checkLine = `registry check: ${reference.registry} serves ${named}`;
+        }
+
         process.stdout.write(`promote ${values.from} → ${values.to}: ${ref} (from ${source})\n${checkLine}\n`);
         if (edit.previous === ref) {
             process.stdout.write(`${targetName} already deploys this digest; nothing changed\n`);
             return 0;
         }
-        fs.writeFileSync(target, edit.text);
+        writeFileAtomic(target, edit.text, before);
+        // Success is what the file now says, not what was meant to be written.
+        const written = readStackImage(fs.readFileSync(target, "utf8"), targetName).ref;
+        if (written !== ref) throw new Refused(`${target} was written but now has ragstar:image.ref ${JSON.stringify(written)}, not ${ref}; check the file`);
         process.stdout.write(`${targetName}: ragstar:image.ref\n- ${edit.previous}\n+ ${ref}\n`);
         return 0;
     } catch (error) {
-        if (error instanceof Refused || error instanceof ConfigError) {
-            process.stderr.write(`promotion refused: ${error.message}\n`);
+        if (error instanceof Refused || error instanceof ConfigError || error instanceof FileChangedError || (error as NodeJS.ErrnoException).syscall !== undefined) {
+            process.stderr.write(refusalText(error as Error));
             return 1;
         }
         throw error;
     }
 }
 
-main(process.argv.slice(2)).then((code) => {
-    process.exitCode = code;
-});
+main(process.argv.slice(2)).then(
+    (code) => {
+        process.exitCode = code;
+    },
+    (error: unknown) => {
+        // A bug, not bad input; still one line, and no secret: credentials never enter a message.
+        process.stderr.write(`promote: internal error: ${String((error as Error)?.message ?? error).split("\n")[0]}\n`);
+        process.exitCode = 1;
+    },
+);

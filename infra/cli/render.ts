@@ -1,11 +1,12 @@
 /**
- * `npm run --silent render -- --stack NAME [--out DIR]`
+ * `npm run --silent render -- --stack NAME [--out DIR] [--root DIR]`
  * `npm run --silent render -- --all --out rendered/`
  *
  * Runs the real Pulumi program in-process under mocks with `Pulumi.NAME.yaml` as its
  * config and prints every Kubernetes object as multi-document YAML on stdout, in apply
  * order. `--out DIR` also writes one file per object (`<kind>-<name>.yaml`; with `--all`,
- * `DIR/<stack>/<kind>-<name>.yaml` for every `Pulumi.<stack>.yaml`). Secret values
+ * `DIR/<stack>/<kind>-<name>.yaml` for every `Pulumi.<stack>.yaml`), atomically, and removes
+ * only stale files an earlier render wrote (infra/render/outDir.ts). Secret values
  * print as `[secret]`; the image digest is a deterministic placeholder (said in the header).
  * The policy pack's rules (policy/rules.ts) run on the objects; the verdict goes to stderr.
  * Exit status: 0 on success, 1 on bad config, a bad Dockerfile or a mandatory policy
@@ -18,28 +19,32 @@ import * as path from "node:path";
 import { evaluatePolicy } from "../../policy/rules";
 import { ConfigError, DockerfileError } from "../errors";
 import { parseCommandLine, usageError } from "./commandLine";
+import { ForeignFileError, writeOutDir } from "../render/outDir";
 import { objectFiles, renderHeader, renderStack, toYaml } from "../render/render";
 
-const USAGE = "usage: npm run --silent render -- (--stack NAME | --all) [--out DIR]";
+const USAGE = "usage: npm run --silent render -- (--stack NAME | --all) [--out DIR] [--root DIR]";
 
 /** Stacks that have a `Pulumi.<stack>.yaml` in the project root, sorted. */
 function stacksIn(root: string): string[] {
     return fs.readdirSync(root).map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1]).filter((s): s is string => s !== undefined).sort();
 }
 
-/** Replace DIR's YAML files with one file per object, so objects that disappeared disappear here too. */
-function writeObjects(dir: string, render: Awaited<ReturnType<typeof renderStack>>): void {
-    fs.mkdirSync(dir, { recursive: true });
-    for (const file of fs.readdirSync(dir)) if (file.endsWith(".yaml")) fs.rmSync(path.join(dir, file));
-    for (const [file, text] of Object.entries(objectFiles(render))) fs.writeFileSync(path.join(dir, file), text);
+/** One line for a config problem list: a single problem stays on the error's line. */
+function configErrorText(stackFile: string, error: ConfigError): string {
+    if (error.problems.length === 1) return `error: ${stackFile}: invalid stack config: ${error.problems[0]}\n`;
+    return `error: ${stackFile}: invalid stack config:\n${error.problems.map((p) => `  - ${p}`).join("\n")}\n`;
 }
 
 async function main(argv: string[]): Promise<number> {
-    const parsed = parseCommandLine({ args: argv, options: { stack: { type: "string" }, all: { type: "boolean", default: false }, out: { type: "string" } } }, USAGE);
+    const parsed = parseCommandLine(
+        { args: argv, options: { stack: { type: "string" }, all: { type: "boolean", default: false }, out: { type: "string" }, root: { type: "string", default: path.resolve(__dirname, "../..") } } },
+        USAGE,
+    );
     if (typeof parsed === "number") return parsed;
     const { values } = parsed;
-    const root = path.resolve(__dirname, "../..");
+    const root = path.resolve(values.root);
     if (values.all === (values.stack !== undefined)) return usageError("give either --stack NAME or --all", USAGE);
+    if (values.out !== undefined && fs.existsSync(values.out) && !fs.statSync(values.out).isDirectory()) return usageError(`--out ${values.out}: is a file; --out names a directory`, USAGE);
     const stacks = values.all ? stacksIn(root) : [values.stack as string];
     let failed = false;
     for (const stack of stacks) {
@@ -49,7 +54,7 @@ async function main(argv: string[]): Promise<number> {
             return 1;
         }
         try {
-            const render = await renderStack(stack);
+            const render = await renderStack(stack, root);
             process.stdout.write(renderHeader(render, render.objects.length) + toYaml(render.objects));
             // The policy pack's rules, so a reviewer gets the same verdict without the engine.
             const violations = evaluatePolicy(render.objects);
@@ -57,12 +62,16 @@ async function main(argv: string[]): Promise<number> {
             process.stderr.write(`policy ${stack}: ${mandatory.length} mandatory, ${violations.length - mandatory.length} advisory violation(s)\n`);
             for (const v of violations) process.stderr.write(`  ${v.enforcement} ${v.rule}: ${v.object}: ${v.message}\n`);
             if (mandatory.length > 0) failed = true;
-            if (values.out) writeObjects(values.all ? path.join(values.out, stack) : values.out, render);
+            if (values.out) writeOutDir(values.all ? path.join(values.out, stack) : values.out, objectFiles(render));
         } catch (error) {
             if (error instanceof ConfigError) {
-                process.stderr.write(`error: ${stackFile}: invalid stack config:\n${error.problems.map((p) => `  - ${p}`).join("\n")}\n`);
+                process.stderr.write(configErrorText(stackFile, error));
             } else if (error instanceof DockerfileError) {
                 process.stderr.write(`error: ${stackFile}: ${error.message}\n`);
+            } else if (error instanceof ForeignFileError || (error as NodeJS.ErrnoException).syscall !== undefined) {
+                // fs errors name the path and what failed (e.g. "EACCES: permission denied, open '…'").
+                process.stderr.write(`error: ${(error as Error).message}\n`);
+                return 1;
             } else {
                 throw error;
             }
@@ -73,6 +82,13 @@ async function main(argv: string[]): Promise<number> {
     return failed ? 1 : 0;
 }
 
-main(process.argv.slice(2)).then((code) => {
-    process.exitCode = code;
-});
+main(process.argv.slice(2)).then(
+    (code) => {
+        process.exitCode = code;
+    },
+    (error: unknown) => {
+        // A bug, not bad input; still one line (the render never decrypts, so no secret is in it).
+        process.stderr.write(`render: internal error: ${String((error as Error)?.message ?? error).split("\n")[0]}\n`);
+        process.exitCode = 1;
+    },
+);

@@ -271,6 +271,8 @@ export function parseStackConfig(
     const problems: string[] = [];
     const plain: Record<string, unknown> = {};
     const secrets: Record<string, string> = {};
+    // Plain keys the engine holds as secret: refused, and their values never go into a message.
+    const secretPlainKeys = new Set<string>();
     const prefix = `${CONFIG_NAMESPACE}:`;
     for (const [fullKey, text] of Object.entries(raw)) {
         if (!fullKey.startsWith(prefix)) continue;
@@ -285,6 +287,7 @@ export function parseStackConfig(
             if (isSecret(fullKey)) {
                 // The engine marks a whole structured key secret when any value inside it is; it would be used in plain text.
                 problems.push(`${fullKey}: holds a secret value, but secrets are only read from ${SECRET_KEYS.map((k) => prefix + k).join(", ")}; move it there`);
+                secretPlainKeys.add(key);
             }
             plain[key] = parseValue(key, text);
         } else {
@@ -296,12 +299,13 @@ export function parseStackConfig(
         for (const issue of result.error.issues) {
             const path = issue.path.map(String);
             const key = `${prefix}${path.join(".")}`;
-            problems.push(`${key}: ${describe(valueAt(plain, issue.path))}: ${issue.message}`);
+            const shown = secretPlainKeys.has(String(issue.path[0])) ? "[secret]" : describe(valueAt(plain, issue.path));
+            problems.push(`${key}: ${shown}: ${issue.message}`);
         }
     }
-    problems.push(...replicaProblems(plain));
+    if (!secretPlainKeys.has("replicas")) problems.push(...replicaProblems(plain));
     const app = plain.app ?? {};
-    if (app !== null && typeof app === "object" && !Array.isArray(app)) problems.push(...checkApp(app as Record<string, unknown>));
+    if (!secretPlainKeys.has("app") && app !== null && typeof app === "object" && !Array.isArray(app)) problems.push(...checkApp(app as Record<string, unknown>));
     if (result.success) problems.push(...imagePullProblems(result.data.image, secrets.registryPassword !== undefined));
     if (problems.length > 0 || !result.success) throw new ConfigError(source, problems);
 

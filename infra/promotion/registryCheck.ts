@@ -33,8 +33,11 @@ export function parseImageReference(reference: string): ImageReference {
     return { registry: isHost ? first : "registry-1.docker.io", repository: path, digest };
 }
 
-/** The outcome of the check. */
-export type ManifestCheck = { status: "present" } | { status: "missing" } | { status: "unreachable"; reason: string };
+/**
+ * The outcome of the check. `mismatch`: the registry answered 200 but its `Docker-Content-Digest`
+ * (the digest of what it serves) is another digest, or absent, so it does not vouch for ours.
+ */
+export type ManifestCheck = { status: "present" } | { status: "missing" } | { status: "mismatch"; served: string | undefined } | { status: "unreachable"; reason: string };
 
 const MANIFEST_TYPES = [
     "application/vnd.oci.image.index.v1+json",
@@ -79,7 +82,11 @@ export async function checkManifest(reference: ImageReference, credentials?: { u
             const body = (await tokenResponse.json()) as { token?: string; access_token?: string };
             response = await head(`Bearer ${body.token ?? body.access_token}`);
         }
-        if (response.status === 200) return { status: "present" };
+        if (response.status === 200) {
+            // A proxy or a tag-resolving registry can answer 200 for something else; the header says what.
+            const served = response.headers.get("docker-content-digest") ?? undefined;
+            return served === reference.digest ? { status: "present" } : { status: "mismatch", served };
+        }
         if (response.status === 404) return { status: "missing" };
         if (response.status === 401 || response.status === 403) {
             return { status: "unreachable", reason: `${url} answered ${response.status}: set REGISTRY_USERNAME and REGISTRY_PASSWORD to credentials that may pull ${reference.repository}` };

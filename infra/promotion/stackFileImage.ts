@@ -3,26 +3,30 @@
  * bytes of that one scalar and nothing else: the `yaml` library's concrete syntax tree
  * (CST) keeps every other character, comment, blank line and line ending as it was.
  */
-import { Composer, CST, isMap, isScalar, Parser, type Document } from "yaml";
+import { Composer, CST, isScalar, LineCounter, Parser, type Document } from "yaml";
 
 import { ConfigError } from "../errors";
+import { documentValue } from "../yamlText";
 
 const IMAGE_KEY = "ragstar:image";
 
 interface Parsed {
     tokens: CST.Token[];
     document: Document;
+    value: unknown;
 }
 
+/** @throws ConfigError with problems `line N: …` (syntax, undefined alias, alias bomb, more than one document) */
 function parse(text: string, file: string): Parsed {
-    const tokens = [...new Parser().parse(text)];
+    const lines = new LineCounter();
+    const tokens = [...new Parser(lines.addNewLine).parse(text)];
     const documents = [...new Composer({ keepSourceTokens: true }).compose(tokens)];
     const document = documents[0];
-    const errors = documents.flatMap((d) => d.errors);
-    if (!document || errors.length > 0) {
-        throw new ConfigError(file, errors.length > 0 ? errors.map((e) => `${file}: ${e.message.split("\n")[0]}`) : [`${file}: empty file`]);
-    }
-    return { tokens, document };
+    if (!document) throw new ConfigError(file, ["empty file"]);
+    if (documents.length > 1) throw new ConfigError(file, [`line ${lines.linePos(documents[1].range[0]).line}: a stack file holds one YAML document`]);
+    const parsed = documentValue(document, lines);
+    if ("problems" in parsed) throw new ConfigError(file, parsed.problems);
+    return { tokens, document, value: parsed.value };
 }
 
 /** What a stack file says about its image. */
@@ -35,13 +39,14 @@ export interface StackImage {
 /**
  * The `ragstar:image` settings of a stack file.
  *
- * @throws ConfigError on YAML errors
+ * @throws ConfigError on YAML errors, naming the line
  */
 export function readStackImage(text: string, file: string): StackImage {
-    const image = parse(text, file).document.getIn(["config", IMAGE_KEY]);
-    if (!isMap(image)) return {};
+    const root = parse(text, file).value as { config?: Record<string, unknown> } | null;
+    const image = root?.config?.[IMAGE_KEY];
+    if (image === null || typeof image !== "object" || Array.isArray(image)) return {};
     const get = (key: string) => {
-        const value = image.get(key);
+        const value = (image as Record<string, unknown>)[key];
         return typeof value === "string" ? value : undefined;
     };
     return { ref: get("ref"), registry: get("registry"), fromStack: get("fromStack") };
@@ -55,6 +60,9 @@ export interface ImageRefEdit {
 
 /**
  * Set `ragstar:image.ref` and change nothing else.
+ *
+ * A block scalar (`ref: >-` and the value on the next line) becomes a plain scalar on the key's
+ * line; the result is parsed again and must hold `ref`, so a broken file is never returned.
  *
  * @throws ConfigError when the target stack builds its image, follows another stack, or has
  *   no `ragstar:image.ref` to replace: a promotion target deploys a promoted digest and nothing else
@@ -72,6 +80,9 @@ export function setImageRef(text: string, file: string, ref: string): ImageRefEd
     if (!isScalar(node) || typeof node.value !== "string" || !node.srcToken) {
         throw new ConfigError(file, [`no ${IMAGE_KEY}.ref to replace; a promotion target names its image as "${IMAGE_KEY}:\\n    ref: REGISTRY/REPOSITORY@sha256:…"`]);
     }
-    CST.setScalarValue(node.srcToken, ref);
-    return { text: tokens.map((token) => CST.stringify(token)).join(""), previous: node.value };
+    CST.setScalarValue(node.srcToken, ref, { type: "PLAIN" });
+    const edited = tokens.map((token) => CST.stringify(token)).join("");
+    const check = readStackImage(edited, file);
+    if (check.ref !== ref) throw new ConfigError(file, [`replacing ${IMAGE_KEY}.ref would not yield ${ref} (got ${JSON.stringify(check.ref)}); edit it by hand`]);
+    return { text: edited, previous: node.value };
 }

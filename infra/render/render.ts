@@ -84,9 +84,10 @@ export async function renderStack(stack: string, rootDir: string = ROOT_DIR, sta
 }
 
 /**
- * Render one stack from config as the engine would pass it (`key → string`, the secret keys
- * listed). `renderStack` passes a stack file's config with every secret as `[secret]`; given real
- * secret values (tests), the objects still carry them only as `[secret]` (see `redact`).
+ * Render one stack from config as the engine passes it (full key → text, secrets decrypted and
+ * listed in `secretKeys`). `renderStack` feeds it a stack file's config with every secret as
+ * `[secret]`; tests feed real secret values to follow them through the program as the engine
+ * would, and the objects still carry them only as `[secret]` (see `redact`).
  *
  * @throws ConfigError or DockerfileError from the program, before any object exists
  */
@@ -143,6 +144,11 @@ export function renderHeader(render: Pick<Render, "stack" | "imageSource">, coun
               ? "The image digest is a render placeholder: it comes from another stack's output, which a render cannot read."
               : "The image is the digest-pinned ragstar:image.ref of the stack file.";
     return `# stack ${render.stack}: ${count} object${count === 1 ? "" : "s"} rendered by RAGstar deploy without the Pulumi engine.\n# ${image} Secrets print as [secret].\n`;
+}
+
+/** Whether a file's text starts with the header `renderHeader` writes: only such files are the render's own. */
+export function isRenderOutput(text: string): boolean {
+    return /^# stack [A-Za-z0-9_.-]+: \d+ objects? rendered by RAGstar deploy without the Pulumi engine\.\n/.test(text);
 }
 
 /** Multi-document YAML of the objects, keys in the order the program wrote them. */

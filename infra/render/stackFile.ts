@@ -5,9 +5,8 @@
  */
 import * as fs from "node:fs";
 
-import { parseDocument } from "yaml";
-
 import { ConfigError } from "../errors";
+import { parseYaml } from "../yamlText";
 
 /** The marker that stands for every secret value in rendered output. */
 export const SECRET_MARKER = "[secret]";
@@ -33,14 +32,12 @@ function containsSecure(value: unknown): boolean {
  *
  * @param file path of `Pulumi.<stack>.yaml`
  * @param project project name, the namespace for keys written without one
- * @throws ConfigError naming the file and line on YAML errors, or the key for secrets nested in objects
+ * @throws ConfigError naming the file and line on YAML errors (undefined aliases and alias bombs included), or the key for secrets nested in objects
  */
 export function readStackFile(file: string, project: string): StackFileConfig {
-    const document = parseDocument(fs.readFileSync(file, "utf8"), { prettyErrors: true });
-    if (document.errors.length > 0) {
-        throw new ConfigError(file, document.errors.map((e) => `line ${e.linePos?.[0].line ?? "?"}: ${e.message.split("\n")[0]}`));
-    }
-    const root = (document.toJS() ?? {}) as { config?: Record<string, unknown> };
+    const parsed = parseYaml(fs.readFileSync(file, "utf8"));
+    if ("problems" in parsed) throw new ConfigError(file, parsed.problems);
+    const root = (parsed.value ?? {}) as { config?: Record<string, unknown> };
     const config: Record<string, string> = {};
     const secretKeys: string[] = [];
     for (const [rawKey, value] of Object.entries(root.config ?? {})) {

@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 
-import { REPO_ROOT } from "./projectFixture";
+import { ALIAS_BOMB, projectWith, REPO_ROOT } from "./projectFixture";
 
 const tsNode = path.join(REPO_ROOT, "node_modules/.bin/ts-node");
 const run = (script: string, args: string[]) =>
@@ -52,4 +52,32 @@ test("render prints the stack's objects as YAML and writes one file per object w
 test("render of an unknown stack or without --stack fails clearly", () => {
     expect(run("render.ts", ["--stack", "nope"]).stderr).toContain("Pulumi.nope.yaml does not exist");
     expect(run("render.ts", []).status).toBe(2);
+});
+
+describe("render: YAML that must not reach the program is one line naming file and line", () => {
+    const stackFile = fs.readFileSync(path.join(REPO_ROOT, "Pulumi.dev.yaml"), "utf8");
+
+    test("an undefined alias", () => {
+        const root = projectWith("dev", stackFile.replace(/ragstar:namespace: \S+/, "ragstar:namespace: *nope"));
+        const line = fs.readFileSync(path.join(root, "Pulumi.dev.yaml"), "utf8").split("\n").findIndex((l) => l.includes("*nope")) + 1;
+        const result = run("render.ts", ["--stack", "dev", "--root", root]);
+        expect(result.status).toBe(1);
+        expect(result.stderr).toBe(`error: Pulumi.dev.yaml: invalid stack config: line ${line}: alias *nope names no anchor defined before it\n`);
+    });
+
+    test("an alias bomb in the stack file, refused quickly", () => {
+        const root = projectWith("dev", `${stackFile.trimEnd()}\n${ALIAS_BOMB}`);
+        const started = Date.now();
+        const result = run("render.ts", ["--stack", "dev", "--root", root]);
+        expect(Date.now() - started).toBeLessThan(30_000);
+        expect(result.status).toBe(1);
+        expect(result.stderr).toMatch(/^error: Pulumi\.dev\.yaml: invalid stack config: line \d+: more than 100 aliases \(an alias bomb\?\); refused\n$/);
+    });
+
+    test("an alias bomb in ragstar.yaml", () => {
+        const root = projectWith("dev", stackFile, { "ragstar.yaml": `${fs.readFileSync(path.join(REPO_ROOT, "ragstar.yaml"), "utf8")}${ALIAS_BOMB.replace(/^  /gm, "").replace("ragstar:laughs", "laughs")}` });
+        const result = run("render.ts", ["--stack", "dev", "--root", root]);
+        expect(result.status).toBe(1);
+        expect(result.stderr).toMatch(/^error: Pulumi\.dev\.yaml: invalid stack config: ragstar\.yaml:\d+: more than 100 aliases \(an alias bomb\?\); refused\n$/);
+    });
 });

@@ -32,3 +32,14 @@ export function devStackSetting(settings: Record<string, unknown>): string {
     for (const [key, value] of Object.entries(settings)) document.setIn(["config", key], value);
     return document.toString();
 }
+
+/** Config lines holding a "billion laughs" alias bomb under `ragstar:laughs`: 9 levels of 9 aliases each (9^9 nodes if expanded). */
+export const ALIAS_BOMB = (() => {
+    const lines = ["  ragstar:laughs:", "    a: &a [x, x, x, x, x, x, x, x, x]"];
+    let previous = "a";
+    for (const name of "bcdefghi") {
+        lines.push(`    ${name}: &${name} [${Array(9).fill(`*${previous}`).join(", ")}]`);
+        previous = name;
+    }
+    return `${lines.join("\n")}\n`;
+})();

@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -7,22 +7,35 @@ import * as path from "node:path";
 
 import { promotionOrderProblem } from "../../infra/promotion/order";
 import { checkManifest, parseImageReference } from "../../infra/promotion/registryCheck";
+import { parseDocument } from "yaml";
+
+import { FileChangedError, writeFileAtomic } from "../../infra/fsAtomic";
 import { setImageRef } from "../../infra/promotion/stackFileImage";
-import { REPO_ROOT } from "./projectFixture";
+import { ALIAS_BOMB, REPO_ROOT } from "./projectFixture";
 
 const PUSHED = `sha256:${"a1".repeat(32)}`;
 const NEVER_PUSHED = `sha256:${"b2".repeat(32)}`;
 const AUTH = `Basic ${Buffer.from("ci:pw").toString("base64")}`;
 
-/** A registry API fake on loopback: HEAD /v2/platform/ragstar/manifests/<digest>, basic auth, one pushed digest. */
+/**
+ * A registry API fake on loopback: HEAD /v2/platform/ragstar/manifests/<digest>, basic auth, one
+ * pushed digest. `platform/liar` answers 200 with another digest; a HEAD for `platform/slow`
+ * first runs `duringCheck` (to change files while a promotion waits for the registry).
+ */
 let registry: http.Server;
 let registryHost: string;
+let hits = 0;
+let duringCheck: () => void = () => {};
 beforeAll(async () => {
     registry = http.createServer((request, response) => {
+        hits += 1;
+        if (request.url?.startsWith("/v2/platform/slow/")) duringCheck();
         if (request.headers.authorization !== AUTH) {
             response.writeHead(401, { "WWW-Authenticate": 'Basic realm="test"' }).end();
-        } else if (request.method === "HEAD" && request.url === `/v2/platform/ragstar/manifests/${PUSHED}`) {
+        } else if (request.method === "HEAD" && (request.url === `/v2/platform/ragstar/manifests/${PUSHED}` || request.url === `/v2/platform/slow/manifests/${PUSHED}`)) {
             response.writeHead(200, { "Docker-Content-Digest": PUSHED }).end();
+        } else if (request.method === "HEAD" && request.url === `/v2/platform/liar/manifests/${PUSHED}`) {
+            response.writeHead(200, { "Docker-Content-Digest": NEVER_PUSHED }).end();
         } else {
             response.writeHead(404).end();
         }
@@ -100,16 +113,57 @@ test.each([
     expect(fs.readdirSync(root).map((f) => fs.readFileSync(path.join(root, f), "utf8"))).toEqual(before);
 });
 
-test("--ref that is not what the source stage deploys is refused; --rollback puts back an earlier digest", async () => {
+test("--ref that is not what the source stage deploys is refused", async () => {
     const root = stackCopies();
     const other = `${registryHost}/platform/ragstar@${PUSHED}`;
     const bypass = await promote(root, ["--from", "staging", "--to", "prod", "--ref", other]);
     expect(bypass.code).toBe(1);
     expect(bypass.stderr).toContain(`--ref ${other} is not what staging deploys`);
-    const rollback = await promote(root, ["--from", "staging", "--to", "prod", "--ref", other, "--rollback"]);
-    expect(rollback.code).toBe(0);
-    expect(rollback.stdout).toContain("(from --ref (rollback))");
-    expect(fs.readFileSync(path.join(root, "Pulumi.prod.yaml"), "utf8")).toContain(`    ref: ${other}\n`);
+});
+
+describe("--rollback", () => {
+    const git = (root: string, ...args: string[]) => {
+        const result = spawnSync("git", ["-c", "user.name=test", "-c", "user.email=test@example.com", "-c", "commit.gpgsign=false", ...args], { cwd: root, encoding: "utf8" });
+        expect(result.stderr).not.toMatch(/fatal/);
+        return result.stdout;
+    };
+    const prodRef = (root: string) => /^    ref: (\S+)$/m.exec(fs.readFileSync(path.join(root, "Pulumi.prod.yaml"), "utf8"))![1];
+
+    test("puts back only a digest the target deployed before: the ref of a committed version of its stack file", async () => {
+        const root = stackCopies();
+        git(root, "init", "-q");
+        git(root, "add", ".");
+        git(root, "commit", "-qm", "initial");
+        const earlier = prodRef(root);
+        const other = `${registryHost}/platform/ragstar@${PUSHED}`;
+
+        const never = await promote(root, ["--from", "staging", "--to", "prod", "--ref", other, "--rollback"]);
+        expect(never.code).toBe(1);
+        expect(never.stderr).toBe(`promotion refused: --rollback --ref ${other}: prod has not deployed it: no committed version of Pulumi.prod.yaml has it as ragstar:image.ref (1 version; its refs: ${earlier})\n`);
+
+        expect((await promote(root, ["--from", "dev", "--to", "staging", "--ref", other])).code).toBe(0);
+        expect((await promote(root, ["--from", "staging", "--to", "prod"])).code).toBe(0);
+        git(root, "commit", "-qam", "promote");
+        expect(prodRef(root)).toBe(other);
+
+        // The same digest from another repository is not what prod ran.
+        const elsewhere = earlier.replace("/platform/ragstar@", "/platform/elsewhere@");
+        const foreign = await promote(root, ["--from", "staging", "--to", "prod", "--ref", elsewhere, "--rollback", "--offline"]);
+        expect(foreign.code).toBe(1);
+        expect(foreign.stderr).toContain(`--rollback --ref ${elsewhere}: prod has not deployed it`);
+
+        const back = await promote(root, ["--from", "staging", "--to", "prod", "--ref", earlier, "--rollback", "--offline"]);
+        expect(back).toMatchObject({ code: 0, stderr: "" });
+        expect(back.stdout).toContain("(from --ref (rollback: Pulumi.prod.yaml deployed it in commit ");
+        expect(prodRef(root)).toBe(earlier);
+    }, 180_000);
+
+    test("without the stack file's git history a rollback is refused", async () => {
+        const root = stackCopies();
+        const result = await promote(root, ["--from", "staging", "--to", "prod", "--ref", `${registryHost}/platform/ragstar@${PUSHED}`, "--rollback"], { PATH: process.env.PATH ?? "", GIT_CEILING_DIRECTORIES: path.dirname(root) });
+        expect(result.code).toBe(1);
+        expect(result.stderr).toMatch(/^promotion refused: --rollback needs the git history of Pulumi\.prod\.yaml to know what prod deployed, and git log failed: .*not a git repository.*\n$/);
+    });
 });
 
 test("the edit keeps every other byte: comments, blank lines, flow maps, CRLF", async () => {
@@ -149,6 +203,113 @@ test("dev builds its image, so its digest needs a stack output or --ref", async 
     const result = await promote(stackCopies(), ["--from", "dev", "--to", "staging"], { PATH: "/usr/bin:/bin" });
     expect(result.code).toBe(1);
     expect(result.stderr).toContain("cannot read dev's image: dev builds its image, so its digest is a stack output, and the Pulumi CLI is not available");
+});
+
+/** Issue 11: nothing lost, nothing shown. */
+describe("writes that lose nothing", () => {
+    const ref = () => `${registryHost}/platform/ragstar@${PUSHED}`;
+
+    test.each([">-", "|-", ">", "|"])("a ref written as a %s block scalar is replaced by a plain scalar, and the file stays valid", async (indicator) => {
+        const root = stackCopies();
+        const file = path.join(root, "Pulumi.staging.yaml");
+        const text = fs.readFileSync(file, "utf8").replace(/^    ref: (\S+)$/m, `    ref: ${indicator}\n      $1`);
+        fs.writeFileSync(file, text);
+        const result = await promote(root, ["--from", "dev", "--to", "staging", "--ref", ref()]);
+        expect(result).toMatchObject({ code: 0, stderr: "" });
+        const after = fs.readFileSync(file, "utf8");
+        expect(parseDocument(after).errors).toEqual([]);
+        expect(parseDocument(after).getIn(["config", "ragstar:image", "ref"])).toBe(ref());
+        expect(after).toBe(text.replace(new RegExp(`^    ref: ${indicator.replace("|", "\\|")}\n      \\S+\n`, "m"), `    ref: ${ref()}\n`));
+    });
+
+    test("the stack file is replaced by a rename (a reader never sees it half-written) and keeps its mode", async () => {
+        const root = stackCopies();
+        const file = path.join(root, "Pulumi.staging.yaml");
+        fs.chmodSync(file, 0o640);
+        const inode = fs.statSync(file).ino;
+        expect((await promote(root, ["--from", "dev", "--to", "staging", "--ref", ref()])).code).toBe(0);
+        expect(fs.statSync(file).ino).not.toBe(inode);
+        expect(fs.statSync(file).mode & 0o777).toBe(0o640);
+        expect(fs.readdirSync(root).sort()).toEqual(["Pulumi.dev.yaml", "Pulumi.prod.yaml", "Pulumi.staging.yaml"]);
+    });
+
+    test("a stack file that changes while the promotion runs is not overwritten", async () => {
+        const root = stackCopies();
+        const file = path.join(root, "Pulumi.staging.yaml");
+        const edited = `${fs.readFileSync(file, "utf8")}  ragstar:tmpSizeLimit: 128Mi\n`;
+        duringCheck = () => fs.writeFileSync(file, edited); // someone else's edit, while we wait for the registry
+        try {
+            const result = await promote(root, ["--from", "dev", "--to", "staging", "--ref", `${registryHost}/platform/slow@${PUSHED}`]);
+            expect(result.code).toBe(1);
+            expect(result.stderr).toBe(`promotion refused: ${file} changed while this command ran (another promotion or an editor?); nothing was written, run it again\n`);
+        } finally {
+            duringCheck = () => {};
+        }
+        expect(fs.readFileSync(file, "utf8")).toBe(edited);
+    });
+
+    test("the compare-and-replace refuses a stale read and keeps the other writer's update", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ragstar-atomic-"));
+        const file = path.join(dir, "Pulumi.staging.yaml");
+        fs.writeFileSync(file, "a: 1\n");
+        fs.writeFileSync(file, "a: 2\n"); // the other writer, after our read of "a: 1"
+        expect(() => writeFileAtomic(file, "a: 3\n", "a: 1\n")).toThrow(FileChangedError);
+        expect(fs.readFileSync(file, "utf8")).toBe("a: 2\n");
+        writeFileAtomic(file, "a: 3\n", "a: 2\n");
+        expect(fs.readFileSync(file, "utf8")).toBe("a: 3\n");
+        expect(fs.readdirSync(dir)).toEqual(["Pulumi.staging.yaml"]);
+    });
+
+    test("a read-only stack file is refused with one line and left as it is", async () => {
+        const root = stackCopies();
+        const file = path.join(root, "Pulumi.staging.yaml");
+        fs.chmodSync(file, 0o444);
+        const before = fs.readFileSync(file, "utf8");
+        const result = await promote(root, ["--from", "dev", "--to", "staging", "--ref", ref()]);
+        expect(result.code).toBe(1);
+        expect(result.stderr).toBe(`promotion refused: ${file} is read-only (mode 0444); make it writable to promote into it\n`);
+        expect(fs.readFileSync(file, "utf8")).toBe(before);
+    });
+});
+
+describe("the registry check", () => {
+    test("--offline opens no connection", async () => {
+        const root = stackCopies();
+        const before = hits;
+        const result = await promote(root, ["--from", "dev", "--to", "staging", "--ref", `${registryHost}/platform/ragstar@${PUSHED}`, "--offline"]);
+        expect(result.code).toBe(0);
+        expect(result.stdout).toContain("registry check SKIPPED (--offline): the registry was not contacted");
+        expect(hits).toBe(before);
+    });
+
+    test("a 200 whose Docker-Content-Digest is another digest is refused", async () => {
+        const root = stackCopies();
+        const result = await promote(root, ["--from", "dev", "--to", "staging", "--ref", `${registryHost}/platform/liar@${PUSHED}`]);
+        expect(result.code).toBe(1);
+        expect(result.stderr).toBe(`promotion refused: ${registryHost} answered for platform/liar@${PUSHED} with Docker-Content-Digest ${NEVER_PUSHED}; it does not serve the digest asked for\n`);
+    });
+});
+
+describe("YAML the stack file must not contain", () => {
+    test("an undefined alias is one line naming the file and line", async () => {
+        const root = stackCopies();
+        const file = path.join(root, "Pulumi.staging.yaml");
+        fs.writeFileSync(file, fs.readFileSync(file, "utf8").replace("ragstar:namespace: ragstar-staging", "ragstar:namespace: *nope"));
+        const result = await promote(root, ["--from", "dev", "--to", "staging", "--ref", `${registryHost}/platform/ragstar@${PUSHED}`]);
+        expect(result.code).toBe(1);
+        expect(result.stderr).toBe(`promotion refused: Pulumi.staging.yaml: line 5: alias *nope names no anchor defined before it\n`);
+    });
+
+    test("an alias bomb is refused quickly with one line", async () => {
+        const root = stackCopies();
+        const file = path.join(root, "Pulumi.staging.yaml");
+        fs.writeFileSync(file, `${fs.readFileSync(file, "utf8")}${ALIAS_BOMB}`);
+        const started = Date.now();
+        const result = await promote(root, ["--from", "dev", "--to", "staging", "--ref", `${registryHost}/platform/ragstar@${PUSHED}`]);
+        expect(Date.now() - started).toBeLessThan(20_000);
+        expect(result.code).toBe(1);
+        expect(result.stderr).toMatch(/^promotion refused: Pulumi\.staging\.yaml: line \d+: more than 100 aliases \(an alias bomb\?\); refused\n$/);
+    });
 });
 
 describe("pure parts", () => {
