@@ -12,11 +12,14 @@ import { parse as parseToml } from "smol-toml";
 
 import { buildAppConfig, type AppConfigFile } from "./app/ragstarYaml";
 import { checkBuildArgs } from "./config/buildArgs";
+import { labelValueProblem } from "./config/kubernetesNames";
 import { loadStackConfig, SERVICE_SECRET_KEYS, type ServiceSecretKey } from "./config/stackConfig";
 import { declaredBuildArgs } from "./dockerfile/declaredArgs";
 import { ConfigError, DockerfileError } from "./errors";
 import { imageBuildArgs, imagePullSecret, imageSource } from "./image";
-import { RagstarApp } from "./k8s/ragstarApp";
+import { mountPathProblem } from "./k8s/mounts";
+import { configMapSizeProblem } from "./k8s/objectLimits";
+import { RagstarApp, SECRETS_MOUNT_PATH } from "./k8s/ragstarApp";
 import { userMismatch } from "./k8s/securityContext";
 import { probesFromDockerfile } from "./probes/fromDockerfile";
 import type { ProbeSet } from "./probes/types";
@@ -47,12 +50,19 @@ function serviceVersion(rootDir: string): string {
  * @throws ConfigError or DockerfileError before any resource is registered
  */
 export function ragstarProgram(rootDir: string = ROOT_DIR): RagstarOutputs {
+    // The stack name is every object's app.kubernetes.io/instance label; Pulumi allows names a label cannot hold.
+    const stack = pulumi.getStack();
+    const instanceProblem = labelValueProblem(stack);
+    if (instanceProblem) {
+        throw new ConfigError(`stack "${stack}"`, [`stack name: ${JSON.stringify(stack)}: is the app.kubernetes.io/instance label of every object, so it ${instanceProblem}; rename the stack`]);
+    }
     // The service config is validated with the stack config, so one run reports every problem.
     let appConfig: AppConfigFile | undefined;
     const config = loadStackConfig((overrides) => {
         try {
             appConfig = buildAppConfig(path.join(rootDir, "ragstar.yaml"), path.join(rootDir, "src/ragstar/config.schema.json"), overrides);
-            return [];
+            const tooLarge = configMapSizeProblem({ "ragstar.yaml": appConfig.text });
+            return tooLarge ? [`ragstar:app: ragstar.yaml of ${tooLarge}`] : [];
         } catch (error) {
             if (error instanceof ConfigError) return error.problems;
             throw error;
@@ -63,7 +73,7 @@ export function ragstarProgram(rootDir: string = ROOT_DIR): RagstarOutputs {
     const target = `${config.image.dockerfile}, target "${config.image.target}"`;
     const declared = Object.keys(config.image.buildArgs).length === 0 ? [] : declaredBuildArgs(path.resolve(rootDir, config.image.dockerfile), config.image.target);
     const checked = checkBuildArgs(config.image.buildArgs, declared, target);
-    if (checked.problems.length > 0) throw new ConfigError(`stack "${pulumi.getStack()}"`, checked.problems);
+    if (checked.problems.length > 0) throw new ConfigError(`stack "${stack}"`, checked.problems);
     for (const warning of checked.warnings) pulumi.log.warn(warning);
     const buildArgs = imageBuildArgs(config);
     const derived = probesFromDockerfile(
@@ -86,12 +96,22 @@ export function ragstarProgram(rootDir: string = ROOT_DIR): RagstarOutputs {
     const configPath = facts.variables.get("RAGSTAR_CONFIG_PATH")?.value ?? DEFAULT_CONFIG_PATH;
     const dataPath = (config.app.db_path as string | undefined) ?? facts.variables.get("RAGSTAR_DB_PATH")?.value ?? DEFAULT_DATA_PATH;
 
+    const dataProblem = mountPathProblem(dataPath, [
+        { name: "config", mountPath: path.posix.dirname(configPath) },
+        { name: "tmp", mountPath: "/tmp" },
+        { name: "secrets", mountPath: SECRETS_MOUNT_PATH },
+    ]);
+    if (dataProblem) {
+        if (config.app.db_path !== undefined) throw new ConfigError(`stack "${stack}"`, [`ragstar:app.db_path: ${JSON.stringify(dataPath)}: ${dataProblem}`]);
+        throw new DockerfileError(dockerfile, facts.variables.get("RAGSTAR_DB_PATH")?.line, `RAGSTAR_DB_PATH ${JSON.stringify(dataPath)}, the data directory's mount path, ${dataProblem}`);
+    }
+
     const secretFiles: Record<string, pulumi.Output<string>> = {};
     for (const [key, value] of Object.entries(config.serviceSecrets)) {
         secretFiles[SERVICE_SECRET_KEYS[key as ServiceSecretKey]] = value;
     }
 
-    const image = imageSource(config, rootDir, pulumi.getStack());
+    const image = imageSource(config, rootDir, stack);
     const { renderYamlToDirectory, context } = config.kubernetes;
     const provider =
         renderYamlToDirectory !== undefined || context !== undefined
@@ -101,7 +121,7 @@ export function ragstarProgram(rootDir: string = ROOT_DIR): RagstarOutputs {
               })
             : undefined;
     const app = new RagstarApp("ragstar", {
-        instance: pulumi.getStack(),
+        instance: stack,
         version: serviceVersion(rootDir),
         config,
         image: image.reference,

@@ -12,14 +12,13 @@ import { z } from "zod";
 
 import { ConfigError } from "../errors";
 import { imagePullProblems } from "./imagePull";
+import { cidrProblem } from "./cidr";
+import { dns1123LabelProblem, dns1123SubdomainProblem, labelKeyProblem, labelValueProblem } from "./kubernetesNames";
+import { compareQuantities, parseQuantity, isPositive } from "./quantity";
 
 /** The Pulumi config namespace of this project (the `name` in Pulumi.yaml). */
 export const CONFIG_NAMESPACE = "ragstar";
 
-/** Kubernetes resource quantity (k8s.io/apimachinery/pkg/api/resource, `Quantity` regexp). */
-const QUANTITY = /^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[KMGTPE]i|[numkMGTPE]|[eE][+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))?$/;
-/** RFC 1123 label, as Kubernetes requires for namespace names. */
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 /** RFC 1123 subdomain, as Kubernetes requires for Secret names. */
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 /** Registry host[:port] with an optional path prefix, e.g. `registry.example.com/team`. */
@@ -29,12 +28,33 @@ const REPOSITORY = /^[a-z0-9]+([._-][a-z0-9]+)*(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/
 /** `REGISTRY/REPO[:tag]@sha256:<64 hex>`: an image reference pinned by digest. */
 export const DIGEST_PINNED_REFERENCE = /^[a-zA-Z0-9][a-zA-Z0-9.-]*(:[0-9]{1,5})?(\/[a-z0-9]+([._-][a-z0-9]+)*)+(:[\w][\w.-]{0,127})?@sha256:[a-f0-9]{64}$/;
 
-// A bare YAML number (`cpu: 2`) is a valid quantity too; carry it as the string Kubernetes expects.
+/** A string checked by one of the pure rule modules: `problem` returns what is allowed, or undefined. */
+const checked = (problem: (value: string) => string | undefined) =>
+    z.string().superRefine((value, ctx) => {
+        const message = problem(value);
+        if (message !== undefined) ctx.addIssue({ code: "custom", message });
+    });
+
+/**
+ * A Kubernetes quantity greater than zero. The API server refuses negative quantities
+ * everywhere and a zero claim size (pkg/apis/core/validation: ValidateNonnegativeQuantity,
+ * ValidatePositiveQuantityValue); a zero cpu, memory or disk limit is accepted there but leaves
+ * a container that cannot start, so zero is refused for every quantity here.
+ * A bare YAML number (`cpu: 2`) is a valid quantity too; carry it as the string Kubernetes expects.
+ */
 const quantity = (example: string) =>
     z
-        .union([z.string(), z.number()])
+        .union([z.string(), z.number()], { error: (issue) => (issue.input === undefined ? "required: expected a quantity" : `expected a quantity such as ${example} (a string or a number)`) })
         .transform(String)
-        .pipe(z.string().regex(QUANTITY, { message: `not a Kubernetes quantity (e.g. ${example})` }));
+        .pipe(
+            z.string().superRefine((value, ctx) => {
+                const parsed = parseQuantity(value);
+                if (!parsed) ctx.addIssue({ code: "custom", message: `not a Kubernetes quantity (e.g. ${example})` });
+                else if (!isPositive(parsed)) ctx.addIssue({ code: "custom", message: `must be greater than zero (e.g. ${example})` });
+            }),
+        );
+
+const RESOURCE_NAMES = ["cpu", "memory", "ephemeral-storage"] as const;
 
 const resourceList = z
     .object({
@@ -43,6 +63,40 @@ const resourceList = z
         "ephemeral-storage": quantity("256Mi"),
     })
     .strict();
+
+/**
+ * Requests must not exceed limits, compared exactly (1Gi = 1073741824, 1000m = 1).
+ * Source: pkg/apis/core/validation/validation.go, ValidateResourceRequirements
+ * ("must be less than or equal to <resource> limit").
+ */
+const resourceRequirements = z
+    .object({ requests: resourceList, limits: resourceList })
+    .strict()
+    .superRefine((resources, ctx) => {
+        for (const name of RESOURCE_NAMES) {
+            const [request, limit] = [parseQuantity(resources.requests[name]), parseQuantity(resources.limits[name])];
+            if (request && limit && compareQuantities(request, limit) > 0) {
+                ctx.addIssue({ code: "custom", path: ["requests", name], message: `must be at most the limit ${resources.limits[name]} (ragstar:resources.limits.${name}): the API server refuses requests above limits` });
+            }
+        }
+    });
+
+/** Namespace names: a DNS-1123 label; not `default` nor a `kube-` system namespace (the docs reserve the prefix). */
+const ownNamespace = checked(dns1123LabelProblem)
+    .refine((n) => n !== "default", { message: "must not be 'default': workloads get a namespace of their own with Pod Security labels" })
+    .refine((n) => !n.startsWith("kube-"), {
+        message: "must not start with 'kube-' (kube-system, kube-public, kube-node-lease): the prefix is reserved for Kubernetes' own namespaces, and this one would get the app's Pod Security labels",
+    });
+
+/** Label keys and values of a selector's matchLabels (apimachinery ValidateLabels: IsQualifiedName, IsValidLabelValue). */
+const labels = z.record(z.string(), z.string()).superRefine((record, ctx) => {
+    for (const [key, value] of Object.entries(record)) {
+        const keyProblem = labelKeyProblem(key);
+        if (keyProblem) ctx.addIssue({ code: "custom", path: [key], message: `the key ${JSON.stringify(key)} ${keyProblem}` });
+        const valueProblem = labelValueProblem(value);
+        if (valueProblem) ctx.addIssue({ code: "custom", path: [key], message: valueProblem });
+    }
+});
 
 const port = z.object({ port: z.number().int().min(1).max(65535), protocol: z.enum(["TCP", "UDP"]).default("TCP") }).strict();
 
@@ -101,25 +155,21 @@ const imageSchema = z
 /** The schema of the plain (non-secret) stack config. Exported for docs and tests. */
 export const stackConfigSchema = z
     .object({
-        namespace: z.string().max(63).regex(DNS_LABEL, { message: "must be a DNS-1123 label (lower-case letters, digits, '-')" }).refine((n) => n !== "default", {
-            message: "must not be 'default': workloads get a namespace of their own with Pod Security labels",
-        }),
+        namespace: ownNamespace,
         /** 1, or 0 to stop the service; never more (see replicaProblems). */
         replicas: z.number().int().min(0).default(1),
         /** UID and GID the container runs as; must equal the Dockerfile's numeric USER. */
         runAsUser: z.number().int().min(1).max(2 ** 31 - 1).default(1000),
         image: imageSchema,
-        resources: z
-            .object({ requests: resourceList, limits: resourceList })
-            .strict()
-            .default({
+        resources: resourceRequirements.default({
                 requests: { cpu: "100m", memory: "256Mi", "ephemeral-storage": "64Mi" },
                 limits: { cpu: "1", memory: "512Mi", "ephemeral-storage": "256Mi" },
             }),
         storage: z
             .object({
                 size: quantity("1Gi"),
-                storageClassName: z.string().min(1).optional(),
+                /** A StorageClass name (pkg/apis/core/validation ValidateClassName: a DNS-1123 subdomain). */
+                storageClassName: checked(dns1123SubdomainProblem).optional(),
                 // No ReadWriteMany: SQLite's WAL mode needs a local filesystem, and there is one writer anyway.
                 accessMode: z.enum(["ReadWriteOnce", "ReadWriteOncePod"], { message: "must be ReadWriteOnce or ReadWriteOncePod: the service's SQLite store (WAL mode) needs a volume only one node mounts" }).default("ReadWriteOnce"),
             })
@@ -139,7 +189,7 @@ export const stackConfigSchema = z
         network: z
             .object({
                 /** Namespaces whose pods may reach the `http` port, besides the stack's own namespace. */
-                ingressNamespaces: z.array(z.string().regex(DNS_LABEL, { message: "must be a namespace name (DNS-1123 label)" })).default([]),
+                ingressNamespaces: z.array(checked(dns1123LabelProblem)).default([]),
                 /**
                  * Destinations the pod may reach besides DNS: the Ollama server and the GitHub API.
                  * Each is an IP block (`cidr`) or the pods of a namespace (`namespace`, optionally `podLabels`).
@@ -149,18 +199,18 @@ export const stackConfigSchema = z
                         z.union([
                             z
                                 .object({
-                                    cidr: z.string().regex(/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$|^[0-9a-fA-F:]+\/\d{1,3}$/, { message: "expected a CIDR such as 10.0.0.0/8" }),
+                                    cidr: checked(cidrProblem),
                                     ports: z.array(port).min(1),
                                 })
                                 .strict(),
                             z
                                 .object({
-                                    namespace: z.string().regex(DNS_LABEL, { message: "must be a namespace name (DNS-1123 label)" }),
-                                    podLabels: z.record(z.string(), z.string()).optional(),
+                                    namespace: checked(dns1123LabelProblem),
+                                    podLabels: labels.optional(),
                                     ports: z.array(port).min(1),
                                 })
                                 .strict(),
-                        ]),
+                        ], { error: "expected {cidr, ports} or {namespace, podLabels?, ports}" }),
                     )
                     .default([]),
             })
@@ -252,6 +302,27 @@ function valueAt(root: Record<string, unknown>, path: PropertyKey[]): unknown {
     return current;
 }
 
+const TYPE_NAMES: Record<string, string> = { object: "a mapping", array: "a list", string: "a string", number: "a number", int: "an integer", boolean: "a boolean" };
+
+/** zod's own message for a missing key is "Invalid input: expected string, received undefined". */
+function requiredMessage(issue: z.core.$ZodRawIssue): string | undefined {
+    if (issue.code === "invalid_type" && issue.input === undefined) return `required: expected ${TYPE_NAMES[issue.expected] ?? issue.expected}`;
+    return undefined;
+}
+
+/**
+ * A union that matches no branch says only "Invalid input": report the problems of the branch
+ * the value came closest to (fewest problems), with their full paths; on a tie, the union's message.
+ */
+function closestBranch(issue: z.core.$ZodIssue): z.core.$ZodIssue[] {
+    if (issue.code !== "invalid_union" || issue.errors.length === 0) return [issue];
+    const counts = issue.errors.map((branch) => branch.length);
+    const fewest = Math.min(...counts);
+    if (counts.filter((count) => count === fewest).length > 1) return [issue];
+    const branch = issue.errors[counts.indexOf(fewest)];
+    return branch.flatMap((inner) => closestBranch({ ...inner, path: [...issue.path, ...inner.path] } as z.core.$ZodIssue));
+}
+
 /**
  * Validate the raw `ragstar:*` config of a stack.
  *
@@ -294,9 +365,9 @@ export function parseStackConfig(
             problems.push(`${fullKey}: unknown key; allowed keys are ${[...PLAIN_KEYS, ...SECRET_KEYS].map((k) => prefix + k).join(", ")}`);
         }
     }
-    const result = stackConfigSchema.safeParse(plain);
+    const result = stackConfigSchema.safeParse(plain, { error: requiredMessage });
     if (!result.success) {
-        for (const issue of result.error.issues) {
+        for (const issue of result.error.issues.flatMap(closestBranch)) {
             const path = issue.path.map(String);
             const key = `${prefix}${path.join(".")}`;
             const shown = secretPlainKeys.has(String(issue.path[0])) ? "[secret]" : describe(valueAt(plain, issue.path));

@@ -260,7 +260,12 @@ export function deriveProbes(facts: StageFacts, options: ProbeOptions = {}): Pro
         const problem = loopbackBindProblem(facts);
         if (problem) throw new DockerfileError(facts.file, facts.cmd?.line ?? facts.entrypoint?.line, problem);
         const port = "httpGet" in readiness ? readiness.httpGet.port : undefined;
-        if (port !== undefined && facts.exposedPorts.length > 0 && !facts.exposedPorts.some((p) => p.port === port)) {
+        const sameNumber = facts.exposedPorts.filter((p) => p.port === port);
+        if (port !== undefined && sameNumber.length > 0 && !sameNumber.some((p) => p.protocol === "tcp")) {
+            // HTTP runs over TCP: an EXPOSE 8000/udp says nothing listens for the probe on TCP 8000.
+            throw new DockerfileError(facts.file, sameNumber[0].line, `the HTTP probe targets TCP port ${port}, but the stage EXPOSEs ${port} only as ${sameNumber.map((p) => p.protocol).join(", ")}; EXPOSE ${port} (TCP) for an HTTP probe`);
+        }
+        if (port !== undefined && facts.exposedPorts.length > 0 && sameNumber.length === 0) {
             warnings.push(`${facts.file}:${check.line}: the probe targets port ${port}, which the stage does not EXPOSE (exposed: ${facts.exposedPorts.map((p) => p.port).join(", ")})`);
         }
     }

@@ -314,3 +314,42 @@ test("network config opens ingress to named namespaces and egress to CIDRs", asy
         { to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "llm" } } }], ports: [{ port: 8080, protocol: "TCP" }] },
     ]);
 });
+
+describe("objects the API server would refuse, or a pod that could not start, stop the render", () => {
+    const dev = () => fs.readFileSync(`${REPO_ROOT}/Pulumi.dev.yaml`, "utf8");
+    const refusal = (promise: Promise<unknown>): Promise<Error> => promise.then(() => { throw new Error("expected the render to fail"); }, (e: Error) => e);
+
+    test("a stack name that is no label value (the instance label) is refused", async () => {
+        const error = await refusal(renderStack("dev_", projectWith("dev_", dev())));
+        expect(error).toBeInstanceOf(ConfigError);
+        expect((error as ConfigError).problems).toEqual([
+            "stack name: \"dev_\": is the app.kubernetes.io/instance label of every object, so it must be a label value: letters, digits, '-', '_' and '.', starting and ending with a letter or digit (or empty); rename the stack",
+        ]);
+    });
+
+    test.each([
+        ["data", 'ragstar:app.db_path: "data": must be an absolute path in the container'],
+        ["/tmp", 'ragstar:app.db_path: "/tmp": collides with the tmp volume mounted at /tmp'],
+        ["/app/config", 'ragstar:app.db_path: "/app/config": collides with the config volume mounted at /app/config'],
+        ["/run/secrets/ragstar/db", 'ragstar:app.db_path: "/run/secrets/ragstar/db": overlaps the secrets volume mounted at /run/secrets/ragstar'],
+    ])("a data path %s that is relative or collides with another mount is refused", async (dbPath, message) => {
+        const error = await refusal(renderStack("dev", projectWith("dev", devStackSetting({ "ragstar:app": { db_path: dbPath } }))));
+        expect(error).toBeInstanceOf(ConfigError);
+        expect((error as ConfigError).problems).toEqual([expect.stringContaining(message)]);
+    });
+
+    test("a ConfigMap over the API's 1 MiB limit is refused", async () => {
+        const error = await refusal(renderStack("dev", projectWith("dev", devStackSetting({ "ragstar:app": { ollama_model: "m".repeat(1024 * 1024) } }))));
+        expect(error).toBeInstanceOf(ConfigError);
+        expect((error as ConfigError).problems).toEqual([expect.stringMatching(/^ragstar:app: ragstar\.yaml of 10\d{5} bytes: the ConfigMap's data must be at most 1048576 bytes \(1 MiB\)/)]);
+    });
+
+    test("EXPOSE 8000/udp does not satisfy the HTTP probe on TCP 8000", async () => {
+        const dockerfile = fs.readFileSync(`${REPO_ROOT}/Dockerfile`, "utf8").replace("EXPOSE 8000", "EXPOSE 8000/udp");
+        const line = dockerfile.split("\n").indexOf("EXPOSE 8000/udp") + 1;
+        const error = await refusal(renderStack("dev", projectWith("dev", dev(), { Dockerfile: dockerfile })));
+        expect(error).toBeInstanceOf(DockerfileError);
+        expect((error as DockerfileError).line).toBe(line);
+        expect(error.message).toContain("the HTTP probe targets TCP port 8000, but the stage EXPOSEs 8000 only as udp; EXPOSE 8000 (TCP) for an HTTP probe");
+    });
+});

@@ -129,3 +129,63 @@ describe("pull credentials (ragstar:image.username, ragstar:registryPassword, ra
         expect(problems.join("\n")).toContain('"password":"[secret]"');
     });
 });
+
+describe("values the API server would refuse in the middle of `pulumi up` are refused here, one line each", () => {
+    const resources = (requests: Record<string, string>, limits: Record<string, string>) => ({
+        "ragstar:resources": JSON.stringify({
+            requests: { cpu: "100m", memory: "256Mi", "ephemeral-storage": "64Mi", ...requests },
+            limits: { cpu: "1", memory: "512Mi", "ephemeral-storage": "256Mi", ...limits },
+        }),
+    });
+    const egress = (...rules: unknown[]) => ({ "ragstar:network": JSON.stringify({ egress: rules }) });
+
+    test.each<[string, RawConfig, string]>([
+        ["requests above limits", resources({ memory: "1Gi" }, {}), 'ragstar:resources.requests.memory: "1Gi": must be at most the limit 512Mi (ragstar:resources.limits.memory): the API server refuses requests above limits'],
+        ["requests above limits, compared exactly", resources({ cpu: "1001m" }, { cpu: "1" }), 'ragstar:resources.requests.cpu: "1001m": must be at most the limit 1'],
+        ["requests above limits across suffixes", resources({ "ephemeral-storage": "1073741825" }, { "ephemeral-storage": "1Gi" }), 'ragstar:resources.requests.ephemeral-storage: "1073741825": must be at most the limit 1Gi'],
+        ["a zero cpu limit", resources({}, { cpu: "0" }), 'ragstar:resources.limits.cpu: "0": must be greater than zero (e.g. 250m or 1)'],
+        ["a negative memory request", resources({ memory: "-256Mi" }, {}), 'ragstar:resources.requests.memory: "-256Mi": must be greater than zero (e.g. 512Mi)'],
+        ["a zero storage size", { "ragstar:storage": JSON.stringify({ size: "0Gi" }) }, 'ragstar:storage.size: "0Gi": must be greater than zero (e.g. 1Gi)'],
+        ["a negative tmp size limit", { "ragstar:tmpSizeLimit": "-64Mi" }, 'ragstar:tmpSizeLimit: "-64Mi": must be greater than zero (e.g. 64Mi)'],
+        ["a zero tmp size limit", { "ragstar:tmpSizeLimit": "0" }, 'ragstar:tmpSizeLimit: "0": must be greater than zero (e.g. 64Mi)'],
+        ["a fractional exponent", { "ragstar:tmpSizeLimit": "1e1.5" }, 'ragstar:tmpSizeLimit: "1e1.5": not a Kubernetes quantity (e.g. 64Mi)'],
+        ["an IPv4 prefix over 32", egress({ cidr: "10.0.0.0/33", ports: [{ port: 443 }] }), 'ragstar:network.egress.0.cidr: "10.0.0.0/33": expected a CIDR block ADDRESS/PREFIX such as 10.0.0.0/8'],
+        ["an IPv6 prefix over 128", egress({ cidr: "2001:db8::/129", ports: [{ port: 443 }] }), 'ragstar:network.egress.0.cidr: "2001:db8::/129": expected a CIDR block'],
+        ["an octet over 255", egress({ cidr: "10.0.0.256/32", ports: [{ port: 443 }] }), 'ragstar:network.egress.0.cidr: "10.0.0.256/32": expected a CIDR block ADDRESS/PREFIX such as 10.0.0.0/8 or 2001:db8::/32: octets 0 to 255, prefix 0 to 32 (IPv4) or 0 to 128 (IPv6), no leading zeros, no bits set after the prefix (octet 256 is over 255)'],
+        ["host bits after the prefix", egress({ cidr: "10.0.0.1/8", ports: [{ port: 443 }] }), 'ragstar:network.egress.0.cidr: "10.0.0.1/8": expected a CIDR block'],
+        ["an invalid podLabels key", egress({ namespace: "ollama", podLabels: { "app name": "ollama" }, ports: [{ port: 11434 }] }), 'ragstar:network.egress.0.podLabels.app name: "ollama": the key "app name" must be a label key [prefix/]name'],
+        ["an invalid podLabels value", egress({ namespace: "ollama", podLabels: { app: "-ollama" }, ports: [{ port: 11434 }] }), 'ragstar:network.egress.0.podLabels.app: "-ollama": must be a label value'],
+        ["a podLabels value over 63 characters", egress({ namespace: "ollama", podLabels: { app: "a".repeat(64) }, ports: [{ port: 11434 }] }), `ragstar:network.egress.0.podLabels.app: "${"a".repeat(64)}": must be a label value of at most 63 characters, got 64`],
+        ["a storageClassName that is not a DNS subdomain", { "ragstar:storage": JSON.stringify({ size: "1Gi", storageClassName: "Standard_Retain" }) }, 'ragstar:storage.storageClassName: "Standard_Retain": must be a DNS-1123 subdomain'],
+        ["an ingress namespace over 63 characters", { "ragstar:network": JSON.stringify({ ingressNamespaces: ["n".repeat(64)] }) }, `ragstar:network.ingressNamespaces.0: "${"n".repeat(64)}": must be at most 63 characters (a DNS-1123 label), got 64`],
+        ["an egress namespace over 63 characters", egress({ namespace: "n".repeat(64), ports: [{ port: 80 }] }), `ragstar:network.egress.0.namespace: "${"n".repeat(64)}": must be at most 63 characters`],
+        ["a namespace over 63 characters", { "ragstar:namespace": "n".repeat(64) }, `ragstar:namespace: "${"n".repeat(64)}": must be at most 63 characters`],
+        ["kube-system as the namespace", { "ragstar:namespace": "kube-system" }, "ragstar:namespace: \"kube-system\": must not start with 'kube-' (kube-system, kube-public, kube-node-lease)"],
+        ["kube-public as the namespace", { "ragstar:namespace": "kube-public" }, "ragstar:namespace: \"kube-public\": must not start with 'kube-'"],
+        ["a missing namespace", { "ragstar:namespace": undefined as unknown as string }, "ragstar:namespace: (unset): required: expected a string"],
+        ["a storage without its size", { "ragstar:storage": JSON.stringify({ storageClassName: "fast" }) }, "ragstar:storage.size: (unset): required: expected a quantity"],
+        ["an egress entry without ports", egress({ namespace: "ollama" }), "ragstar:network.egress.0.ports: (unset): required: expected a list"],
+        ["an egress entry with a bad cidr and no ports", egress({ cidr: "10.0.0.0/8/8" }), 'ragstar:network.egress.0.cidr: "10.0.0.0/8/8": expected a CIDR block'],
+        ["an egress entry that is neither kind", egress({ host: "api.github.com", ports: [{ port: 443 }] }), 'ragstar:network.egress.0: {"host":"api.github.com","ports":[{"port":443}]}: expected {cidr, ports} or {namespace, podLabels?, ports}'],
+        ["an egress entry that is both kinds", egress({ cidr: "10.0.0.0/8", namespace: "x", ports: [{ port: 443 }] }), "ragstar:network.egress.0: "],
+    ])("%s", (_, extra, message) => {
+        const raw = { ...base, ...extra };
+        for (const key of Object.keys(raw)) if (raw[key] === undefined) delete raw[key];
+        const problems = thrown(ConfigError, () => parseStackConfig(raw, () => false, "Pulumi.test.yaml")).problems;
+        expect(problems.filter((p) => p.startsWith(message))).toEqual([expect.any(String)]);
+        for (const problem of problems) {
+            expect(problem).not.toContain("Invalid input");
+            expect(problem).not.toContain("\n");
+        }
+    });
+
+    test.each<[string, RawConfig]>([
+        ["requests equal to limits across suffixes", resources({ cpu: "1000m", memory: "1073741824" }, { cpu: "1", memory: "1Gi" })],
+        ["a bare number and an exponent", resources({ cpu: "0.5", memory: "1e8" }, { cpu: "2", memory: "128974848" })],
+        ["IPv6 blocks, a /0 and a /32", egress({ cidr: "2001:db8::/32", ports: [{ port: 443 }] }, { cidr: "::/0", ports: [{ port: 443 }] }, { cidr: "0.0.0.0/0", ports: [{ port: 53 }] }, { cidr: "203.0.113.7/32", ports: [{ port: 443 }] })],
+        ["prefixed label keys and 63-character values", egress({ namespace: "ollama", podLabels: { "app.kubernetes.io/name": "ollama", "example.com/tier": "a".repeat(63), empty: "" }, ports: [{ port: 11434 }] })],
+        ["a storage class with dots, a 63-character namespace", { "ragstar:storage": JSON.stringify({ size: "1Gi", storageClassName: "fast.ssd-retain" }), "ragstar:network": JSON.stringify({ ingressNamespaces: ["n".repeat(63)] }) }],
+    ])("still accepted: %s", (_, extra) => {
+        expect(() => parse(extra)).not.toThrow();
+    });
+});
