@@ -31,24 +31,13 @@ import { parse, stringify } from "yaml";
 
 import { renderStack, toYaml, type KubernetesObject } from "../../infra/render/render";
 import { projectWith, REPO_ROOT } from "../infra/projectFixture";
+import { seededRandom } from "../lib/seededRandom";
 
 function kubectl(args: string[], input?: string): { code: number; stdout: string; stderr: string } {
     const bin = process.env.KUBE_BIN;
     if (!bin || !process.env.KUBECONFIG) throw new Error("KUBE_BIN and KUBECONFIG are not set: run through scripts/with-cluster (scripts/test does)");
     const result = spawnSync(path.join(bin, "kubectl"), args, { input, encoding: "utf8", timeout: 120_000, maxBuffer: 64 * 1024 * 1024 });
     return { code: result.status ?? -1, stdout: result.stdout ?? "", stderr: result.stderr ?? "" };
-}
-
-/** mulberry32: a small seeded PRNG, so a run can be repeated from its printed seed. */
-function random(seed: number): () => number {
-    let a = seed >>> 0;
-    return () => {
-        a = (a + 0x6d2b79f5) >>> 0;
-        let t = a;
-        t = Math.imul(t ^ (t >>> 15), t | 1);
-        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-        return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
 }
 
 type Config = Record<string, any>;
@@ -266,7 +255,7 @@ afterAll(() => {
 test("the render succeeds exactly when the API server accepts every object (server-side dry-run)", async () => {
     const seed = Number(process.env.RAGSTAR_DRYRUN_SEED ?? 11);
     const count = Number(process.env.RAGSTAR_DRYRUN_CONFIGS ?? 80);
-    const next = random(seed);
+    const next = seededRandom(seed);
     const started = Date.now();
     const base = await render(baseCase());
     if (!base.objects) throw new Error(`the base config does not render: ${base.error}`);

@@ -4,6 +4,8 @@
  * exec/shell/NONE forms and several stages. Pure: the same seed gives the same corpus.
  */
 
+import { seededRandom } from "../lib/seededRandom";
+
 /** A rule current BuildKit follows and Debian's Docker 20.10 does not, with where it is written. */
 export interface CurrentRule {
     rule: string;
@@ -92,25 +94,6 @@ const EXTRAS: readonly Extra[] = [
 ];
 const SIDE_NAMES = ["side", "side", "Side.2_x-y", "1bad", "a:b"];
 
-/** mulberry32: a small seeded PRNG, so a printed seed reproduces the corpus. */
-function random(seed: number): () => number {
-    let a = seed >>> 0;
-    return () => {
-        a = (a + 0x6d2b79f5) >>> 0;
-        let t = a;
-        t = Math.imul(t ^ (t >>> 15), t | 1);
-        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-        return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-}
-
-/** A printable seed → a 32-bit number. */
-export function seedNumber(seed: string): number {
-    let h = 2166136261;
-    for (const c of seed) h = Math.imul(h ^ c.charCodeAt(0), 16777619);
-    return h >>> 0;
-}
-
 const DURATIONS = [
     "5s", "1m30s", "1.5s", "300ms", "2h", "1ms", "45s", "10s", "1h2m3s", ".5s", "1.000000001s", "+3s", "2562047h",
     // refused by every version
@@ -125,7 +108,7 @@ const SHELL = ["true", "curl -f http://localhost:8000/ || exit 1", "test $$ -gt 
  * @param count number of cases
  */
 export function healthcheckCorpus(seed: string, count: number): CorpusCase[] {
-    const next = random(seedNumber(seed));
+    const next = seededRandom(seed);
     const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)];
     const chance = (p: number) => next() < p;
     const cases: CorpusCase[] = [];
