@@ -9,6 +9,7 @@
  * - `none`: no pull secret (the nodes carry registry credentials).
  */
 import { MANAGED_PULL_SECRET_NAME } from "../k8s/pullSecret";
+import type { ConfigProblem } from "./problem";
 
 /** The Secret `ragstar-secrets` of the service secrets; never a pull Secret. */
 export const SERVICE_SECRET_NAME = "ragstar-secrets";
@@ -25,27 +26,35 @@ export interface ImagePullConfig {
     pullSecret?: string;
 }
 
-const KEY = "ragstar:image";
-
 /**
- * Contradictory or incomplete pull/push credentials, one line each: key, value, what is allowed.
- * Never names the password's value, only whether it is set.
+ * Contradictory or incomplete pull/push credentials: key, value, what is allowed. Structured,
+ * so the caller masks the values when `ragstar:image` is held as secret; never names the
+ * password's value, only whether it is set.
  */
-export function imagePullProblems(image: ImagePullConfig, hasPassword: boolean): string[] {
-    const problems: string[] = [];
+export function imagePullProblems(image: ImagePullConfig, hasPassword: boolean): ConfigProblem[] {
+    const problems: ConfigProblem[] = [];
     const { username, pullSecret } = image;
     if (username !== undefined && !hasPassword) {
-        problems.push(`ragstar:registryPassword: (unset): required because ${KEY}.username is set; set it with \`pulumi config set --secret ragstar:registryPassword\``);
+        problems.push({ path: ["registryPassword"], value: undefined, message: "required because ragstar:image.username is set; set it with `pulumi config set --secret ragstar:registryPassword`" });
     }
     if (username === undefined && hasPassword) {
-        problems.push(`${KEY}.username: (unset): required because ragstar:registryPassword is set (the registry user for the push and the managed pull Secret)`);
+        problems.push({ path: ["image", "username"], value: undefined, message: "required because ragstar:registryPassword is set (the registry user for the push and the managed pull Secret)" });
     }
     if (pullSecret === MANAGED_PULL_SECRET_NAME || pullSecret === SERVICE_SECRET_NAME) {
-        problems.push(`${KEY}.pullSecret: ${JSON.stringify(pullSecret)}: is a Secret this stack manages; name another existing kubernetes.io/dockerconfigjson Secret, unset it for the managed ${MANAGED_PULL_SECRET_NAME}, or none`);
+        problems.push({
+            path: ["image", "pullSecret"],
+            value: pullSecret,
+            message: `is a Secret this stack manages; name another existing kubernetes.io/dockerconfigjson Secret, unset it for the managed ${MANAGED_PULL_SECRET_NAME}, or none`,
+        });
     }
     // Without a build nothing is pushed, so the credentials could only serve the pull, which pullSecret rules out.
     if (username !== undefined && image.registry === undefined && pullSecret !== undefined) {
-        problems.push(`${KEY}.username: ${JSON.stringify(username)}: unused: without image.registry nothing is pushed, and image.pullSecret ${JSON.stringify(pullSecret)} means the pod does not pull with it; unset image.pullSecret for a managed pull Secret, or remove image.username and ragstar:registryPassword`);
+        problems.push({
+            path: ["image", "username"],
+            value: username,
+            message: "unused: without image.registry nothing is pushed, and image.pullSecret {pullSecret} means the pod does not pull with it; unset image.pullSecret for a managed pull Secret, or remove image.username and ragstar:registryPassword",
+            mentions: { pullSecret: { path: ["image", "pullSecret"], text: JSON.stringify(pullSecret) } },
+        });
     }
     return problems;
 }

@@ -12,6 +12,7 @@ import { z } from "zod";
 
 import { ConfigError } from "../errors";
 import { imagePullProblems } from "./imagePull";
+import { mentioning, type ConfigProblem, type Mention } from "./problem";
 import { cidrProblem } from "./cidr";
 import { dns1123LabelProblem, dns1123SubdomainProblem, labelKeyProblem, labelValueProblem } from "./kubernetesNames";
 import { compareQuantities, parseQuantity, isPositive } from "./quantity";
@@ -76,7 +77,12 @@ const resourceRequirements = z
         for (const name of RESOURCE_NAMES) {
             const [request, limit] = [parseQuantity(resources.requests[name]), parseQuantity(resources.limits[name])];
             if (request && limit && compareQuantities(request, limit) > 0) {
-                ctx.addIssue({ code: "custom", path: ["requests", name], message: `must be at most the limit ${resources.limits[name]} (ragstar:resources.limits.${name}): the API server refuses requests above limits` });
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["requests", name],
+                    message: `must be at most the limit {limit} (ragstar:resources.limits.${name}): the API server refuses requests above limits`,
+                    params: mentioning({ limit: { path: ["resources", "limits", name], text: resources.limits[name] } }),
+                });
             }
         }
     });
@@ -92,7 +98,7 @@ const ownNamespace = checked(dns1123LabelProblem)
 const labels = z.record(z.string(), z.string()).superRefine((record, ctx) => {
     for (const [key, value] of Object.entries(record)) {
         const keyProblem = labelKeyProblem(key);
-        if (keyProblem) ctx.addIssue({ code: "custom", path: [key], message: `the key ${JSON.stringify(key)} ${keyProblem}` });
+        if (keyProblem) ctx.addIssue({ code: "custom", path: [key], message: `the key {key} ${keyProblem}`, params: mentioning({ key: { text: JSON.stringify(key) } }) });
         const valueProblem = labelValueProblem(value);
         if (valueProblem) ctx.addIssue({ code: "custom", path: [key], message: valueProblem });
     }
@@ -143,7 +149,7 @@ const imageSchema = z
         buildArgs: z
             .record(
                 z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: "expected an ARG name such as PYTHON_IMAGE" }),
-                z.union([z.string(), z.number()]).transform(String),
+                z.union([z.string(), z.number()], { error: "expected a string or a number" }).transform(String),
             )
             .default({}),
     })
@@ -236,10 +242,10 @@ export const stackConfigSchema = z
  * its index in one SQLite database with one writer (a lock file in the data directory), so a
  * second pod would only wait, unready; the Deployment runs one replica with Recreate.
  */
-function replicaProblems(plain: Record<string, unknown>): string[] {
+function replicaProblems(plain: Record<string, unknown>): ConfigProblem[] {
     const replicas = plain.replicas;
     if (typeof replicas === "number" && replicas > 1) {
-        return [`${CONFIG_NAMESPACE}:replicas: ${replicas}: must be 1 (or 0 to stop it): RAGstar keeps its index in one SQLite database with one writer, so a second pod would stay unready`];
+        return [{ path: ["replicas"], value: replicas, message: "must be 1 (or 0 to stop it): RAGstar keeps its index in one SQLite database with one writer, so a second pod would stay unready" }];
     }
     return [];
 }
@@ -302,12 +308,64 @@ function valueAt(root: Record<string, unknown>, path: PropertyKey[]): unknown {
     return current;
 }
 
-const TYPE_NAMES: Record<string, string> = { object: "a mapping", array: "a list", string: "a string", number: "a number", int: "an integer", boolean: "a boolean" };
+const TYPE_NAMES: Record<string, string> = {
+    object: "a mapping",
+    record: "a mapping",
+    array: "a list",
+    string: "a string",
+    number: "a number",
+    int: "an integer",
+    boolean: "a boolean (true or false)",
+};
 
-/** zod's own message for a missing key is "Invalid input: expected string, received undefined". */
-function requiredMessage(issue: z.core.$ZodRawIssue): string | undefined {
-    if (issue.code === "invalid_type" && issue.input === undefined) return `required: expected ${TYPE_NAMES[issue.expected] ?? issue.expected}`;
-    return undefined;
+/** The keys a mapping allows, e.g. `{size, storageClassName, accessMode}`. */
+function shapeOf(inst: unknown): string[] | undefined {
+    return inst instanceof z.ZodObject ? Object.keys(inst.shape) : undefined;
+}
+
+function expectedType(issue: z.core.$ZodRawIssue<z.core.$ZodIssueInvalidType>): string {
+    const keys = issue.expected === "object" ? shapeOf(issue.inst) : undefined;
+    const name = TYPE_NAMES[issue.expected] ?? issue.expected;
+    return keys ? `${name} {${keys.join(", ")}}` : name;
+}
+
+const plural = (count: number | bigint, word: string) => `${count} ${word}${Number(count) === 1 ? "" : "s"}`;
+
+/** A size bound in words: `at least 1 item`, `at most 65535`, `greater than 0`. */
+function bound(origin: string, limit: number | bigint, inclusive: boolean | undefined, least: boolean): string {
+    const size = origin === "array" || origin === "set" ? "item" : origin === "string" ? "character" : undefined;
+    if (size) return `must have ${least ? "at least" : "at most"} ${plural(limit, size)}`;
+    if (inclusive === false) return `must be ${least ? "greater" : "less"} than ${limit}`;
+    return `must be ${least ? "at least" : "at most"} ${limit}`;
+}
+
+/**
+ * What is allowed, in this project's words, for zod's built-in checks (its own messages say
+ * "Invalid input: expected string, received number"). Schema-level messages take precedence.
+ */
+function allowedMessage(issue: z.core.$ZodRawIssue): string | undefined {
+    switch (issue.code) {
+        case "invalid_type":
+            return issue.input === undefined ? `required: expected ${expectedType(issue)}` : `expected ${expectedType(issue)}`;
+        case "invalid_value":
+            return issue.values.length === 1 ? `expected ${JSON.stringify(issue.values[0])}` : `expected ${issue.values.slice(0, -1).map((v) => JSON.stringify(v)).join(", ")} or ${JSON.stringify(issue.values.at(-1))}`;
+        case "too_small":
+            return issue.origin === "string" && Number(issue.minimum) === 1 ? "must not be empty" : bound(issue.origin, issue.minimum, issue.inclusive, true);
+        case "too_big":
+            return bound(issue.origin, issue.maximum, issue.inclusive, false);
+        case "unrecognized_keys": {
+            const allowed = shapeOf(issue.inst);
+            return `unknown key${issue.keys.length === 1 ? "" : "s"} ${issue.keys.map((k) => JSON.stringify(k)).join(", ")}${allowed ? `; allowed keys are ${allowed.join(", ")}` : ""}`;
+        }
+        case "invalid_key": {
+            const inner = issue.issues.map((i) => i.message).join("; ");
+            return `the name {name}: ${inner}`;
+        }
+        case "invalid_union":
+            return "matches none of the allowed forms";
+        default:
+            return undefined;
+    }
 }
 
 /**
@@ -321,6 +379,28 @@ function closestBranch(issue: z.core.$ZodIssue): z.core.$ZodIssue[] {
     if (counts.filter((count) => count === fewest).length > 1) return [issue];
     const branch = issue.errors[counts.indexOf(fewest)];
     return branch.flatMap((inner) => closestBranch({ ...inner, path: [...issue.path, ...inner.path] } as z.core.$ZodIssue));
+}
+
+/** A zod issue as a problem: the value at its path, and the values its message mentions (see `mentioning`). */
+function problemOf(issue: z.core.$ZodIssue, plain: Record<string, unknown>): ConfigProblem {
+    const params = issue.code === "custom" ? (issue.params as { mentions?: Record<string, Mention> } | undefined) : undefined;
+    const mentions = issue.code === "invalid_key" ? { name: { text: JSON.stringify(String(issue.path.at(-1))) } } : params?.mentions;
+    return { path: issue.path, value: valueAt(plain, issue.path), message: issue.message, mentions };
+}
+
+/**
+ * The one place a problem becomes a line `ragstar:<key.path>: <value>: <what is allowed>`: every
+ * value it shows (at its path, or mentioned) prints `[secret]` when its top-level key is held as secret.
+ */
+function formatProblem(problem: ConfigProblem, secretPlainKeys: ReadonlySet<string>): string {
+    const isSecret = (path: readonly PropertyKey[]) => secretPlainKeys.has(String(path[0]));
+    const shown = isSecret(problem.path) ? "[secret]" : describe(problem.value);
+    const message = problem.message.replace(/\{(\w+)\}/g, (placeholder, name: string) => {
+        const mention = problem.mentions?.[name];
+        if (!mention) return placeholder;
+        return isSecret(mention.path ?? problem.path) ? "[secret]" : mention.text;
+    });
+    return `${CONFIG_NAMESPACE}:${problem.path.map(String).join(".")}: ${shown}: ${message}`;
 }
 
 /**
@@ -365,19 +445,16 @@ export function parseStackConfig(
             problems.push(`${fullKey}: unknown key; allowed keys are ${[...PLAIN_KEYS, ...SECRET_KEYS].map((k) => prefix + k).join(", ")}`);
         }
     }
-    const result = stackConfigSchema.safeParse(plain, { error: requiredMessage });
-    if (!result.success) {
-        for (const issue of result.error.issues.flatMap(closestBranch)) {
-            const path = issue.path.map(String);
-            const key = `${prefix}${path.join(".")}`;
-            const shown = secretPlainKeys.has(String(issue.path[0])) ? "[secret]" : describe(valueAt(plain, issue.path));
-            problems.push(`${key}: ${shown}: ${issue.message}`);
-        }
-    }
-    if (!secretPlainKeys.has("replicas")) problems.push(...replicaProblems(plain));
+    const result = stackConfigSchema.safeParse(plain, { error: allowedMessage });
+    // Every problem that shows a value goes through `show`, so a key held as secret prints none.
+    const checks: ConfigProblem[] = [];
+    if (!result.success) checks.push(...result.error.issues.flatMap(closestBranch).map((issue) => problemOf(issue, plain)));
+    checks.push(...replicaProblems(plain));
+    if (result.success) checks.push(...imagePullProblems(result.data.image, secrets.registryPassword !== undefined));
+    problems.push(...checks.map((problem) => formatProblem(problem, secretPlainKeys)));
+    // The service's messages are text with its values in them: not run on a key held as secret.
     const app = plain.app ?? {};
     if (!secretPlainKeys.has("app") && app !== null && typeof app === "object" && !Array.isArray(app)) problems.push(...checkApp(app as Record<string, unknown>));
-    if (result.success) problems.push(...imagePullProblems(result.data.image, secrets.registryPassword !== undefined));
     if (problems.length > 0 || !result.success) throw new ConfigError(source, problems);
 
     const serviceSecrets: StackConfig["serviceSecrets"] = {};

@@ -12,6 +12,8 @@ import type { AddressInfo } from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 
+import { parseStackConfig, type RawConfig } from "../../infra/config/stackConfig";
+import { ConfigError } from "../../infra/errors";
 import { renderConfig, toYaml } from "../../infra/render/render";
 import { readStackFile } from "../../infra/render/stackFile";
 import { projectWith, REPO_ROOT } from "./projectFixture";
@@ -108,6 +110,78 @@ describe("the program, with secrets decrypted as the engine passes them", () => 
         expect(result.text).not.toMatch(ALL_CANARIES);
     });
 });
+
+describe("a plain key held as secret: its values show in no problem, whatever the check", () => {
+    /** Lower-case too, for values that must be DNS names. */
+    const ANY_CANARY = new RegExp(`${MARK}|${NUMERIC_CANARY}`, "i");
+    const lower = (name: string) => canary(name).toLowerCase();
+    const ref = `registry.example.com/platform/ragstar@sha256:${"ab".repeat(32)}`;
+    const base: RawConfig = { "ragstar:namespace": "ragstar-test", "ragstar:image": JSON.stringify({ registry: "registry.example.com" }) };
+    const password = { "ragstar:registryPassword": canary("registry-password") };
+    /** The app check echoes what it is given, as a schema error would. */
+    const echo = (overrides: Record<string, unknown>) => [`ragstar:app: ${JSON.stringify(overrides)}: not allowed by the service's schema`];
+
+    test.each<[string, RawConfig, boolean?]>([
+        // schema issues: a type error, a pattern, a custom check, an unknown key, a missing key
+        ["namespace (a custom check)", { "ragstar:namespace": `kube-${lower("ns")}` }],
+        ["replicas (a type error)", { "ragstar:replicas": JSON.stringify(canary("replicas")) }],
+        ["replicas (the replica check)", { "ragstar:replicas": NUMERIC_CANARY }],
+        ["runAsUser (a bound)", { "ragstar:runAsUser": `-${NUMERIC_CANARY}` }],
+        ["tmpSizeLimit (a quantity)", { "ragstar:tmpSizeLimit": canary("tmp") }],
+        ["terminationGracePeriodSeconds (a bound)", { "ragstar:terminationGracePeriodSeconds": NUMERIC_CANARY }],
+        ["image (a pattern)", { "ragstar:image": JSON.stringify({ ref: canary("ref") }) }],
+        ["image (a type error)", { "ragstar:image": JSON.stringify({ registry: "r.example.com", buildArgs: { PYTHON_IMAGE: [canary("arg")] } }) }],
+        ["image (the one-of refinement)", { "ragstar:image": JSON.stringify({ registry: "r.example.com", fromStack: `o/p/${canary("stack")}` }) }],
+        ["image (cross-key: an unused username)", { "ragstar:image": JSON.stringify({ ref, username: canary("user"), pullSecret: lower("pull") }), ...password }],
+        ["image (cross-key: a managed pull Secret named)", { "ragstar:image": JSON.stringify({ registry: "r.example.com", username: canary("user"), pullSecret: "ragstar-registry" }), ...password }],
+        ["image (cross-key: a password without a username)", { "ragstar:image": JSON.stringify({ registry: "r.example.com", repository: lower("repo") }), ...password }],
+        ["image (cross-key: a username without a password)", { "ragstar:image": JSON.stringify({ registry: "r.example.com", username: canary("user") }) }],
+        ["resources (requests above limits)", { "ragstar:resources": JSON.stringify({ requests: { cpu: `${NUMERIC_CANARY}0`, memory: "1Gi", "ephemeral-storage": "1Gi" }, limits: { cpu: `${NUMERIC_CANARY}m`, memory: "1Gi", "ephemeral-storage": "1Gi" } }) }],
+        ["resources (a quantity)", { "ragstar:resources": JSON.stringify({ requests: { cpu: canary("cpu"), memory: "1Gi", "ephemeral-storage": "1Gi" }, limits: { cpu: "1", memory: "1Gi", "ephemeral-storage": "1Gi" } }) }],
+        ["storage (an enum)", { "ragstar:storage": JSON.stringify({ size: "1Gi", accessMode: canary("mode") }) }],
+        ["storage (a type error)", { "ragstar:storage": JSON.stringify(canary("storage")) }],
+        ["probes (a pattern)", { "ragstar:probes": JSON.stringify({ readinessPath: canary("path") }) }],
+        ["network (a label value)", { "ragstar:network": JSON.stringify({ egress: [{ namespace: "ollama", podLabels: { app: `-${canary("label")}` }, ports: [{ port: 1 }] }] }) }],
+        ["network (a union)", { "ragstar:network": JSON.stringify({ egress: [{ host: canary("host") }] }) }],
+        ["network (a CIDR)", { "ragstar:network": JSON.stringify({ egress: [{ cidr: canary("cidr"), ports: [{ port: 1 }] }] }) }],
+        ["kubernetes (an unknown key)", { "ragstar:kubernetes": JSON.stringify({ context: canary("context"), contxt: canary("context") }) }],
+        // Skipped for a secret ragstar:app: the service's messages are text, so its values could not be masked.
+        ["app (the app check)", { "ragstar:app": JSON.stringify({ log_level: canary("log-level") }) }, false],
+        ["app (a type error)", { "ragstar:app": JSON.stringify([canary("app")]) }],
+    ])("%s", (_, extra, checked = true) => {
+        const raw = { ...base, ...extra };
+        const secret = new Set([...Object.keys(extra)]);
+        const error = thrownConfigError(() => parseStackConfig(raw, (key) => secret.has(key), "Pulumi.test.yaml", echo));
+        const held = Object.keys(extra).filter((key) => key !== "ragstar:registryPassword");
+        for (const key of held) expect(error.problems).toContainEqual(expect.stringContaining(`${key}: holds a secret value`));
+        if (checked) expect(error.problems.length).toBeGreaterThan(held.length); // the check itself still reports, masked
+        expect(`${error.message}\n${error.problems.join("\n")}`).not.toMatch(ANY_CANARY);
+    });
+
+    test("the reviewer's case: ragstar:image.username set with --secret on a stack with image.ref and pullSecret", () => {
+        const raw = { ...base, "ragstar:image": JSON.stringify({ ref, username: "CANARYuser", pullSecret: "pull" }), ...password };
+        const error = thrownConfigError(() => parseStackConfig(raw, (key) => key in password || key === "ragstar:image", "Pulumi.test.yaml"));
+        expect(error.problems).toContainEqual(expect.stringMatching(/^ragstar:image\.username: \[secret\]: unused: /));
+        expect(error.problems.join("\n")).not.toContain("CANARYuser");
+    });
+
+    test("the reviewer's case: a secret ragstar:resources with requests above limits", () => {
+        const resources = { requests: { cpu: "8", memory: "1Gi", "ephemeral-storage": "1Gi" }, limits: { cpu: "7777m", memory: "1Gi", "ephemeral-storage": "1Gi" } };
+        const error = thrownConfigError(() => parseStackConfig({ ...base, "ragstar:resources": JSON.stringify(resources) }, (key) => key === "ragstar:resources", "Pulumi.test.yaml"));
+        expect(error.problems).toContainEqual("ragstar:resources.requests.cpu: [secret]: must be at most the limit [secret] (ragstar:resources.limits.cpu): the API server refuses requests above limits");
+        expect(error.problems.join("\n")).not.toContain("7777");
+    });
+});
+
+function thrownConfigError(fn: () => unknown): ConfigError {
+    try {
+        fn();
+    } catch (error) {
+        if (error instanceof ConfigError) return error;
+        throw error;
+    }
+    throw new Error("expected a ConfigError");
+}
 
 describe("every command", () => {
     const dev = fs.readFileSync(path.join(REPO_ROOT, "Pulumi.dev.yaml"), "utf8").trimEnd();

@@ -31,13 +31,13 @@ test("defaults fill everything the stack does not set", () => {
 });
 
 test.each([
-    [{ "ragstar:replicas": "-1" }, 'ragstar:replicas: -1: Too small: expected number to be >=0'],
+    [{ "ragstar:replicas": "-1" }, 'ragstar:replicas: -1: must be at least 0'],
     [{ "ragstar:storage": JSON.stringify({ size: "1Gi", accessMode: "ReadWriteMany" }) }, 'ragstar:storage.accessMode: "ReadWriteMany": must be ReadWriteOnce or ReadWriteOncePod'],
     [{ "ragstar:namespace": "Ragstar_NS" }, 'ragstar:namespace: "Ragstar_NS": must be a DNS-1123 label'],
     [{ "ragstar:namespace": "default" }, "ragstar:namespace: \"default\": must not be 'default'"],
     [{ "ragstar:tmpSizeLimit": "64MB" }, 'ragstar:tmpSizeLimit: "64MB": not a Kubernetes quantity (e.g. 64Mi)'],
     [{ "ragstar:resources": JSON.stringify({ requests: { cpu: "1", memory: "1Gi", "ephemeral-storage": "1Gi" }, limits: { cpu: "1", memory: "512X", "ephemeral-storage": "1Gi" } }) }, 'ragstar:resources.limits.memory: "512X": not a Kubernetes quantity (e.g. 512Mi)'],
-    [{ "ragstar:image": JSON.stringify({ registry: "r.example.com", platform: "windows/amd64" }) }, 'ragstar:image.platform: "windows/amd64": Invalid option: expected one of "linux/amd64"|"linux/arm64"'],
+    [{ "ragstar:image": JSON.stringify({ registry: "r.example.com", platform: "windows/amd64" }) }, 'ragstar:image.platform: "windows/amd64": expected "linux/amd64" or "linux/arm64"'],
     [{ "ragstar:image": JSON.stringify({ ref: "registry.example.com/ragstar:1.0" }) }, 'ragstar:image.ref: "registry.example.com/ragstar:1.0": must be pinned by digest'],
     [{ "ragstar:image": JSON.stringify({}) }, "ragstar:image: {}: set exactly one of image.registry (build and push here), image.ref (deploy this digest-pinned image) or image.fromStack"],
     [{ "ragstar:probes": JSON.stringify({ readinessPath: "ready" }) }, 'ragstar:probes.readinessPath: "ready": must be an absolute HTTP path, e.g. /ready'],
@@ -168,6 +168,25 @@ describe("values the API server would refuse in the middle of `pulumi up` are re
         ["an egress entry with a bad cidr and no ports", egress({ cidr: "10.0.0.0/8/8" }), 'ragstar:network.egress.0.cidr: "10.0.0.0/8/8": expected a CIDR block'],
         ["an egress entry that is neither kind", egress({ host: "api.github.com", ports: [{ port: 443 }] }), 'ragstar:network.egress.0: {"host":"api.github.com","ports":[{"port":443}]}: expected {cidr, ports} or {namespace, podLabels?, ports}'],
         ["an egress entry that is both kinds", egress({ cidr: "10.0.0.0/8", namespace: "x", ports: [{ port: 443 }] }), "ragstar:network.egress.0: "],
+        // Type errors and zod's other built-in checks, in this project's words.
+        ["a podLabels value that is a number", egress({ namespace: "ollama", podLabels: { app: 2 }, ports: [{ port: 11434 }] }), "ragstar:network.egress.0.podLabels.app: 2: expected a string"],
+        ["ragstar:image: null", { "ragstar:image": "null" }, "ragstar:image: null: expected a mapping {ref, fromStack, registry, repository, "],
+        ["ragstar:storage as a string", { "ragstar:storage": "big" }, 'ragstar:storage: "big": expected a mapping {size, storageClassName, accessMode}'],
+        ["replicas as text", { "ragstar:replicas": "one" }, 'ragstar:replicas: "one": expected a number'],
+        ["a fractional runAsUser", { "ragstar:runAsUser": "1000.5" }, "ragstar:runAsUser: 1000.5: expected an integer"],
+        ["a runAsUser of 0", { "ragstar:runAsUser": "0" }, "ragstar:runAsUser: 0: must be at least 1"],
+        ["a port above 65535", egress({ cidr: "10.0.0.0/8", ports: [{ port: 70000 }] }), "ragstar:network.egress.0.ports.0.port: 70000: must be at most 65535"],
+        ["an egress entry with no ports", egress({ cidr: "10.0.0.0/8", ports: [] }), "ragstar:network.egress.0.ports: []: must have at least 1 item"],
+        ["a protocol that is neither", egress({ cidr: "10.0.0.0/8", ports: [{ port: 53, protocol: "SCTP" }] }), 'ragstar:network.egress.0.ports.0.protocol: "SCTP": expected "TCP" or "UDP"'],
+        ["ingressNamespaces as a string", { "ragstar:network": JSON.stringify({ ingressNamespaces: "ollama" }) }, 'ragstar:network.ingressNamespaces: "ollama": expected a list'],
+        ["allowMissingHealthcheck as text", { "ragstar:probes": JSON.stringify({ allowMissingHealthcheck: "yes" }) }, 'ragstar:probes.allowMissingHealthcheck: "yes": expected a boolean (true or false)'],
+        ["an empty dockerfile", { "ragstar:image": JSON.stringify({ registry: "r.example.com", dockerfile: "" }) }, 'ragstar:image.dockerfile: "": must not be empty'],
+        ["a build arg that is a boolean", { "ragstar:image": JSON.stringify({ registry: "r.example.com", buildArgs: { PYTHON_IMAGE: true } }) }, "ragstar:image.buildArgs.PYTHON_IMAGE: true: expected a string or a number"],
+        ["a build arg name that is not an ARG name", { "ragstar:image": JSON.stringify({ registry: "r.example.com", buildArgs: { "python-image": "x" } }) }, 'ragstar:image.buildArgs.python-image: "x": the name "python-image": expected an ARG name such as PYTHON_IMAGE'],
+        ["an unknown key in image", { "ragstar:image": JSON.stringify({ registry: "r.example.com", tag: "1.0" }) }, 'ragstar:image: {"registry":"r.example.com","tag":"1.0"}: unknown key "tag"; allowed keys are ref, fromStack, registry, repository,'],
+        ["app as a list", { "ragstar:app": "[1]" }, "ragstar:app: [1]: expected a mapping"],
+        ["kubernetes as a number", { "ragstar:kubernetes": "3" }, "ragstar:kubernetes: 3: expected a mapping {renderYamlToDirectory, context}"],
+        ["a resources list without cpu", { "ragstar:resources": JSON.stringify({ requests: { memory: "1Gi", "ephemeral-storage": "1Gi" }, limits: { cpu: "1", memory: "1Gi", "ephemeral-storage": "1Gi" } }) }, "ragstar:resources.requests.cpu: (unset): required: expected a quantity"],
     ])("%s", (_, extra, message) => {
         const raw = { ...base, ...extra };
         for (const key of Object.keys(raw)) if (raw[key] === undefined) delete raw[key];
