@@ -20,9 +20,15 @@ function lineOf(lines: LineCounter, range: readonly number[] | null | undefined)
  * @param document parsed with a `lineCounter` that `lines` is
  * @returns the value (`toJS()`), or the problems, each one line beginning `line N: `
  */
-export function documentValue(document: Document, lines: LineCounter): { value: unknown } | { problems: string[] } {
+export function documentValue(document: Document, lines: LineCounter, what = "a stack file"): { value: unknown } | { problems: string[] } {
     if (document.errors.length > 0) {
-        return { problems: document.errors.map((e) => `line ${e.linePos?.[0].line ?? "?"}: ${e.message.split("\n")[0]}`) };
+        return {
+            problems: document.errors.map((e) => {
+                // The library's own wording: "… at line N, column M:" (prettyErrors) and advice on its API.
+                const message = e.code === "MULTIPLE_DOCS" ? `${what} holds one YAML document` : e.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
+                return `line ${lineOf(lines, e.pos)}: ${message}`;
+            }),
+        };
     }
     let unresolved: string | undefined;
     visit(document, {
@@ -53,9 +59,10 @@ export function documentValue(document: Document, lines: LineCounter): { value: 
 /**
  * Parse YAML text into plain data.
  *
+ * @param what the file's kind, for "WHAT holds one YAML document"
  * @returns the value, or the problems (see documentValue)
  */
-export function parseYaml(text: string): { value: unknown } | { problems: string[] } {
+export function parseYaml(text: string, what = "a stack file"): { value: unknown } | { problems: string[] } {
     const lines = new LineCounter();
-    return documentValue(parseDocument(text, { lineCounter: lines }), lines);
+    return documentValue(parseDocument(text, { lineCounter: lines }), lines, what);
 }

@@ -61,7 +61,7 @@ export function buildAppConfig(defaultsFile: string, schemaFile: string, overrid
     // Name files relative to the project root (where ragstar.yaml lives), so messages are machine-independent.
     const projectRoot = path.dirname(defaultsFile);
     const shownDefaults = path.basename(defaultsFile);
-    const parsed = parseYaml(fs.readFileSync(defaultsFile, "utf8"));
+    const parsed = parseYaml(fs.readFileSync(defaultsFile, "utf8"), "ragstar.yaml");
     if ("problems" in parsed) throw new ConfigError(shownDefaults, parsed.problems.map((p) => `${shownDefaults}:${p.replace(/^line (\S+): /, "$1: ")}`));
     const defaults = (parsed.value ?? {}) as unknown;
     if (!isPlainObject(defaults)) throw new ConfigError(shownDefaults, [`${shownDefaults}: must be a YAML mapping of keys to values`]);

@@ -19,7 +19,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 
 import { ConfigError } from "../errors";
-import { FileChangedError, writeFileAtomic } from "../fsAtomic";
+import { FileChangedError, FileLockedError, writeFileAtomic } from "../fsAtomic";
 import { parseCommandLine, usageError } from "./commandLine";
 import { promotionOrderProblem } from "../promotion/order";
 import { deployedRefs, findDeployed } from "../promotion/history";
@@ -30,11 +30,19 @@ const USAGE = "usage: npm run --silent promote -- --from STAGE --to STAGE [--ref
 
 class Refused extends Error {}
 
+/** A stack file's text; a path that is not a regular file is refused naming it and what is expected. */
+function readStackFileText(file: string): string {
+    if (!fs.existsSync(file)) throw new Refused(`${file} does not exist`);
+    const stat = fs.statSync(file);
+    if (stat.isDirectory()) throw new Refused(`${file} is a directory; expected the stack file (YAML) there`);
+    if (!stat.isFile()) throw new Refused(`${file} is not a regular file; expected the stack file (YAML) there`);
+    return fs.readFileSync(file, "utf8");
+}
+
 /** What the source stage deploys: from its stack file, else its stack output; or why it is unknown. */
 function deployedReference(from: string, root: string): { ref: string; source: string } | { unknown: string } {
     const file = path.join(root, `Pulumi.${from}.yaml`);
-    if (!fs.existsSync(file)) throw new Refused(`${file} does not exist`);
-    const image = readStackImage(fs.readFileSync(file, "utf8"), file);
+    const image = readStackImage(readStackFileText(file), file);
     if (image.ref !== undefined) return { ref: image.ref, source: `Pulumi.${from}.yaml ragstar:image.ref` };
     const pulumi = spawnSync("pulumi", ["stack", "output", "image", "--stack", from], { cwd: root, encoding: "utf8", timeout: 60_000 });
     if (pulumi.status === 0 && pulumi.stdout.trim() !== "") return { ref: pulumi.stdout.trim(), source: `stack ${from} output "image"` };
@@ -126,11 +134,16 @@ async function main(argv: string[]): Promise<number> {
         // any change to it during the check is caught before the write.
         const targetName = `Pulumi.${values.to}.yaml`;
         const target = path.join(values.root, targetName);
-        if (!fs.existsSync(target)) throw new Refused(`${target} does not exist`);
+        const before = readStackFileText(target);
         const mode = fs.statSync(target).mode & 0o777;
-        // The write replaces the file by a rename, which a read-only mode would not stop; honour it.
+        // The write replaces the file by a rename, which neither a read-only mode nor a file this user
+        // may not write would stop; honour both (root passes access(2), so the mode bits are checked too).
         if ((mode & 0o222) === 0) throw new Refused(`${target} is read-only (mode ${mode.toString(8).padStart(4, "0")}); make it writable to promote into it`);
-        const before = fs.readFileSync(target, "utf8");
+        try {
+            fs.accessSync(target, fs.constants.W_OK);
+        } catch {
+            throw new Refused(`${target} is not writable by this user; make it writable to promote into it`);
+        }
         const edit = setImageRef(before, targetName, ref);
 
         let checkLine: string;
@@ -158,7 +171,7 @@ async function main(argv: string[]): Promise<number> {
         process.stdout.write(`${targetName}: ragstar:image.ref\n- ${edit.previous}\n+ ${ref}\n`);
         return 0;
     } catch (error) {
-        if (error instanceof Refused || error instanceof ConfigError || error instanceof FileChangedError || (error as NodeJS.ErrnoException).syscall !== undefined) {
+        if (error instanceof Refused || error instanceof ConfigError || error instanceof FileChangedError || error instanceof FileLockedError || (error as NodeJS.ErrnoException).syscall !== undefined) {
             process.stderr.write(refusalText(error as Error));
             return 1;
         }

@@ -6,7 +6,8 @@
  * config and prints every Kubernetes object as multi-document YAML on stdout, in apply
  * order. `--out DIR` also writes one file per object (`<kind>-<name>.yaml`; with `--all`,
  * `DIR/<stack>/<kind>-<name>.yaml` for every `Pulumi.<stack>.yaml`), atomically, and removes
- * only stale files an earlier render wrote (infra/render/outDir.ts). Secret values
+ * only stale files an earlier render wrote, as recorded in `DIR/.ragstar-render.json`
+ * (infra/render/outDir.ts). Secret values
  * print as `[secret]`; the image digest is a deterministic placeholder (said in the header).
  * The policy pack's rules (policy/rules.ts) run on the objects; the verdict goes to stderr.
  * Exit status: 0 on success, 1 on bad config, a bad Dockerfile or a mandatory policy
@@ -19,7 +20,7 @@ import * as path from "node:path";
 import { evaluatePolicy } from "../../policy/rules";
 import { ConfigError, DockerfileError } from "../errors";
 import { parseCommandLine, usageError } from "./commandLine";
-import { ForeignFileError, writeOutDir } from "../render/outDir";
+import { ForeignFileError, ManifestError, writeOutDir } from "../render/outDir";
 import { objectFiles, renderHeader, renderStack, toYaml } from "../render/render";
 
 const USAGE = "usage: npm run --silent render -- (--stack NAME | --all) [--out DIR] [--root DIR]";
@@ -62,13 +63,16 @@ async function main(argv: string[]): Promise<number> {
             process.stderr.write(`policy ${stack}: ${mandatory.length} mandatory, ${violations.length - mandatory.length} advisory violation(s)\n`);
             for (const v of violations) process.stderr.write(`  ${v.enforcement} ${v.rule}: ${v.object}: ${v.message}\n`);
             if (mandatory.length > 0) failed = true;
-            if (values.out) writeOutDir(values.all ? path.join(values.out, stack) : values.out, objectFiles(render));
+            if (values.out) {
+                const { kept } = writeOutDir(values.all ? path.join(values.out, stack) : values.out, stack, objectFiles(render));
+                for (const file of kept) process.stderr.write(`kept ${file}: no longer rendered, but edited since the render wrote it; remove it yourself if it is not needed\n`);
+            }
         } catch (error) {
             if (error instanceof ConfigError) {
                 process.stderr.write(configErrorText(stackFile, error));
             } else if (error instanceof DockerfileError) {
                 process.stderr.write(`error: ${stackFile}: ${error.message}\n`);
-            } else if (error instanceof ForeignFileError || (error as NodeJS.ErrnoException).syscall !== undefined) {
+            } else if (error instanceof ForeignFileError || error instanceof ManifestError || (error as NodeJS.ErrnoException).syscall !== undefined) {
                 // fs errors name the path and what failed (e.g. "EACCES: permission denied, open '…'").
                 process.stderr.write(`error: ${(error as Error).message}\n`);
                 return 1;

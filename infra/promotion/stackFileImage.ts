@@ -10,6 +10,12 @@ import { documentValue } from "../yamlText";
 
 const IMAGE_KEY = "ragstar:image";
 
+/** Why a stack file's value is not a mapping, or undefined when it is (an empty file is refused elsewhere). */
+export function mappingProblem(value: unknown): string | undefined {
+    if (value === null || (typeof value === "object" && !Array.isArray(value))) return undefined;
+    return `a stack file is a YAML mapping (config: ...), not ${Array.isArray(value) ? "a list" : `a ${typeof value}`}`;
+}
+
 interface Parsed {
     tokens: CST.Token[];
     document: Document;
@@ -26,6 +32,8 @@ function parse(text: string, file: string): Parsed {
     if (documents.length > 1) throw new ConfigError(file, [`line ${lines.linePos(documents[1].range[0]).line}: a stack file holds one YAML document`]);
     const parsed = documentValue(document, lines);
     if ("problems" in parsed) throw new ConfigError(file, parsed.problems);
+    const notMapping = mappingProblem(parsed.value);
+    if (notMapping) throw new ConfigError(file, [`line ${lines.linePos(document.contents?.range?.[0] ?? 0).line}: ${notMapping}`]);
     return { tokens, document, value: parsed.value };
 }
 

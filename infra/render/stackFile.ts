@@ -6,6 +6,7 @@
 import * as fs from "node:fs";
 
 import { ConfigError } from "../errors";
+import { mappingProblem } from "../promotion/stackFileImage";
 import { parseYaml } from "../yamlText";
 
 /** The marker that stands for every secret value in rendered output. */
@@ -37,6 +38,8 @@ function containsSecure(value: unknown): boolean {
 export function readStackFile(file: string, project: string): StackFileConfig {
     const parsed = parseYaml(fs.readFileSync(file, "utf8"));
     if ("problems" in parsed) throw new ConfigError(file, parsed.problems);
+    const notMapping = mappingProblem(parsed.value);
+    if (notMapping) throw new ConfigError(file, [`line 1: ${notMapping}`]);
     const root = (parsed.value ?? {}) as { config?: Record<string, unknown> };
     const config: Record<string, string> = {};
     const secretKeys: string[] = [];

@@ -10,6 +10,7 @@ import { checkManifest, parseImageReference } from "../../infra/promotion/regist
 import { parseDocument } from "yaml";
 
 import { FileChangedError, writeFileAtomic } from "../../infra/fsAtomic";
+import { parseYaml } from "../../infra/yamlText";
 import { setImageRef } from "../../infra/promotion/stackFileImage";
 import { ALIAS_BOMB, REPO_ROOT } from "./projectFixture";
 
@@ -269,6 +270,113 @@ describe("writes that lose nothing", () => {
         expect(result.code).toBe(1);
         expect(result.stderr).toBe(`promotion refused: ${file} is read-only (mode 0444); make it writable to promote into it\n`);
         expect(fs.readFileSync(file, "utf8")).toBe(before);
+    });
+});
+
+describe("concurrent writers and permissions", () => {
+    const ref = () => `${registryHost}/platform/ragstar@${PUSHED}`;
+
+    /** A child process that promotes its own key N times (read, edit, compare-and-replace), retrying refusals. */
+    function writer(file: string, key: string, times: number): Promise<{ code: number; stderr: string }> {
+        const script = `
+            require(${JSON.stringify(path.join(REPO_ROOT, "node_modules/ts-node"))}).register({ transpileOnly: true });
+            const fs = require("node:fs");
+            const { writeFileAtomic } = require(${JSON.stringify(path.join(REPO_ROOT, "infra/fsAtomic.ts"))});
+            const [file, key, times] = process.argv.slice(1);
+            for (let done = 0; done < Number(times); ) {
+                const before = fs.readFileSync(file, "utf8");
+                const edited = before.replace(new RegExp("^" + key + ": (\\\\d+)$", "m"), (_, n) => key + ": " + (Number(n) + 1));
+                try { writeFileAtomic(file, edited, before); done += 1; }
+                catch (error) { if (!/changed while|is locked/.test(error.message)) throw error; }
+            }`;
+        return new Promise((resolve) => {
+            const child = spawn(process.execPath, ["-e", script, file, key, String(times)]);
+            let stderr = "";
+            child.stderr.on("data", (chunk) => (stderr += chunk));
+            child.on("close", (code) => resolve({ code: code ?? -1, stderr }));
+        });
+    }
+
+    test("two concurrent writers of one file lose no update", async () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ragstar-race-"));
+        const file = path.join(dir, "Pulumi.staging.yaml");
+        fs.writeFileSync(file, "a: 0\nb: 0\n");
+        const results = await Promise.all([writer(file, "a", 400), writer(file, "b", 400)]);
+        expect(results).toEqual([{ code: 0, stderr: "" }, { code: 0, stderr: "" }]);
+        expect(fs.readFileSync(file, "utf8")).toBe("a: 400\nb: 400\n");
+        expect(fs.readdirSync(dir)).toEqual(["Pulumi.staging.yaml"]);
+    }, 60_000);
+
+    test("a stale lock is reported in one line naming it, not broken", async () => {
+        const root = stackCopies();
+        const file = path.join(root, "Pulumi.staging.yaml");
+        const lock = `${file}.lock`;
+        fs.writeFileSync(lock, "");
+        const old = new Date(Date.now() - 120_000);
+        fs.utimesSync(lock, old, old);
+        const before = fs.readFileSync(file, "utf8");
+        const result = await promote(root, ["--from", "dev", "--to", "staging", "--ref", ref(), "--offline"]);
+        expect(result.code).toBe(1);
+        expect(result.stderr).toMatch(new RegExp(`^promotion refused: ${lock.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")} is locked since \\d+ s ago \\(older than 60 s: a writer that died\\?\\); nothing was written; remove the lock file if no promotion is running, then run again\n$`));
+        expect(fs.existsSync(lock)).toBe(true);
+        expect(fs.readFileSync(file, "utf8")).toBe(before);
+    });
+
+    (process.getuid?.() === 0 ? test : test.skip)("a stack file this user may not write is refused, not replaced (mode bits allow the owner)", async () => {
+        const root = stackCopies();
+        fs.chmodSync(root, 0o777);
+        const file = path.join(root, "Pulumi.staging.yaml");
+        fs.chmodSync(file, 0o644); // root's, writable by root only; the directory lets anyone rename into it
+        for (const f of fs.readdirSync(root)) fs.chmodSync(path.join(root, f), 0o644);
+        const before = fs.readFileSync(file, "utf8");
+        const result = await new Promise<{ code: number; stderr: string }>((resolve) => {
+            const child = spawn(path.join(REPO_ROOT, "node_modules/.bin/ts-node"), ["--transpile-only", path.join(REPO_ROOT, "infra/cli/promote.ts"), "--root", root, "--from", "dev", "--to", "staging", "--ref", ref(), "--offline"], { uid: 65534, gid: 65534, env: { ...process.env, HOME: os.tmpdir() } });
+            let stderr = "";
+            child.stderr.on("data", (chunk) => (stderr += chunk));
+            child.on("close", (code) => resolve({ code: code ?? -1, stderr }));
+        });
+        expect(result.stderr).toBe(`promotion refused: ${file} is not writable by this user; make it writable to promote into it\n`);
+        expect(result.code).toBe(1);
+        expect(fs.readFileSync(file, "utf8")).toBe(before);
+    });
+});
+
+describe("one-line errors name the file and line", () => {
+    const ref = () => `${registryHost}/platform/ragstar@${PUSHED}`;
+
+    test("a duplicate key in the target gives its real line", async () => {
+        const root = stackCopies();
+        const file = path.join(root, "Pulumi.staging.yaml");
+        const lines = fs.readFileSync(file, "utf8").split("\n");
+        lines.splice(8, 0, "    ref: registry.example.com/platform/ragstar@sha256:" + "c3".repeat(32));
+        fs.writeFileSync(file, lines.join("\n"));
+        const result = await promote(root, ["--from", "dev", "--to", "staging", "--ref", ref(), "--offline"]);
+        expect(result.code).toBe(1);
+        expect(result.stderr).toBe("promotion refused: Pulumi.staging.yaml: line 9: Map keys must be unique\n");
+    });
+
+    test("a target that is a directory is named, with what is expected", async () => {
+        const root = stackCopies();
+        const file = path.join(root, "Pulumi.staging.yaml");
+        fs.rmSync(file);
+        fs.mkdirSync(file);
+        const result = await promote(root, ["--from", "dev", "--to", "staging", "--ref", ref(), "--offline"]);
+        expect(result.code).toBe(1);
+        expect(result.stderr).toBe(`promotion refused: ${file} is a directory; expected the stack file (YAML) there\n`);
+    });
+
+    test("a top-level list as the stack file must be a mapping", async () => {
+        const root = stackCopies();
+        fs.writeFileSync(path.join(root, "Pulumi.staging.yaml"), "- config\n- ragstar:image\n");
+        const result = await promote(root, ["--from", "dev", "--to", "staging", "--ref", ref(), "--offline"]);
+        expect(result.code).toBe(1);
+        expect(result.stderr).toBe("promotion refused: Pulumi.staging.yaml: line 1: a stack file is a YAML mapping (config: ...), not a list\n");
+    });
+
+    test("YAML problems carry no library wording", () => {
+        expect(parseYaml("a: 1\na: 2\n")).toEqual({ problems: ["line 2: Map keys must be unique"] });
+        expect(parseYaml("a: 1\n---\nb: 2\n")).toEqual({ problems: ["line 2: a stack file holds one YAML document"] });
+        expect(parseYaml("a: 1\n---\nb: 2\n", "ragstar.yaml")).toEqual({ problems: ["line 2: ragstar.yaml holds one YAML document"] });
     });
 });
 
