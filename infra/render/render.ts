@@ -146,11 +146,6 @@ export function renderHeader(render: Pick<Render, "stack" | "imageSource">, coun
     return `# stack ${render.stack}: ${count} object${count === 1 ? "" : "s"} rendered by RAGstar deploy without the Pulumi engine.\n# ${image} Secrets print as [secret].\n`;
 }
 
-/** Whether a file's text starts with the header `renderHeader` writes: only such files are the render's own. */
-export function isRenderOutput(text: string): boolean {
-    return /^# stack [A-Za-z0-9_.-]+: \d+ objects? rendered by RAGstar deploy without the Pulumi engine\.\n/.test(text);
-}
-
 /** Multi-document YAML of the objects, keys in the order the program wrote them. */
 export function toYaml(objects: KubernetesObject[]): string {
     return objects.map((object) => stringify(object, { lineWidth: 0 })).join("---\n");
