@@ -23,9 +23,7 @@ import { RagstarApp, SECRETS_MOUNT_PATH } from "./k8s/ragstarApp";
 import { userMismatch } from "./k8s/securityContext";
 import { probesFromDockerfile } from "./probes/fromDockerfile";
 import type { ProbeSet } from "./probes/types";
-
-/** Repository root: infra/ sits directly below it. */
-export const ROOT_DIR = path.resolve(__dirname, "..");
+import { ROOT_DIR } from "./paths";
 
 /** Where the image keeps its config and data when its Dockerfile sets no ENV for them. */
 const DEFAULT_CONFIG_PATH = "/app/config/ragstar.yaml";

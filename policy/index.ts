@@ -1,11 +1,11 @@
 /**
  * The RAGstar policy pack for the Pulumi engine: `pulumi preview --policy-pack policy`.
- * Each rule of policy/rules.ts becomes one resource validation policy over Kubernetes
+ * Each rule of infra/review/rules.ts becomes one resource validation policy over Kubernetes
  * resources, with the rule's enforcement level.
  */
 import { PolicyPack, type ResourceValidationPolicy } from "@pulumi/policy";
 
-import { RULES } from "./rules";
+import { RULES } from "../infra/review/rules";
 
 const policies: ResourceValidationPolicy[] = RULES.map((rule) => ({
     name: rule.name,

@@ -11,6 +11,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 
 import { ConfigError } from "../errors";
+import { DEFAULT_RUN_AS_USER } from "../k8s/securityContext";
 import { imagePullProblems } from "./imagePull";
 import { mentioning, type ConfigProblem, type Mention } from "./problem";
 import { cidrProblem } from "./cidr";
@@ -165,7 +166,7 @@ export const stackConfigSchema = z
         /** 1, or 0 to stop the service; never more (see replicaProblems). */
         replicas: z.number().int().min(0).default(1),
         /** UID and GID the container runs as; must equal the Dockerfile's numeric USER. */
-        runAsUser: z.number().int().min(1).max(2 ** 31 - 1).default(1000),
+        runAsUser: z.number().int().min(1).max(2 ** 31 - 1).default(DEFAULT_RUN_AS_USER),
         image: imageSchema,
         resources: resourceRequirements.default({
                 requests: { cpu: "100m", memory: "256Mi", "ephemeral-storage": "64Mi" },

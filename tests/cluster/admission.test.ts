@@ -5,9 +5,10 @@ import * as path from "node:path";
 import { stringify } from "yaml";
 
 import { checkRestricted } from "../../infra/k8s/podSecurity";
-import { renderStack, type KubernetesObject } from "../../infra/render/render";
-import { evaluatePolicy } from "../../policy/rules";
+import { renderStack } from "../../infra/tools/render/render";
+import { evaluatePolicy } from "../../infra/review/rules";
 import { REPO_ROOT } from "../infra/projectFixture";
+import type { KubernetesObject } from "../../infra/k8s/kubernetesObject";
 
 function kubectl(args: string[], input?: string): { code: number; stdout: string; stderr: string } {
     const bin = process.env.KUBE_BIN;

@@ -29,9 +29,10 @@ import * as path from "node:path";
 
 import { parse, stringify } from "yaml";
 
-import { renderStack, toYaml, type KubernetesObject } from "../../infra/render/render";
+import { renderStack, toYaml } from "../../infra/tools/render/render";
 import { projectWith, REPO_ROOT } from "../infra/projectFixture";
 import { seededRandom } from "../lib/seededRandom";
+import type { KubernetesObject } from "../../infra/k8s/kubernetesObject";
 
 function kubectl(args: string[], input?: string): { code: number; stdout: string; stderr: string } {
     const bin = process.env.KUBE_BIN;

@@ -6,7 +6,7 @@ import * as path from "node:path";
 
 import type { Stack } from "@pulumi/pulumi/automation";
 
-import { openLocalStack, type LocalPaths } from "../../infra/engine/localStack";
+import { openLocalStack, type LocalPaths } from "../../infra/tools/engine/localStack";
 
 function kubectl(args: string[], input?: string): string {
     const result = spawnSync(path.join(process.env.KUBE_BIN ?? "", "kubectl"), args, { input, encoding: "utf8", timeout: 120_000 });

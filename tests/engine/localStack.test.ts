@@ -5,10 +5,12 @@ import * as path from "node:path";
 import type { EngineEvent, Stack } from "@pulumi/pulumi/automation";
 import { parse as parseYaml } from "yaml";
 
-import { LOCAL_STACK, localBuildArgs, localImageBuildArgs, localStackFile, openLocalStack, providerManifests, type LocalPaths } from "../../infra/engine/localStack";
-import { buildAndPushImage } from "../../infra/local/docker";
-import { ROOT_DIR } from "../../infra/program";
-import { renderStack, type KubernetesObject } from "../../infra/render/render";
+import { LOCAL_STACK, localBuildArgs, localImageBuildArgs, localStackFile, openLocalStack, providerManifests, type LocalPaths } from "../../infra/tools/engine/localStack";
+import { buildAndPushImage } from "../../infra/tools/docker/docker";
+
+import { renderStack } from "../../infra/tools/render/render";
+import type { KubernetesObject } from "../../infra/k8s/kubernetesObject";
+import { ROOT_DIR } from "../../infra/paths";
 
 function required(name: string): string {
     const value = process.env[name];

@@ -7,14 +7,15 @@ import * as pulumi from "@pulumi/pulumi";
 
 import { parseStackConfig } from "../../infra/config/stackConfig";
 import { imageBuildArgs } from "../../infra/image";
-import { dockerRunPlan, type DockerRunPlan } from "../../infra/local/dockerRun";
+import { dockerRunPlan, type DockerRunPlan } from "../../infra/tools/docker/dockerRun";
 import {
     buildImage, containerAddress, containerEvidence, deleteManifest, docker, dockerOk, executeProbe, pushImage, registryManifest, runContainer, secondsSince,
     type Build, type RunningContainer,
-} from "../../infra/local/docker";
+} from "../../infra/tools/docker/docker";
 import type { Probe } from "../../infra/probes/types";
-import { renderStack, type KubernetesObject, type Render } from "../../infra/render/render";
+import { renderStack, type Render } from "../../infra/tools/render/render";
 import { devStackSetting, devStackWith, projectWith, REPO_ROOT } from "../infra/projectFixture";
+import type { KubernetesObject } from "../../infra/k8s/kubernetesObject";
 
 function required(name: string): string {
     const value = process.env[name];

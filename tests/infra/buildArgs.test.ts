@@ -2,7 +2,7 @@ import { checkBuildArgs } from "../../infra/config/buildArgs";
 import { declaredBuildArgs } from "../../infra/dockerfile/declaredArgs";
 import { ConfigError } from "../../infra/errors";
 import { imageBuildArgs } from "../../infra/image";
-import { renderStack } from "../../infra/render/render";
+import { renderStack } from "../../infra/tools/render/render";
 import { devStackSetting, projectWith, REPO_ROOT } from "./projectFixture";
 
 const PINNED = `mirror.example.com/library/python@sha256:${"c".repeat(64)}`;

@@ -14,8 +14,8 @@ import * as path from "node:path";
 
 import { parseStackConfig, type RawConfig } from "../../infra/config/stackConfig";
 import { ConfigError } from "../../infra/errors";
-import { renderConfig, toYaml } from "../../infra/render/render";
-import { readStackFile } from "../../infra/render/stackFile";
+import { renderConfig, toYaml } from "../../infra/tools/render/render";
+import { readStackFile } from "../../infra/tools/render/stackFile";
 import { projectWith, REPO_ROOT } from "./projectFixture";
 
 /** Every canary starts with this; a numeric one stands for secrets a number-typed key would print. */
@@ -36,7 +36,7 @@ const canaryEnv = {
 
 function run(script: string, args: string[]): Promise<{ code: number; output: string }> {
     return new Promise((resolve) => {
-        const child = spawn(path.join(REPO_ROOT, "node_modules/.bin/ts-node"), ["--transpile-only", path.join(REPO_ROOT, "infra/cli", script), ...args], {
+        const child = spawn(path.join(REPO_ROOT, "node_modules/.bin/ts-node"), ["--transpile-only", path.join(REPO_ROOT, "infra/tools/cli", script), ...args], {
             cwd: REPO_ROOT,
             env: { ...process.env, ...canaryEnv },
         });

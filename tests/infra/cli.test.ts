@@ -7,7 +7,7 @@ import { ALIAS_BOMB, projectWith, REPO_ROOT } from "./projectFixture";
 
 const tsNode = path.join(REPO_ROOT, "node_modules/.bin/ts-node");
 const run = (script: string, args: string[]) =>
-    spawnSync(tsNode, ["--transpile-only", path.join(REPO_ROOT, "infra/cli", script), ...args], { cwd: REPO_ROOT, encoding: "utf8" });
+    spawnSync(tsNode, ["--transpile-only", path.join(REPO_ROOT, "infra/tools/cli", script), ...args], { cwd: REPO_ROOT, encoding: "utf8" });
 
 test("probes prints the three probes of this repository's Dockerfile as JSON", () => {
     const result = run("probes.ts", ["Dockerfile"]);

@@ -10,7 +10,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 
 import { ragstarProgram } from "../../infra/program";
-import { readStackFile } from "../../infra/render/stackFile";
+import { readStackFile } from "../../infra/tools/render/stackFile";
 
 async function main(rootDir: string, stack: string, stackReferenceImage: string | undefined): Promise<void> {
     const { config, secretKeys } = readStackFile(path.join(rootDir, `Pulumi.${stack}.yaml`), "ragstar");

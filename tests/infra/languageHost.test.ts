@@ -2,8 +2,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 
-import { readStackFile } from "../../infra/render/stackFile";
-import { placeholderDigest } from "../../infra/render/render";
+import { readStackFile } from "../../infra/tools/render/stackFile";
+import { placeholderDigest } from "../../infra/tools/render/render";
 import { REPO_ROOT } from "./projectFixture";
 import { programLocation, readProjectFile, runLikeLanguageHost } from "./languageHost";
 

@@ -1,5 +1,5 @@
-import { evaluatePolicy, podSpecOf, RULES, type Rule } from "../../policy/rules";
-import { renderStack, type Render } from "../../infra/render/render";
+import { evaluatePolicy, podSpecOf, RULES, type Rule } from "../../infra/review/rules";
+import { renderStack, type Render } from "../../infra/tools/render/render";
 
 let dev: Render;
 beforeAll(async () => {

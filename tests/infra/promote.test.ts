@@ -5,13 +5,13 @@ import type { AddressInfo } from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 
-import { promotionOrderProblem } from "../../infra/promotion/order";
-import { checkManifest, parseImageReference } from "../../infra/promotion/registryCheck";
+import { promotionOrderProblem } from "../../infra/tools/promotion/order";
+import { checkManifest, parseImageReference } from "../../infra/tools/promotion/registryCheck";
 import { parseDocument } from "yaml";
 
-import { FileChangedError, writeFileAtomic } from "../../infra/fsAtomic";
+import { FileChangedError, writeFileAtomic } from "../../infra/tools/fsAtomic";
 import { parseYaml } from "../../infra/yamlText";
-import { setImageRef } from "../../infra/promotion/stackFileImage";
+import { setImageRef } from "../../infra/tools/promotion/stackFileImage";
 import { ALIAS_BOMB, REPO_ROOT } from "./projectFixture";
 
 const PUSHED = `sha256:${"a1".repeat(32)}`;
@@ -55,7 +55,7 @@ function stackCopies(): string {
 function promote(root: string, args: string[], env: Record<string, string> = { REGISTRY_USERNAME: "ci", REGISTRY_PASSWORD: "pw" }): Promise<{ code: number; stdout: string; stderr: string }> {
     // Asynchronous: the fake registry answers from this process's event loop.
     return new Promise((resolve) => {
-        const child = spawn(path.join(REPO_ROOT, "node_modules/.bin/ts-node"), ["--transpile-only", path.join(REPO_ROOT, "infra/cli/promote.ts"), "--root", root, ...args], {
+        const child = spawn(path.join(REPO_ROOT, "node_modules/.bin/ts-node"), ["--transpile-only", path.join(REPO_ROOT, "infra/tools/cli/promote.ts"), "--root", root, ...args], {
             env: { ...process.env, REGISTRY_USERNAME: "", REGISTRY_PASSWORD: "", ...env },
         });
         let stdout = "";
@@ -281,7 +281,7 @@ describe("concurrent writers and permissions", () => {
         const script = `
             require(${JSON.stringify(path.join(REPO_ROOT, "node_modules/ts-node"))}).register({ transpileOnly: true });
             const fs = require("node:fs");
-            const { writeFileAtomic } = require(${JSON.stringify(path.join(REPO_ROOT, "infra/fsAtomic.ts"))});
+            const { writeFileAtomic } = require(${JSON.stringify(path.join(REPO_ROOT, "infra/tools/fsAtomic.ts"))});
             const [file, key, times] = process.argv.slice(1);
             for (let done = 0; done < Number(times); ) {
                 const before = fs.readFileSync(file, "utf8");
@@ -330,7 +330,7 @@ describe("concurrent writers and permissions", () => {
         for (const f of fs.readdirSync(root)) fs.chmodSync(path.join(root, f), 0o644);
         const before = fs.readFileSync(file, "utf8");
         const result = await new Promise<{ code: number; stderr: string }>((resolve) => {
-            const child = spawn(path.join(REPO_ROOT, "node_modules/.bin/ts-node"), ["--transpile-only", path.join(REPO_ROOT, "infra/cli/promote.ts"), "--root", root, "--from", "dev", "--to", "staging", "--ref", ref(), "--offline"], { uid: 65534, gid: 65534, env: { ...process.env, HOME: os.tmpdir() } });
+            const child = spawn(path.join(REPO_ROOT, "node_modules/.bin/ts-node"), ["--transpile-only", path.join(REPO_ROOT, "infra/tools/cli/promote.ts"), "--root", root, "--from", "dev", "--to", "staging", "--ref", ref(), "--offline"], { uid: 65534, gid: 65534, env: { ...process.env, HOME: os.tmpdir() } });
             let stderr = "";
             child.stderr.on("data", (chunk) => (stderr += chunk));
             child.on("close", (code) => resolve({ code: code ?? -1, stderr }));

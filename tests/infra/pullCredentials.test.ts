@@ -12,10 +12,11 @@ import * as coreV1 from "kubernetes-models/v1";
 import { ConfigError } from "../../infra/errors";
 import { checkRestricted } from "../../infra/k8s/podSecurity";
 import { ragstarProgram } from "../../infra/program";
-import { objectFiles, renderConfig, renderStack, toYaml, type KubernetesObject, type Render } from "../../infra/render/render";
-import { readStackFile } from "../../infra/render/stackFile";
-import { evaluatePolicy } from "../../policy/rules";
+import { objectFiles, renderConfig, renderStack, toYaml, type Render } from "../../infra/tools/render/render";
+import { readStackFile } from "../../infra/tools/render/stackFile";
+import { evaluatePolicy } from "../../infra/review/rules";
 import { devStackSetting, projectWith, REPO_ROOT } from "./projectFixture";
+import type { KubernetesObject } from "../../infra/k8s/kubernetesObject";
 
 const REF = `127.0.0.1:5000/ragstar@sha256:${"cd".repeat(32)}`;
 const PASSWORD_LINES = "  ragstar:registryPassword:\n    secure: v1:cHVsbC1wYXNzd29yZC1jaXBoZXJ0ZXh0\n";

@@ -28,7 +28,7 @@ test.each([
 });
 
 test("the local stack configures the loopback registry's credentials for the pull Secret, the password as a secret", async () => {
-    const { localConfig, registryCredentialsFromEnv } = await import("../../infra/engine/localStack");
+    const { localConfig, registryCredentialsFromEnv } = await import("../../infra/tools/engine/localStack");
     const paths = { workDir: "/nonexistent/work", stateDir: "/nonexistent/state", manifestsDir: "/nonexistent/manifests" };
     const credentials = registryCredentialsFromEnv({ REGISTRY_USERNAME: "ragstar-ci", REGISTRY_PASSWORD: "pw" });
     expect(credentials).toEqual({ username: "ragstar-ci", password: "pw" });

@@ -7,8 +7,9 @@ import { parseAllDocuments } from "yaml";
 
 import { ConfigError, DockerfileError } from "../../infra/errors";
 import { checkRestricted } from "../../infra/k8s/podSecurity";
-import { placeholderDigest, redact, renderStack, toYaml, type KubernetesObject, type Render } from "../../infra/render/render";
+import { placeholderDigest, redact, renderStack, toYaml, type Render } from "../../infra/tools/render/render";
 import { devStackSetting, devStackWith, projectWith, REPO_ROOT } from "./projectFixture";
+import type { KubernetesObject } from "../../infra/k8s/kubernetesObject";
 
 const MODELS: Record<string, new (data: any) => { validate(): void }> = {
     Namespace: coreV1.Namespace,

@@ -7,7 +7,7 @@ import * as path from "node:path";
 import { REPO_ROOT } from "./projectFixture";
 
 const tsNode = path.join(REPO_ROOT, "node_modules/.bin/ts-node");
-const render = (args: string[]) => spawnSync(tsNode, ["--transpile-only", path.join(REPO_ROOT, "infra/cli/render.ts"), ...args], { cwd: REPO_ROOT, encoding: "utf8" });
+const render = (args: string[]) => spawnSync(tsNode, ["--transpile-only", path.join(REPO_ROOT, "infra/tools/cli/render.ts"), ...args], { cwd: REPO_ROOT, encoding: "utf8" });
 
 /** A directory that looks like a project root: what `--out .` would point at. */
 function projectRootCopy(): string {

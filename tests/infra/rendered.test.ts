@@ -1,8 +1,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 
-import { MANIFEST, sha256 } from "../../infra/render/outDir";
-import { objectFiles, renderStack } from "../../infra/render/render";
+import { MANIFEST, sha256 } from "../../infra/tools/render/outDir";
+import { objectFiles, renderStack } from "../../infra/tools/render/render";
 import { REPO_ROOT } from "./projectFixture";
 
 const stacks = fs.readdirSync(REPO_ROOT).map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1]).filter((s): s is string => s !== undefined);

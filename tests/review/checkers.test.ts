@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 
-import { objectFiles, renderStack } from "../../infra/render/render";
+import { objectFiles, renderStack } from "../../infra/tools/render/render";
 import { devStackWith, projectWith, REPO_ROOT } from "../infra/projectFixture";
 
 function tool(name: string): string {

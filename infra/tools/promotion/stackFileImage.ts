@@ -5,8 +5,8 @@
  */
 import { Composer, CST, isScalar, LineCounter, Parser, type Document } from "yaml";
 
-import { ConfigError } from "../errors";
-import { documentValue } from "../yamlText";
+import { ConfigError } from "../../errors";
+import { documentValue } from "../../yamlText";
 
 const IMAGE_KEY = "ragstar:image";
 

@@ -1,6 +1,6 @@
 /**
  * The promotion order: an image is built once in dev and its digest moves dev → staging →
- * prod. Pure rules; the CLI (infra/cli/promote.ts) applies them.
+ * prod. Pure rules; the CLI (infra/tools/cli/promote.ts) applies them.
  */
 
 /** Stages in promotion order. */

@@ -12,8 +12,10 @@ import * as path from "node:path";
 
 import { LocalWorkspace, PulumiCommand, type ConfigMap, type Stack } from "@pulumi/pulumi/automation";
 
-import { imageBuildArgs } from "../image";
-import { ragstarProgram, ROOT_DIR } from "../program";
+import { imageBuildArgs } from "../../image";
+import { DEFAULT_RUN_AS_USER } from "../../k8s/securityContext";
+import { ragstarProgram } from "../../program";
+import { ROOT_DIR } from "../../paths";
 
 export const LOCAL_STACK = "local";
 
@@ -36,9 +38,6 @@ export function localPaths(rootDir: string = ROOT_DIR): LocalPaths {
     return { workDir, stateDir: path.join(rootDir, ".pulumi-state"), manifestsDir: path.join(workDir, "manifests") };
 }
 
-/** The local stack's UID (the schema's default), so the pushed image and the pod agree. */
-const LOCAL_RUN_AS_USER = 1000;
-
 /**
  * The local stack's `ragstar:image.buildArgs`: the base image that scripts/with-image-infra
  * provides (the production base when it can be pulled, else the stand-in it builds), announced
@@ -54,7 +53,7 @@ export function localBuildArgs(): Record<string, string> {
 
 /** The build arguments of the local stack's image, exactly as the program computes them from its config. */
 export function localImageBuildArgs(buildArgs: Record<string, string> = localBuildArgs()): Record<string, string> {
-    return imageBuildArgs({ runAsUser: LOCAL_RUN_AS_USER, image: { buildArgs } });
+    return imageBuildArgs({ runAsUser: DEFAULT_RUN_AS_USER /* the schema's default, so the pushed image and the pod agree */, image: { buildArgs } });
 }
 
 /** A value generated once and kept in `file` (mode 0600), so reruns see the same one. */

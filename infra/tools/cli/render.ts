@@ -7,9 +7,9 @@
  * order. `--out DIR` also writes one file per object (`<kind>-<name>.yaml`; with `--all`,
  * `DIR/<stack>/<kind>-<name>.yaml` for every `Pulumi.<stack>.yaml`), atomically, and removes
  * only stale files an earlier render wrote, as recorded in `DIR/.ragstar-render.json`
- * (infra/render/outDir.ts). Secret values
+ * (infra/tools/render/outDir.ts). Secret values
  * print as `[secret]`; the image digest is a deterministic placeholder (said in the header).
- * The policy pack's rules (policy/rules.ts) run on the objects; the verdict goes to stderr.
+ * The policy pack's rules (infra/review/rules.ts) run on the objects; the verdict goes to stderr.
  * Exit status: 0 on success, 1 on bad config, a bad Dockerfile or a mandatory policy
  * violation (on stderr),
  * 2 on bad usage.
@@ -17,8 +17,9 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 
-import { evaluatePolicy } from "../../policy/rules";
-import { ConfigError, DockerfileError } from "../errors";
+import { evaluatePolicy } from "../../review/rules";
+import { ConfigError, DockerfileError } from "../../errors";
+import { ROOT_DIR } from "../../paths";
 import { parseCommandLine, usageError } from "./commandLine";
 import { ForeignFileError, ManifestError, writeOutDir } from "../render/outDir";
 import { objectFiles, renderHeader, renderStack, toYaml } from "../render/render";
@@ -38,7 +39,7 @@ function configErrorText(stackFile: string, error: ConfigError): string {
 
 async function main(argv: string[]): Promise<number> {
     const parsed = parseCommandLine(
-        { args: argv, options: { stack: { type: "string" }, all: { type: "boolean", default: false }, out: { type: "string" }, root: { type: "string", default: path.resolve(__dirname, "../..") } } },
+        { args: argv, options: { stack: { type: "string" }, all: { type: "boolean", default: false }, out: { type: "string" }, root: { type: "string", default: ROOT_DIR } } },
         USAGE,
     );
     if (typeof parsed === "number") return parsed;

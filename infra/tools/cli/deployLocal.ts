@@ -1,7 +1,7 @@
 /**
  * `npm run --silent local -- up|preview|destroy|outputs [--image REF] [--expect-no-changes]`
  *
- * The `local` stack under the real Pulumi engine (infra/engine/localStack.ts). `up` without
+ * The `local` stack under the real Pulumi engine (infra/tools/engine/localStack.ts). `up` without
  * `--image` first builds the Dockerfile with BuildKit and pushes it to the registry that
  * scripts/with-image-infra provides, and deploys the pushed digest. Engine output goes to
  * stderr; stdout gets the stack outputs as JSON and the folder of rendered manifests.
@@ -11,9 +11,10 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 
-import { buildAndPushImage } from "../local/docker";
-import { ROOT_DIR } from "../program";
+import { buildAndPushImage } from "../docker/docker";
+
 import { localBuildArgs, localImageBuildArgs, localPaths, openLocalStack } from "../engine/localStack";
+import { ROOT_DIR } from "../../paths";
 
 const USAGE = "usage: npm run --silent local -- (up|preview|destroy|outputs) [--target files|cluster] [--image REGISTRY/REPO@sha256:…] [--expect-no-changes]";
 

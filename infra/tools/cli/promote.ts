@@ -18,7 +18,8 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
-import { ConfigError } from "../errors";
+import { ConfigError } from "../../errors";
+import { ROOT_DIR } from "../../paths";
 import { FileChangedError, FileLockedError, writeFileAtomic } from "../fsAtomic";
 import { parseCommandLine, usageError } from "./commandLine";
 import { promotionOrderProblem } from "../promotion/order";
@@ -70,7 +71,7 @@ function sourceReference(from: string, root: string, given: string | undefined, 
 
 /**
  * `--rollback --ref REF` may only put back what `to` deployed before: a ref of a committed version
- * of its stack file (infra/promotion/history.ts).
+ * of its stack file (infra/tools/promotion/history.ts).
  *
  * @returns where that is recorded, for the output
  * @throws Refused when git cannot say, or when no committed version has the ref
@@ -109,7 +110,7 @@ async function main(argv: string[]): Promise<number> {
                 offline: { type: "boolean", default: false },
                 "skip-stage": { type: "boolean", default: false },
                 rollback: { type: "boolean", default: false },
-                root: { type: "string", default: path.resolve(__dirname, "../..") },
+                root: { type: "string", default: ROOT_DIR },
             },
         },
         USAGE,

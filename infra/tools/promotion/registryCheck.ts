@@ -5,7 +5,7 @@
  * credentials, or a bearer token obtained as the token authentication spec describes
  * (https://distribution.github.io/distribution/spec/auth/token/).
  */
-import { DIGEST_PINNED_REFERENCE } from "../config/stackConfig";
+import { DIGEST_PINNED_REFERENCE } from "../../config/stackConfig";
 
 /** The parts of `REGISTRY/REPOSITORY[:tag]@sha256:…`. */
 export interface ImageReference {

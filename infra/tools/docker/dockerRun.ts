@@ -12,7 +12,7 @@
  */
 import * as path from "node:path";
 
-import type { KubernetesObject } from "../render/render";
+import type { KubernetesObject } from "../../k8s/kubernetesObject";
 import { quantityValue } from "./quantity";
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any

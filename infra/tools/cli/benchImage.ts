@@ -19,11 +19,13 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 
-import { dockerRunPlan } from "../local/dockerRun";
-import { buildImage, containerAddress, docker, dockerOk, pushImage, registryManifest, runContainer, secondsSince } from "../local/docker";
+import { dockerRunPlan } from "../docker/dockerRun";
+import { buildImage, containerAddress, docker, dockerOk, pushImage, registryManifest, runContainer, secondsSince } from "../docker/docker";
 import { localImageBuildArgs } from "../engine/localStack";
-import { ROOT_DIR } from "../program";
-import { renderStack, type KubernetesObject } from "../render/render";
+
+import { renderStack } from "../render/render";
+import type { KubernetesObject } from "../../k8s/kubernetesObject";
+import { ROOT_DIR } from "../../paths";
 
 const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
 const median = (values: number[]): number => {

@@ -12,8 +12,7 @@
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-
-import { ROOT_DIR } from "../program";
+import { ROOT_DIR } from "../../paths";
 
 const median = (values: number[]) => {
     const sorted = [...values].sort((a, b) => a - b);
@@ -22,7 +21,7 @@ const median = (values: number[]) => {
 };
 
 function measure(loader: string, image: string): { fromProcessStartMs: number; fromPreviewStartMs: number } {
-    const result = spawnSync(process.execPath, ["--require", loader, path.join(ROOT_DIR, "infra/engine/previewTiming.ts"), image], { cwd: ROOT_DIR, encoding: "utf8", timeout: 300_000 });
+    const result = spawnSync(process.execPath, ["--require", loader, path.join(ROOT_DIR, "infra/tools/engine/previewTiming.ts"), image], { cwd: ROOT_DIR, encoding: "utf8", timeout: 300_000 });
     if (result.status !== 0) throw new Error(`preview timing with ${loader} failed: ${result.stderr.slice(-2000)}`);
     return JSON.parse(result.stdout.trim().split("\n").pop() as string);
 }

@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 
-import type { Probe } from "../probes/types";
+import type { Probe } from "../../probes/types";
 import type { DockerRunPlan } from "./dockerRun";
 
 /** The engine's client: `$DOCKER`, else /usr/bin/docker (the client on PATH may want buildx). */

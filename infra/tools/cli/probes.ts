@@ -8,9 +8,9 @@
  * mapped (the error, with file and line, on stderr), 2 on bad usage.
  */
 
-import { DockerfileError } from "../errors";
+import { DockerfileError } from "../../errors";
 import { parseCommandLine, usageError } from "./commandLine";
-import { probesFromDockerfile } from "../probes/fromDockerfile";
+import { probesFromDockerfile } from "../../probes/fromDockerfile";
 
 const USAGE = "usage: npm run --silent probes -- DOCKERFILE [--target STAGE] [--readiness-path PATH]";
 

@@ -10,16 +10,10 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { stringify } from "yaml";
 
-import { ROOT_DIR, ragstarProgram, type RagstarOutputs } from "../program";
+import type { KubernetesObject } from "../../k8s/kubernetesObject";
+import { ROOT_DIR } from "../../paths";
+import { ragstarProgram, type RagstarOutputs } from "../../program";
 import { readStackFile, SECRET_MARKER, type StackFileConfig } from "./stackFile";
-
-/** A Kubernetes object as plain data. */
-export interface KubernetesObject {
-    apiVersion: string;
-    kind: string;
-    metadata: { name: string; namespace?: string; [key: string]: unknown };
-    [key: string]: unknown;
-}
 
 /** Result of a render: the objects in apply order and the stack outputs. */
 export interface Render {

@@ -5,9 +5,9 @@
  */
 import * as fs from "node:fs";
 
-import { ConfigError } from "../errors";
+import { ConfigError } from "../../errors";
 import { mappingProblem } from "../promotion/stackFileImage";
-import { parseYaml } from "../yamlText";
+import { parseYaml } from "../../yamlText";
 
 /** The marker that stands for every secret value in rendered output. */
 export const SECRET_MARKER = "[secret]";

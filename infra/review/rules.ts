@@ -7,7 +7,8 @@
  */
 import { parse as parseYaml } from "yaml";
 
-import { checkRestricted } from "../infra/k8s/podSecurity";
+import { checkRestricted } from "../k8s/podSecurity";
+import { HIGH_UID } from "./waivers";
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -150,14 +151,14 @@ export const RULES: Rule[] = [
     },
     {
         name: "high-uid",
-        description: "Containers run as a UID ≥ 10000 (kube-score and checkov prefer it, to avoid clashing with host users; this package defaults to 1000).",
+        description: `Containers run as a UID ≥ ${HIGH_UID} (kube-score and checkov prefer it, to avoid clashing with host users; this package defaults to 1000).`,
         enforcement: "advisory",
         check: (o) => {
             const spec = podSpecOf(o);
             if (!spec) return [];
             return (spec.containers ?? []).flatMap((c: Obj) => {
                 const uid = c.securityContext?.runAsUser ?? spec.securityContext?.runAsUser;
-                return uid === undefined || uid < 10000 ? [`container ${c.name}: runAsUser ${uid ?? "(unset)"} is below 10000`] : [];
+                return uid === undefined || uid < HIGH_UID ? [`container ${c.name}: runAsUser ${uid ?? "(unset)"} is below ${HIGH_UID}`] : [];
             });
         },
     },
