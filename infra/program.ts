@@ -15,6 +15,7 @@ import { checkBuildArgs } from "./config/buildArgs";
 import { labelValueProblem } from "./config/kubernetesNames";
 import { loadStackConfig, SERVICE_SECRET_KEYS, type ServiceSecretKey } from "./config/stackConfig";
 import { declaredBuildArgs } from "./dockerfile/declaredArgs";
+import { exposedTcpPorts } from "./dockerfile/exposedPorts";
 import { ConfigError, DockerfileError } from "./errors";
 import { imageBuildArgs, imagePullSecret, imageSource } from "./image";
 import { mountPathProblem } from "./k8s/mounts";
@@ -86,7 +87,7 @@ export function ragstarProgram(rootDir: string = ROOT_DIR): RagstarOutputs {
     const mismatch = userMismatch(facts.user?.value, config.runAsUser);
     if (mismatch) throw new DockerfileError(dockerfile, facts.user?.line ?? facts.fromLine, mismatch);
 
-    const tcpPorts = [...new Set(facts.exposedPorts.filter((p) => p.protocol === "tcp").map((p) => p.port))];
+    const tcpPorts = exposedTcpPorts(facts);
     const probePort = derived.probes && "httpGet" in derived.probes.livenessProbe ? derived.probes.livenessProbe.httpGet.port : undefined;
     const containerPort = probePort ?? tcpPorts[0];
     if (containerPort === undefined) throw new DockerfileError(dockerfile, undefined, `stage "${facts.stage}" EXPOSEs no TCP port, so the Service has nothing to target; add EXPOSE <port>`);

@@ -22,6 +22,7 @@ import { parse as parseShellWords } from "shell-quote";
 import { DockerfileError } from "../errors";
 import { NANOSECONDS_PER_SECOND, type Nanoseconds } from "../dockerfile/duration";
 import type { CommandForm, HealthcheckFacts, StageFacts } from "../dockerfile/facts";
+import { exposedTcpPorts } from "../dockerfile/exposedPorts";
 import { deriveAction } from "./action";
 import { dockerDeadlineBoundNs, type HealthcheckTiming } from "./timingModel";
 import type { Probe, ProbeAction, ProbeSet } from "./types";
@@ -212,7 +213,7 @@ function probe(action: ProbeAction, timing: { periodSeconds: number; timeoutSeco
 function readinessAction(facts: StageFacts, liveness: ProbeAction, readinessPath: string | undefined, line: number): ProbeAction {
     if (readinessPath === undefined) return liveness;
     if ("httpGet" in liveness) return { httpGet: { ...liveness.httpGet, path: readinessPath } };
-    const tcpPorts = [...new Set(facts.exposedPorts.filter((p) => p.protocol === "tcp").map((p) => p.port))];
+    const tcpPorts = exposedTcpPorts(facts);
     if (tcpPorts.length !== 1) {
         throw new DockerfileError(
             facts.file,
