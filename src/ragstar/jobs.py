@@ -10,6 +10,11 @@ remaining repositories of the job fail with "not attempted: <that error>".
 
 Stopping the runner cancels the job in progress at once (an outgoing call is
 abandoned mid-flight); the service then marks that job failed ("interrupted").
+
+The runner is given exactly what it uses (a way to open the store, the two
+upstream clients and the settings) and never imports :mod:`ragstar.service`,
+which builds it: tests/service/test_imports.py keeps the package free of
+import cycles.
 """
 
 from __future__ import annotations
@@ -17,14 +22,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
+from ragstar.config import Settings
 from ragstar.indexer import index_repository
-from ragstar.store import Job, RepoRef, StoreUnavailable
-from ragstar.upstream import UpstreamError
-
-if TYPE_CHECKING:
-    from ragstar.service import Service
+from ragstar.store import Job, RepoRef, Store, StoreUnavailable
+from ragstar.upstream import GitHub, Ollama, UpstreamError
 
 logger = logging.getLogger("ragstar.jobs")
 
@@ -34,10 +37,32 @@ POLL_SECONDS = 5.0
 
 
 class JobRunner:
-    """Runs queued jobs in an asyncio task on the application's event loop."""
+    """Runs queued jobs in an asyncio task on the application's event loop.
 
-    def __init__(self, service: Service, poll_seconds: float = POLL_SECONDS) -> None:
-        self._service = service
+    Args:
+        open_store: returns the open store, opening it first if needed; blocking
+            (the runner calls it from a thread) and raises
+            :class:`~ragstar.store.StoreUnavailable` when it cannot be opened, so
+            a store missing at start-up is retried on each poll.
+        github: the GitHub client repositories are read with.
+        ollama: the Ollama client that summarises and embeds them.
+        settings: the limits and models :func:`~ragstar.indexer.index_repository` uses.
+        poll_seconds: how long an idle runner waits for :meth:`wake` before
+            looking for queued jobs again.
+    """
+
+    def __init__(
+        self,
+        open_store: Callable[[], Store],
+        github: GitHub,
+        ollama: Ollama,
+        settings: Settings,
+        poll_seconds: float = POLL_SECONDS,
+    ) -> None:
+        self._open_store = open_store
+        self._github = github
+        self._ollama = ollama
+        self._settings = settings
         self._poll_seconds = poll_seconds
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -64,7 +89,7 @@ class JobRunner:
             self._wake.clear()
             job: Job | None = None
             try:
-                store = await asyncio.to_thread(self._service.store)
+                store = await asyncio.to_thread(self._open_store)
                 job = await asyncio.to_thread(store.claim_next_job)
             except StoreUnavailable as exc:
                 logger.debug("job runner: store unavailable: %s", exc)
@@ -83,8 +108,7 @@ class JobRunner:
 
     async def run_job(self, job: Job) -> Job:
         """Index every pending repository of a claimed (running) job and finish it."""
-        service = self._service
-        store = service.store()
+        store = self._open_store()
         logger.info("job %s: started (%d repositories)", job.id, len(job.items))
         fatal: UpstreamError | None = None
         for item in job.items:
@@ -96,9 +120,7 @@ class JobRunner:
                 await asyncio.to_thread(store.record_item, job.id, item.position, error=error)
                 continue
             try:
-                repository = await index_repository(
-                    ref, service.github, service.ollama, service.settings
-                )
+                repository = await index_repository(ref, self._github, self._ollama, self._settings)
             except UpstreamError as exc:
                 logger.warning("job %s: %s: %s", job.id, ref.full_name, exc)
                 if exc.fatal:

@@ -75,7 +75,7 @@ class Service:
             await asyncio.to_thread(self.store)
         except StoreUnavailable as exc:
             logger.error("store unavailable (retried on demand): %s", exc)
-        self.runner = JobRunner(self)
+        self.runner = JobRunner(self.store, self.github, self.ollama, self.settings)
         self.runner.start()
 
     async def stop(self) -> None:
