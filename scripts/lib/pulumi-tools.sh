@@ -6,12 +6,14 @@
 #   .tools/pulumi-home/plugins/resource-kubernetes-v<version>/pulumi-resource-kubernetes
 # Also installs the policy pack's npm packages and the launcher the CLI uses to run it.
 # Exports PULUMI_ROOT (the folder holding bin/pulumi), PULUMI_HOME and PATH.
+# Expects repo_root, set before it is sourced.
 #
 # The Go module proxy serves github.com/pulumi/pulumi/pkg/v3 at release tags, but the
 # Kubernetes provider only at a pseudo-version; the table below maps the npm release to it.
 declare -A KUBERNETES_PROVIDER_MODULE_VERSION=(
     [4.25.0]=v4.0.0-20260115033456-f47bc2d6f199 # the commit tagged v4.25.0
 )
+: "${repo_root:?is not set: the entry script sets it before sourcing scripts/lib/pulumi-tools.sh}"
 
 npm_package_version() {
     node -p "require('$repo_root/node_modules/$1/package.json').version"
