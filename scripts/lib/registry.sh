@@ -3,6 +3,8 @@
 # and REGISTRY_PASSWORD. The password is random per machine and kept in
 # .cache/registry/password (mode 0600); a registry the user names instead is taken from
 # RAGSTAR_TEST_REGISTRY, RAGSTAR_TEST_REGISTRY_USERNAME and RAGSTAR_TEST_REGISTRY_PASSWORD.
+# Expects cache_dir (from ensure_cache_dir in scripts/lib/log.sh), set before it is sourced.
+: "${cache_dir:?is not set: the entry script sets it (ensure_cache_dir) before sourcing scripts/lib/registry.sh}"
 ensure_registry() {
     if [[ -n "${RAGSTAR_TEST_REGISTRY:-}" ]]; then
         export REGISTRY="$RAGSTAR_TEST_REGISTRY" REGISTRY_USERNAME="${RAGSTAR_TEST_REGISTRY_USERNAME:?}" REGISTRY_PASSWORD="${RAGSTAR_TEST_REGISTRY_PASSWORD:?}"

