@@ -18,9 +18,9 @@ import { declaredBuildArgs } from "./dockerfile/declaredArgs";
 import { exposedTcpPorts } from "./dockerfile/exposedPorts";
 import { ConfigError, DockerfileError } from "./errors";
 import { imageBuildArgs, imagePullSecret, imageSource } from "./image";
-import { mountPathProblem } from "./k8s/mounts";
+import { mountPathProblem, mountsBesideData } from "./k8s/mounts";
 import { configMapSizeProblem } from "./k8s/objectLimits";
-import { RagstarApp, SECRETS_MOUNT_PATH } from "./k8s/ragstarApp";
+import { RagstarApp } from "./k8s/ragstarApp";
 import { userMismatch } from "./k8s/securityContext";
 import { probesFromDockerfile } from "./probes/fromDockerfile";
 import type { ProbeSet } from "./probes/types";
@@ -94,12 +94,7 @@ export function ragstarProgram(rootDir: string = ROOT_DIR): RagstarOutputs {
 
     const configPath = facts.variables.get("RAGSTAR_CONFIG_PATH")?.value ?? DEFAULT_CONFIG_PATH;
     const dataPath = (config.app.db_path as string | undefined) ?? facts.variables.get("RAGSTAR_DB_PATH")?.value ?? DEFAULT_DATA_PATH;
-
-    const dataProblem = mountPathProblem(dataPath, [
-        { name: "config", mountPath: path.posix.dirname(configPath) },
-        { name: "tmp", mountPath: "/tmp" },
-        { name: "secrets", mountPath: SECRETS_MOUNT_PATH },
-    ]);
+    const dataProblem = mountPathProblem(dataPath, mountsBesideData(configPath));
     if (dataProblem) {
         if (config.app.db_path !== undefined) throw new ConfigError(`stack "${stack}"`, [`ragstar:app.db_path: ${JSON.stringify(dataPath)}: ${dataProblem}`]);
         throw new DockerfileError(dockerfile, facts.variables.get("RAGSTAR_DB_PATH")?.line, `RAGSTAR_DB_PATH ${JSON.stringify(dataPath)}, the data directory's mount path, ${dataProblem}`);
