@@ -3,24 +3,24 @@
  * ComponentResource. A thin wrapper: every value it writes was derived and validated
  * before it is called (stack config, Dockerfile facts, probes, service config), so a
  * bad input fails before the first object is registered and nothing is half-deployed.
+ * The specs come from pure builders (labels, mounts, podSpec, deployment, service,
+ * networkPolicy, dataClaim, configMap, secrets); the component only registers them, in a
+ * fixed order, with their dependencies.
  */
-import * as path from "node:path";
-
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
 import type { PlainStackConfig } from "../config/stackConfig";
 import type { ProbeSet } from "../probes/types";
-import { commonLabels, selectorLabels } from "./labels";
 import { reviewWaivers } from "../review/waivers";
-import { containerSecurityContext, podSecurityContext } from "./securityContext";
-
-/** Where the Secret's files are mounted; the service reads `RAGSTAR_<KEY>_FILE` from here. */
-export const SECRETS_MOUNT_PATH = "/run/secrets/ragstar";
-/** Mode of the mounted secret files: owner and group (fsGroup) may read, nobody else. */
-export const SECRET_FILE_MODE = 0o440;
-export const CONTAINER_NAME = "ragstar";
-export const CONTAINER_PORT_NAME = "http";
+import { configMapData, configMapName } from "./configMap";
+import { dataClaimSpec } from "./dataClaim";
+import { deploymentSpec } from "./deployment";
+import { commonLabels, podSecurityLabels } from "./labels";
+import { networkPolicySpec } from "./networkPolicy";
+import { ragstarPodSpec } from "./podSpec";
+import { pullSecretBody, serviceSecretBody } from "./secrets";
+import { serviceSpec } from "./service";
 
 /** Inputs of `RagstarApp`; all already validated. */
 export interface RagstarAppArgs {
@@ -67,21 +67,13 @@ export class RagstarApp extends pulumi.ComponentResource {
         super("ragstar:index:RagstarApp", name, {}, opts);
         const { config } = args;
         const labels = commonLabels(args.instance, args.version);
-        const metadata = (objectName: string) => ({ name: objectName, namespace: config.namespace, labels });
+        const metadata = (objectName: pulumi.Input<string>) => ({ name: objectName, namespace: config.namespace, labels });
         // pulumi.output keeps Resources as they are (leaves); a rejected Output rejects every dependent.
         const waitFor = pulumi.output(args.waitFor ?? []);
         const child = { parent: this, dependsOn: waitFor };
 
         const namespace = new k8s.core.v1.Namespace(`${name}-namespace`, {
-            metadata: {
-                name: config.namespace,
-                labels: {
-                    ...labels,
-                    "pod-security.kubernetes.io/enforce": "restricted",
-                    "pod-security.kubernetes.io/audit": "restricted",
-                    "pod-security.kubernetes.io/warn": "restricted",
-                },
-            },
+            metadata: { name: config.namespace, labels: { ...labels, ...podSecurityLabels() } },
         }, child);
         // Through namespace.urn, the namespace is among the Output's resources even while the
         // value is unknown (a preview before the build), so that edge is never lost.
@@ -92,135 +84,59 @@ export class RagstarApp extends pulumi.ComponentResource {
             automountServiceAccountToken: false,
         }, inNamespace);
 
-        // Content-addressed name: a config change creates a new ConfigMap, which changes the
-        // pod template and so rolls the pods; the old one is deleted after the rollout.
         const configMap = new k8s.core.v1.ConfigMap(`${name}-config`, {
-            metadata: metadata(`ragstar-config-${args.appConfig.contentHash}`),
-            data: { [path.posix.basename(args.configPath)]: args.appConfig.text },
+            metadata: metadata(configMapName(args.appConfig.contentHash)),
+            data: configMapData(args.configPath, args.appConfig.text),
         }, inNamespace);
 
-        const secretNames = Object.keys(args.secretFiles).sort();
-        const secret = secretNames.length === 0 ? undefined : new k8s.core.v1.Secret(`${name}-secrets`, {
+        const secretFiles = Object.keys(args.secretFiles).sort();
+        const secret = secretFiles.length === 0 ? undefined : new k8s.core.v1.Secret(`${name}-secrets`, {
             metadata: metadata("ragstar-secrets"),
-            type: "Opaque",
-            stringData: Object.fromEntries(secretNames.map((file) => [file, args.secretFiles[file]])),
+            ...serviceSecretBody(secretFiles, args.secretFiles),
         }, { ...inNamespace, deleteBeforeReplace: true });
 
         // The kubelet's registry credentials; the pod spec names it, so a reviewer sees it in the Deployment.
         const pull = args.imagePullSecret;
         const pullSecret = pull?.dockerConfigJson === undefined ? undefined : new k8s.core.v1.Secret(`${name}-registry`, {
             metadata: metadata(pull.name),
-            type: "kubernetes.io/dockerconfigjson",
-            stringData: { ".dockerconfigjson": pull.dockerConfigJson },
+            ...pullSecretBody(pull.dockerConfigJson),
         }, { ...inNamespace, deleteBeforeReplace: true });
-        const imagePullSecrets = pull === undefined ? [] : [{ name: pullSecret ? pullSecret.metadata.name : pull.name }];
 
         const claim = new k8s.core.v1.PersistentVolumeClaim(`${name}-data`, {
             metadata: metadata("ragstar-data"),
-            spec: {
-                accessModes: [config.storage.accessMode],
-                resources: { requests: { storage: config.storage.size } },
-                ...(config.storage.storageClassName ? { storageClassName: config.storage.storageClassName } : {}),
-            },
+            spec: dataClaimSpec(config.storage),
         }, inNamespace);
 
-        const env = [
-            { name: "RAGSTAR_CONFIG_PATH", value: args.configPath },
-            { name: "RAGSTAR_DB_PATH", value: args.dataPath },
-            ...secretNames.map((file) => ({ name: `RAGSTAR_${file.toUpperCase()}_FILE`, value: `${SECRETS_MOUNT_PATH}/${file}` })),
-        ];
-        const volumeMounts = [
-            { name: "config", mountPath: path.posix.dirname(args.configPath), readOnly: true },
-            { name: "data", mountPath: args.dataPath },
-            { name: "tmp", mountPath: "/tmp" },
-            ...(secret ? [{ name: "secrets", mountPath: SECRETS_MOUNT_PATH, readOnly: true }] : []),
-        ];
-        const volumes = [
-            { name: "config", configMap: { name: configMap.metadata.name } },
-            { name: "data", persistentVolumeClaim: { claimName: claim.metadata.name } },
-            { name: "tmp", emptyDir: { sizeLimit: config.tmpSizeLimit } },
-            ...(secret ? [{ name: "secrets", secret: { secretName: secret.metadata.name, defaultMode: SECRET_FILE_MODE } }] : []),
-        ];
-        const probes = args.probes
-            ? { livenessProbe: args.probes.livenessProbe, readinessProbe: args.probes.readinessProbe, startupProbe: args.probes.startupProbe }
-            : {};
-        // One SQLite writer on a volume one node mounts: stop the old pod before the new one starts.
-        const strategy = { type: "Recreate" };
-
+        // The pod refers to the objects above by their name outputs, so the Deployment depends on each.
+        const podSpec = ragstarPodSpec({
+            config,
+            image: args.image,
+            probes: args.probes,
+            containerPort: args.containerPort,
+            configPath: args.configPath,
+            dataPath: args.dataPath,
+            secretFiles,
+            objects: {
+                serviceAccount: serviceAccount.metadata.name,
+                configMap: configMap.metadata.name,
+                dataClaim: claim.metadata.name,
+                secret: secret?.metadata.name,
+                imagePullSecret: pull === undefined ? undefined : pullSecret ? pullSecret.metadata.name : pull.name,
+            },
+        });
         const deployment = new k8s.apps.v1.Deployment(`${name}-deployment`, {
             metadata: { ...metadata("ragstar"), annotations: reviewWaivers(config) },
-            spec: {
-                replicas: config.replicas,
-                revisionHistoryLimit: 5,
-                strategy,
-                selector: { matchLabels: selectorLabels(args.instance) },
-                template: {
-                    metadata: { labels },
-                    spec: {
-                        serviceAccountName: serviceAccount.metadata.name,
-                        automountServiceAccountToken: false,
-                        enableServiceLinks: false,
-                        terminationGracePeriodSeconds: config.terminationGracePeriodSeconds,
-                        securityContext: podSecurityContext(config.runAsUser),
-                        ...(imagePullSecrets.length > 0 ? { imagePullSecrets } : {}),
-                        containers: [{
-                            name: CONTAINER_NAME,
-                            image: args.image,
-                            imagePullPolicy: "IfNotPresent",
-                            ports: [{ name: CONTAINER_PORT_NAME, containerPort: args.containerPort, protocol: "TCP" }],
-                            env,
-                            resources: config.resources,
-                            securityContext: containerSecurityContext(config.runAsUser),
-                            ...probes,
-                            volumeMounts,
-                        }],
-                        volumes,
-                    },
-                },
-            },
+            spec: deploymentSpec(args.instance, labels, config, podSpec),
         }, inNamespace);
 
         const service = new k8s.core.v1.Service(`${name}-service`, {
             metadata: metadata("ragstar"),
-            spec: {
-                type: "ClusterIP",
-                selector: selectorLabels(args.instance),
-                ports: [{ name: CONTAINER_PORT_NAME, port: 80, targetPort: CONTAINER_PORT_NAME, protocol: "TCP" }],
-            },
+            spec: serviceSpec(args.instance),
         }, inNamespace);
 
-        // Default deny for the pod, then: the http port from this namespace and the allowed ones;
-        // DNS, and the configured destinations, out.
         new k8s.networking.v1.NetworkPolicy(`${name}-networkpolicy`, {
             metadata: metadata("ragstar"),
-            spec: {
-                podSelector: { matchLabels: selectorLabels(args.instance) },
-                policyTypes: ["Ingress", "Egress"],
-                ingress: [{
-                    from: [
-                        { podSelector: {} },
-                        ...config.network.ingressNamespaces.map((ns) => ({ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": ns } } })),
-                    ],
-                    ports: [{ port: CONTAINER_PORT_NAME, protocol: "TCP" }],
-                }],
-                egress: [
-                    {
-                        to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } }, podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }],
-                        ports: [{ port: 53, protocol: "UDP" }, { port: 53, protocol: "TCP" }],
-                    },
-                    ...config.network.egress.map((rule) => ({
-                        to: [
-                            "cidr" in rule
-                                ? { ipBlock: { cidr: rule.cidr } }
-                                : {
-                                      namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": rule.namespace } },
-                                      ...(rule.podLabels ? { podSelector: { matchLabels: rule.podLabels } } : {}),
-                                  },
-                        ],
-                        ports: rule.ports,
-                    })),
-                ],
-            },
+            spec: networkPolicySpec(args.instance, config.network),
         }, inNamespace);
 
         this.namespace = namespace.metadata.name;

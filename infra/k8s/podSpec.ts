@@ -1,0 +1,108 @@
+/**
+ * The RAGstar container and the pod around it, from already validated values: the hardened
+ * securityContexts (securityContext.ts), the derived probes, the digest-pinned image, the
+ * service's environment (config, data and secret file paths) and the volumes (mounts.ts).
+ * The pod's secure defaults live here, in one place: no service-account token, no service links.
+ */
+import type * as k8s from "@pulumi/kubernetes";
+import type * as pulumi from "@pulumi/pulumi";
+
+import type { PlainStackConfig } from "../config/stackConfig";
+import type { ProbeSet } from "../probes/types";
+import { podVolumes, secretFilePath } from "./mounts";
+import { containerSecurityContext, podSecurityContext } from "./securityContext";
+
+export const CONTAINER_NAME = "ragstar";
+/** Name of the container's port; the Service's targetPort and the NetworkPolicy's ingress port refer to it. */
+export const CONTAINER_PORT_NAME = "http";
+
+/** The environment variable through which the service reads secret `file`: `admin_token` → `RAGSTAR_ADMIN_TOKEN_FILE`. */
+export function secretFileVariable(file: string): string {
+    return `RAGSTAR_${file.toUpperCase()}_FILE`;
+}
+
+/** Inputs of `ragstarPodSpec`, all already validated. */
+export interface PodSpecArgs {
+    config: Pick<PlainStackConfig, "runAsUser" | "resources" | "tmpSizeLimit" | "terminationGracePeriodSeconds">;
+    /** Digest-pinned image reference `REGISTRY/REPO@sha256:…`. */
+    image: pulumi.Input<string>;
+    /** Derived probes, or null when the stack explicitly opted out (no probe fields at all). */
+    probes: ProbeSet | null;
+    /** Container port the service listens on (from the Dockerfile's EXPOSE), 1–65535. */
+    containerPort: number;
+    /** Absolute path of ragstar.yaml in the container (RAGSTAR_CONFIG_PATH). */
+    configPath: string;
+    /** Absolute path of the data directory in the container (RAGSTAR_DB_PATH). */
+    dataPath: string;
+    /** Secret file names (e.g. `admin_token`), sorted; each becomes a `RAGSTAR_<NAME>_FILE` variable. */
+    secretFiles: string[];
+    /**
+     * Names of the objects the pod refers to. The component passes the registered objects' name
+     * outputs, so the Deployment depends on each of them.
+     */
+    objects: {
+        serviceAccount: pulumi.Input<string>;
+        configMap: pulumi.Input<string>;
+        dataClaim: pulumi.Input<string>;
+        /** The Secret of the secret files; set exactly when `secretFiles` is not empty. */
+        secret?: pulumi.Input<string>;
+        /** The pull Secret the kubelet uses; unset: no `imagePullSecrets` field. */
+        imagePullSecret?: pulumi.Input<string>;
+    };
+}
+
+/**
+ * The one container: its port named `http`, the environment (paths only; secrets are files, never
+ * values in the environment), the stack's requests and limits, the hardened securityContext, the
+ * probes and `volumeMounts`. `imagePullPolicy: IfNotPresent`, since a digest cannot change.
+ */
+export function ragstarContainer(
+    args: Omit<PodSpecArgs, "objects">,
+    volumeMounts: k8s.types.input.core.v1.VolumeMount[],
+): k8s.types.input.core.v1.Container {
+    const probes = args.probes
+        ? { livenessProbe: args.probes.livenessProbe, readinessProbe: args.probes.readinessProbe, startupProbe: args.probes.startupProbe }
+        : {};
+    return {
+        name: CONTAINER_NAME,
+        image: args.image,
+        imagePullPolicy: "IfNotPresent",
+        ports: [{ name: CONTAINER_PORT_NAME, containerPort: args.containerPort, protocol: "TCP" }],
+        env: [
+            { name: "RAGSTAR_CONFIG_PATH", value: args.configPath },
+            { name: "RAGSTAR_DB_PATH", value: args.dataPath },
+            ...args.secretFiles.map((file) => ({ name: secretFileVariable(file), value: secretFilePath(file) })),
+        ],
+        resources: args.config.resources,
+        securityContext: containerSecurityContext(args.config.runAsUser),
+        ...probes,
+        volumeMounts,
+    };
+}
+
+/**
+ * The pod spec: the hardened pod securityContext for `config.runAsUser`, no service-account token
+ * and no service-link variables, the stack's termination grace period, the pull Secret (named here
+ * so a reviewer sees it in the Deployment), the container and its volumes.
+ */
+export function ragstarPodSpec(args: PodSpecArgs): k8s.types.input.core.v1.PodSpec {
+    const { objects } = args;
+    const { volumes, volumeMounts } = podVolumes({
+        configPath: args.configPath,
+        dataPath: args.dataPath,
+        tmpSizeLimit: args.config.tmpSizeLimit,
+        configMapName: objects.configMap,
+        claimName: objects.dataClaim,
+        secretName: objects.secret,
+    });
+    return {
+        serviceAccountName: objects.serviceAccount,
+        automountServiceAccountToken: false,
+        enableServiceLinks: false,
+        terminationGracePeriodSeconds: args.config.terminationGracePeriodSeconds,
+        securityContext: podSecurityContext(args.config.runAsUser),
+        ...(objects.imagePullSecret !== undefined ? { imagePullSecrets: [{ name: objects.imagePullSecret }] } : {}),
+        containers: [ragstarContainer(args, volumeMounts)],
+        volumes,
+    };
+}
