@@ -13,7 +13,8 @@ import * as path from "node:path";
 import { parse as parseShellWords, type ParseEntry } from "shell-quote";
 
 import { DockerfileError } from "../errors";
-import type { CommandForm, StageFacts } from "../dockerfile/facts";
+import type { CommandForm } from "../dockerfile/commandForm";
+import type { StageFacts } from "../dockerfile/facts";
 import type { HttpGetAction, ProbeAction } from "./types";
 
 /** The action for a probe, and anything the reviewer should know about the conversion. */

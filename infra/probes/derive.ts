@@ -21,7 +21,9 @@ import { parse as parseShellWords } from "shell-quote";
 
 import { DockerfileError } from "../errors";
 import { NANOSECONDS_PER_SECOND, type Nanoseconds } from "../dockerfile/duration";
-import type { CommandForm, HealthcheckFacts, StageFacts } from "../dockerfile/facts";
+import type { CommandForm } from "../dockerfile/commandForm";
+import type { StageFacts } from "../dockerfile/facts";
+import type { HealthcheckFacts } from "../dockerfile/healthcheck";
 import { exposedTcpPorts } from "../dockerfile/exposedPorts";
 import { deriveAction } from "./action";
 import { dockerDeadlineBoundNs, type HealthcheckTiming } from "./timingModel";

@@ -17,6 +17,8 @@
  * - an unset variable expands to the empty string.
  */
 
+import { DockerfileError } from "../errors";
+
 /** A word BuildKit's lexer refuses; the message is BuildKit's (`failed to process "<word>": <why>`). */
 export class ExpansionError extends Error {}
 
@@ -235,6 +237,21 @@ export function expandBuildVariables(raw: string, lookup: (name: string) => stri
         return processStopOn(EOF, false);
     } catch (error) {
         if (error instanceof ExpansionError) throw new ExpansionError(`failed to process ${JSON.stringify(raw)}: ${error.message}`);
+        throw error;
+    }
+}
+
+/**
+ * {@link expandBuildVariables}, with a word BuildKit's lexer refuses reported at the instruction.
+ *
+ * @param line 1-based line of the instruction, for the message
+ * @throws DockerfileError naming `file` and `line`, with BuildKit's message
+ */
+export function expandBuildVariablesAt(raw: string, lookup: (name: string) => string | undefined, escapeChar: string, file: string, line: number): string {
+    try {
+        return expandBuildVariables(raw, lookup, escapeChar);
+    } catch (error) {
+        if (error instanceof ExpansionError) throw new DockerfileError(file, line, error.message);
         throw error;
     }
 }
