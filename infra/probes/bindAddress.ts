@@ -1,14 +1,14 @@
 /**
  * The server bind-address check: does the image's command start a server that listens on
  * loopback only? The kubelet sends httpGet probes to the pod IP, so such a server would fail
- * every probe although Docker's in-container check passes. A Unix socket is unreachable too.
+ * every probe although Docker's in-container check passes. Loopback is `isLoopbackHost`
+ * (infra/loopback.ts); a Unix socket is unreachable too.
  */
 import { parse as parseShellWords } from "shell-quote";
 
 import type { CommandForm } from "../dockerfile/commandForm";
 import type { StageFacts } from "../dockerfile/facts";
-
-const LOCAL_ONLY_HOST = /^(127\.\d+\.\d+\.\d+|localhost|::1|\[::1\])$/i;
+import { isLoopbackHost } from "../loopback";
 
 /** Servers whose default bind address is loopback-only (their docs: uvicorn, gunicorn, hypercorn, flask). */
 const LOOPBACK_DEFAULT_SERVERS: Record<string, { hostFlags: string[]; env?: string }> = {
@@ -53,7 +53,7 @@ function hostOf(flag: string, value: string): string {
 
 /** Hosts the kubelet cannot reach from outside the container: loopback and Unix sockets. */
 function isUnreachable(host: string): boolean {
-    return LOCAL_ONLY_HOST.test(host) || host.startsWith("unix:");
+    return isLoopbackHost(host) || host.startsWith("unix:");
 }
 
 /**
