@@ -15,6 +15,7 @@ import { parse as parseShellWords, type ParseEntry } from "shell-quote";
 
 import { DockerfileError } from "../errors";
 import type { CommandForm } from "../dockerfile/commandForm";
+import { expandShellParameter } from "../dockerfile/expansion";
 import type { StageFacts } from "../dockerfile/facts";
 import { isLoopbackHost, isUnspecifiedHost } from "../loopback";
 import type { HttpGetAction, ProbeAction } from "./types";
@@ -233,20 +234,13 @@ const FETCHERS: { matches: (program: string) => boolean; parse: (args: string[])
  * followed by `|| exit 1`, the usual idiom that maps curl's exit codes to 1).
  */
 function shellWords(facts: StageFacts, command: string, line: number): string[] | undefined {
-    // shell-quote hands over the text inside ${...}; apply the POSIX modifiers the shell would.
-    const resolve = (expression: string): string => {
-        const match = /^([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+])(.*))?$/s.exec(expression);
-        const variable = match?.[1] ?? expression;
-        const modifier = match?.[2];
-        const word = match?.[3] ?? "";
+    // shell-quote hands over the text inside ${...}; the container's shell gives it its value.
+    const environment = (name: string): string | undefined => {
+        const known = facts.variables.get(name);
+        return known?.source === "ENV" ? known.value : undefined;
+    };
+    const unknown = (variable: string): never => {
         const known = facts.variables.get(variable);
-        const value = known?.source === "ENV" ? known.value : undefined;
-        if (modifier !== undefined) {
-            const isSet = modifier.startsWith(":") ? value !== undefined && value !== "" : value !== undefined;
-            if (modifier.endsWith("-")) return isSet ? (value as string) : word;
-            return isSet ? word : "";
-        }
-        if (value !== undefined) return value;
         if (known?.source === "ARG") {
             throw new DockerfileError(
                 facts.file,
@@ -256,6 +250,7 @@ function shellWords(facts: StageFacts, command: string, line: number): string[] 
         }
         throw new DockerfileError(facts.file, line, `HEALTHCHECK uses $${variable}, which no ENV of stage "${facts.stage}" or its parent stages sets, so its value at run time is unknown`);
     };
+    const resolve = (expression: string): string => expandShellParameter(expression, environment, unknown);
     // The shell computes these when the check runs, so the request cannot be known here:
     // special parameters ($?, $$, $1, ...), command substitution ($(...), `...`),
     // arithmetic ($((...))) and nested expansions (${A:-${B}}). Docker accepts them (the
