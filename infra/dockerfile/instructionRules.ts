@@ -2,8 +2,8 @@
  * The argument and flag rules BuildKit applies to every instruction of every stage before it
  * builds anything (moby/buildkit frontend/dockerfile/instructions/parse.go `ParseInstruction`
  * and its `parse<Instruction>` functions; flags by bflag.go `BFlags.Parse`; arguments split by
- * parser/line_parsers.go). HEALTHCHECK and SHELL are read in facts.ts; their flags are checked
- * here too. Messages are BuildKit's own.
+ * parser/line_parsers.go). HEALTHCHECK and SHELL are read in healthcheck.ts and commandForm.ts;
+ * their flags are checked here too. Messages are BuildKit's own.
  *
  * Current BuildKit is followed where Docker 20.10's built-in frontend differs: COPY/ADD
  * `--link`, `--exclude`, `--parents`, ADD `--keep-git-dir`/`--checksum` and RUN `--network`/
@@ -11,6 +11,11 @@
  */
 import { extractBuilderFlags, FlagError, parseFlags, splitFirstWord, type FlagKind } from "./builderFlags";
 import { lineArgs, LineParseError } from "./lineParsers";
+
+/** The instructions BuildKit knows (frontend/dockerfile/command/command.go); any other keyword is refused. */
+export const KNOWN_INSTRUCTIONS: readonly string[] = [
+    "ADD", "ARG", "CMD", "COPY", "ENTRYPOINT", "ENV", "EXPOSE", "FROM", "HEALTHCHECK", "LABEL", "MAINTAINER", "ONBUILD", "RUN", "SHELL", "STOPSIGNAL", "USER", "VOLUME", "WORKDIR",
+];
 
 /** An instruction BuildKit refuses; the message is BuildKit's. */
 export class InstructionError extends Error {}
@@ -29,7 +34,7 @@ const FLAGS: Readonly<Record<string, Readonly<Record<string, FlagKind>>>> = {
     FROM: { platform: STRING },
     // parseRun with commands_runmount.go, commands_runnetwork.go, commands_runsecurity.go
     RUN: { mount: STRINGS, network: STRING, security: STRING },
-    // parseHealthcheck (checked in facts.ts, which knows NONE skips them)
+    // parseHealthcheck (checked in healthcheck.ts, which knows NONE skips them)
     HEALTHCHECK: { interval: STRING, timeout: STRING, "start-period": STRING, "start-interval": STRING, retries: STRING },
 };
 
@@ -147,7 +152,7 @@ export function checkInstruction(keyword: string, text: string, escapeChar: stri
             return;
         }
         case "HEALTHCHECK":
-            // Read in facts.ts: NONE leaves the flags unchecked, so they are not checked here.
+            // Read in healthcheck.ts: NONE leaves the flags unchecked, so they are not checked here.
             return;
         default:
             // CMD, ENTRYPOINT, SHELL: no flags

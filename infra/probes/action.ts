@@ -1,10 +1,11 @@
 /**
  * HEALTHCHECK command → Kubernetes probe action.
  *
- * A check that fetches exactly one http(s) URL on the container's own loopback
- * (localhost, 127.0.0.1, [::1], 0.0.0.0) with `curl`, `wget` or Python's
- * `urllib.request.urlopen` becomes an `httpGet` action: the kubelet makes the same request
- * without needing a client binary in the image, and without a process fork per probe.
+ * A check that fetches exactly one http(s) URL on the container's own host (loopback:
+ * localhost, 127.0.0.0/8, [::1]; or the unspecified 0.0.0.0, [::]; infra/loopback.ts) with
+ * `curl`, `wget` or Python's `urllib.request.urlopen` becomes an `httpGet` action: the
+ * kubelet makes the same request without needing a client binary in the image, and without a
+ * process fork per probe.
  * Every other check becomes an `exec` action that runs exactly what Docker runs: exec
  * form as written, shell form through the stage's SHELL (Docker's `CMD-SHELL`, moby
  * daemon/health.go). The rules are documented in docs/probes.md.
@@ -13,7 +14,10 @@ import * as path from "node:path";
 import { parse as parseShellWords, type ParseEntry } from "shell-quote";
 
 import { DockerfileError } from "../errors";
-import type { CommandForm, StageFacts } from "../dockerfile/facts";
+import type { CommandForm } from "../dockerfile/commandForm";
+import { expandShellParameter } from "../dockerfile/expansion";
+import type { StageFacts } from "../dockerfile/facts";
+import { isLoopbackHost, isUnspecifiedHost } from "../loopback";
 import type { HttpGetAction, ProbeAction } from "./types";
 
 /** The action for a probe, and anything the reviewer should know about the conversion. */
@@ -22,7 +26,6 @@ export interface DerivedAction {
     warnings: string[];
 }
 
-const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]", "0.0.0.0"]);
 const DEFAULT_PORT: Record<string, number> = { "http:": 80, "https:": 443 };
 
 /** What a fetcher's arguments told us: the URL, headers, and whether HTTP errors fail the check. */
@@ -189,6 +192,17 @@ function parsePython(args: string[]): FetchParse {
     return { url, headers: [], failsOnHttpError: true };
 }
 
+/**
+ * Whether a URL's host is the container itself, so the kubelet's request to the pod IP reaches
+ * the same server: loopback, or the unspecified address, which a client's connect sends to its
+ * own host (infra/loopback.ts). A server bound to loopback only is caught by bindAddress.ts.
+ *
+ * @param hostname a WHATWG `URL` hostname (canonical: lower case, `[::1]`, `127.0.0.1`)
+ */
+function reachesOwnHost(hostname: string): boolean {
+    return isLoopbackHost(hostname) || isUnspecifiedHost(hostname);
+}
+
 function toHttpGet(request: FetchRequest): HttpGetAction | undefined {
     let url: URL;
     try {
@@ -197,7 +211,7 @@ function toHttpGet(request: FetchRequest): HttpGetAction | undefined {
         return undefined;
     }
     const defaultPort = DEFAULT_PORT[url.protocol];
-    if (defaultPort === undefined || !LOOPBACK_HOSTS.has(url.hostname) || url.username !== "" || url.password !== "") return undefined;
+    if (defaultPort === undefined || !reachesOwnHost(url.hostname) || url.username !== "" || url.password !== "") return undefined;
     const action: HttpGetAction = {
         path: `${url.pathname}${url.search}`,
         port: url.port === "" ? defaultPort : Number(url.port),
@@ -220,20 +234,13 @@ const FETCHERS: { matches: (program: string) => boolean; parse: (args: string[])
  * followed by `|| exit 1`, the usual idiom that maps curl's exit codes to 1).
  */
 function shellWords(facts: StageFacts, command: string, line: number): string[] | undefined {
-    // shell-quote hands over the text inside ${...}; apply the POSIX modifiers the shell would.
-    const resolve = (expression: string): string => {
-        const match = /^([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+])(.*))?$/s.exec(expression);
-        const variable = match?.[1] ?? expression;
-        const modifier = match?.[2];
-        const word = match?.[3] ?? "";
+    // shell-quote hands over the text inside ${...}; the container's shell gives it its value.
+    const environment = (name: string): string | undefined => {
+        const known = facts.variables.get(name);
+        return known?.source === "ENV" ? known.value : undefined;
+    };
+    const unknown = (variable: string): never => {
         const known = facts.variables.get(variable);
-        const value = known?.source === "ENV" ? known.value : undefined;
-        if (modifier !== undefined) {
-            const isSet = modifier.startsWith(":") ? value !== undefined && value !== "" : value !== undefined;
-            if (modifier.endsWith("-")) return isSet ? (value as string) : word;
-            return isSet ? word : "";
-        }
-        if (value !== undefined) return value;
         if (known?.source === "ARG") {
             throw new DockerfileError(
                 facts.file,
@@ -243,6 +250,7 @@ function shellWords(facts: StageFacts, command: string, line: number): string[] 
         }
         throw new DockerfileError(facts.file, line, `HEALTHCHECK uses $${variable}, which no ENV of stage "${facts.stage}" or its parent stages sets, so its value at run time is unknown`);
     };
+    const resolve = (expression: string): string => expandShellParameter(expression, environment, unknown);
     // The shell computes these when the check runs, so the request cannot be known here:
     // special parameters ($?, $$, $1, ...), command substitution ($(...), `...`),
     // arithmetic ($((...))) and nested expansions (${A:-${B}}). Docker accepts them (the

@@ -8,7 +8,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 
-import { DOCKER_HEALTHCHECK_DEFAULTS, readStageFacts } from "../../infra/dockerfile/facts";
+import { readStageFacts } from "../../infra/dockerfile/facts";
+import { DOCKER_HEALTHCHECK_DEFAULTS } from "../../infra/dockerfile/healthcheck";
 import { DockerfileError } from "../../infra/errors";
 import { healthcheckCorpus, type CorpusCase } from "./healthcheckCorpus";
 

@@ -6,6 +6,7 @@
  * (https://distribution.github.io/distribution/spec/auth/token/).
  */
 import { DIGEST_PINNED_REFERENCE } from "../../config/stackConfig";
+import { isLoopbackHost } from "../../loopback";
 
 /** The parts of `REGISTRY/REPOSITORY[:tag]@sha256:…`. */
 export interface ImageReference {
@@ -49,7 +50,7 @@ const MANIFEST_TYPES = [
 /** Registries on loopback speak plain HTTP (as Docker assumes for them); all others HTTPS. */
 export function registryBaseUrl(registry: string): string {
     const host = registry.replace(/:\d+$/, "");
-    return /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/.test(host) ? `http://${registry}` : `https://${registry}`;
+    return isLoopbackHost(host) ? `http://${registry}` : `https://${registry}`;
 }
 
 function parseChallenge(header: string): Record<string, string> {

@@ -1,5 +1,7 @@
 /**
- * Build-time word expansion for ARG, ENV, USER, EXPOSE and FROM, as BuildKit's shell lexer
+ * Variable expansion in a Dockerfile's words, under the two rules that apply to them, side by side:
+ *
+ * Build time (`expandBuildVariables`): ARG, ENV, USER, EXPOSE and FROM, as BuildKit's shell lexer
  * does it (moby/buildkit frontend/dockerfile/shell/lex.go: `processStopOn`,
  * `processSingleQuote`, `processDoubleQuote`, `processDollar`, `processName`,
  * `convertShellPatternToRegex`, `trimPrefix`, `trimSuffix`):
@@ -15,7 +17,18 @@
  * - any other modifier (`${A:=x}`, `${A^x}`), `${}`, `${:x}` and a missing `}` are errors, with
  *   BuildKit's wording;
  * - an unset variable expands to the empty string.
+ *
+ * Run time (`expandShellParameter`): one `$NAME` or `${...}` of a shell-form HEALTHCHECK, as the
+ * container's POSIX shell expands it when Docker runs the check (POSIX XCU 2.6.2, "Parameter
+ * Expansion"). The shell's own lexing (quotes, word splitting) is left to the caller's shell
+ * parser, which hands over the text inside the braces; only `NAME`, `NAME:-w`, `NAME-w`,
+ * `NAME:+w` and `NAME+w` are read, with a literal `w`, and a name without a value is the
+ * caller's to decide (its value is not known before the container runs).
+ *
+ * Both rules give `-` and `+` the same meaning (`defaultOrAlternative`); they differ in what an
+ * unset name gives (BuildKit: the empty string; here: the caller's answer) and in nesting.
  */
+import { DockerfileError } from "../errors";
 
 /** A word BuildKit's lexer refuses; the message is BuildKit's (`failed to process "<word>": <why>`). */
 export class ExpansionError extends Error {}
@@ -71,6 +84,23 @@ function trimSuffix(pattern: string, value: string, greedy: boolean): string {
 }
 
 /**
+ * `${NAME-word}` and `${NAME+word}`, in both rules: `-` gives the value, or `word` when the
+ * name is unset; `+` gives `word` when the name is set, else the empty string. With `:`
+ * (`${NAME:-word}`, `${NAME:+word}`) an empty value counts as unset (POSIX XCU 2.6.2; lex.go
+ * `processDollar`).
+ *
+ * @param value the name's value, undefined when unset
+ * @param word the word after the operator, already expanded
+ */
+export function defaultOrAlternative(operator: "-" | "+", nullIsUnset: boolean, value: string | undefined, word: string): string {
+    const unset = value === undefined || (nullIsUnset && value === "");
+    if (operator === "-") return unset ? word : (value as string);
+    return unset ? "" : word;
+}
+
+/**
+ * The build-time rule.
+ *
  * @param raw the word exactly as written, quotes included, e.g. `${A:-${B}}:"$C"`
  * @param lookup a variable's value, or undefined when unset
  * @param escapeChar `\` or `` ` ``
@@ -203,9 +233,8 @@ export function expandBuildVariables(raw: string, lookup: (name: string) => stri
             const unset = value === undefined || (nullIsUnset && value === "");
             switch (ch) {
                 case "-":
-                    return unset ? word : (value as string);
                 case "+":
-                    return unset ? "" : word;
+                    return defaultOrAlternative(ch, nullIsUnset, value, word);
                 case "?":
                     if (value === undefined) throw new ExpansionError(`${name}: ${word || "is not allowed to be unset"}`);
                     if (unset) throw new ExpansionError(`${name}: ${word || "is not allowed to be empty"}`);
@@ -237,4 +266,37 @@ export function expandBuildVariables(raw: string, lookup: (name: string) => stri
         if (error instanceof ExpansionError) throw new ExpansionError(`failed to process ${JSON.stringify(raw)}: ${error.message}`);
         throw error;
     }
+}
+
+/**
+ * {@link expandBuildVariables}, with a word BuildKit's lexer refuses reported at the instruction.
+ *
+ * @param line 1-based line of the instruction, for the message
+ * @throws DockerfileError naming `file` and `line`, with BuildKit's message
+ */
+export function expandBuildVariablesAt(raw: string, lookup: (name: string) => string | undefined, escapeChar: string, file: string, line: number): string {
+    try {
+        return expandBuildVariables(raw, lookup, escapeChar);
+    } catch (error) {
+        if (error instanceof ExpansionError) throw new DockerfileError(file, line, error.message);
+        throw error;
+    }
+}
+
+/**
+ * The run-time rule: the value the container's shell gives one parameter expansion.
+ *
+ * @param expression the text inside `${…}`, or the name after a bare `$`, e.g. `PORT:-8000`
+ * @param lookup the name's value in the container's environment, undefined when not set
+ * @param unset the value of a name used without `-`/`+` that `lookup` does not know; it may
+ *   throw instead. An expression of another shape (`A:?x`, `A#x`) is looked up whole, so it
+ *   reaches `unset` too.
+ * @returns the expanded text
+ */
+export function expandShellParameter(expression: string, lookup: (name: string) => string | undefined, unset: (name: string) => string): string {
+    const match = /^([A-Za-z_][A-Za-z0-9_]*)(?:(:?)([-+])(.*))?$/s.exec(expression);
+    const name = match?.[1] ?? expression;
+    const operator = match?.[3] as "-" | "+" | undefined;
+    if (operator !== undefined) return defaultOrAlternative(operator, match?.[2] === ":", lookup(name), match?.[4] ?? "");
+    return lookup(name) ?? unset(name);
 }
