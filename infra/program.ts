@@ -129,7 +129,7 @@ function validatedInputs(rootDir: string, stack: string): ProgramInputs {
 
     const dockerfile = path.relative(process.cwd(), path.resolve(rootDir, config.image.dockerfile)) || config.image.dockerfile;
     const target = `${config.image.dockerfile}, target "${config.image.target}"`;
-    const declared = Object.keys(config.image.buildArgs).length === 0 ? [] : declaredBuildArgs(path.resolve(rootDir, config.image.dockerfile), config.image.target);
+    const declared = Object.keys(config.image.buildArgs).length === 0 ? [] : declaredBuildArgs(path.resolve(rootDir, config.image.dockerfile), config.image.target, config.image.buildArgs);
     const buildArgs = checkBuildArgs(config.image.buildArgs, declared, target);
     problems.push(...buildArgs.problems);
     for (const warning of buildArgs.warnings) pulumi.log.warn(warning);
