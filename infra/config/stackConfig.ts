@@ -2,8 +2,8 @@
  * Stack config: one schema (zod) for every `ragstar:*` key, validated all at once so a
  * bad stack file reports every problem with its key, the value and what is allowed.
  *
- * Plain values come from `Pulumi.<stack>.yaml`; secrets (`registryPassword`,
- * `adminToken`, `githubToken`, `ollamaApiKey`) must be set with
+ * Plain values come from `Pulumi.<stack>.yaml`; secrets (`SECRET_KEYS`: `registryPassword`
+ * and the service secrets of config/serviceSecrets.ts) must be set with
  * `pulumi config set --secret` and stay Pulumi secrets (they are returned as
  * `pulumi.Output<string>` marked secret, never as plain strings).
  */
@@ -13,6 +13,7 @@ import { z } from "zod";
 import { ConfigError } from "../errors";
 import { DEFAULT_RUN_AS_USER } from "../k8s/securityContext";
 import { imagePullProblems } from "./imagePull";
+import { SERVICE_SECRET_KEYS, type ServiceSecretKey } from "./serviceSecrets";
 import { mentioning, type ConfigProblem, type Mention } from "./problem";
 import { cidrProblem } from "./cidr";
 import { dns1123LabelProblem, dns1123SubdomainProblem, labelKeyProblem, labelValueProblem } from "./kubernetesNames";
@@ -107,16 +108,8 @@ const labels = z.record(z.string(), z.string()).superRefine((record, ctx) => {
 
 const port = z.object({ port: z.number().int().min(1).max(65535), protocol: z.enum(["TCP", "UDP"]).default("TCP") }).strict();
 
-/** Secret keys: config key → file name in the mounted Secret, which the service reads via `RAGSTAR_<NAME>_FILE`. */
-export const SERVICE_SECRET_KEYS = {
-    adminToken: "admin_token",
-    githubToken: "github_token",
-    ollamaApiKey: "ollama_api_key",
-} as const;
-export type ServiceSecretKey = keyof typeof SERVICE_SECRET_KEYS;
-
-/** All secret keys, including the registry password (image push and the managed pull Secret). */
-export const SECRET_KEYS = ["registryPassword", ...Object.keys(SERVICE_SECRET_KEYS)] as const;
+/** All secret keys: the registry password (image push and the managed pull Secret) and the service secrets (config/serviceSecrets.ts). */
+export const SECRET_KEYS: readonly string[] = ["registryPassword", ...SERVICE_SECRET_KEYS];
 
 const imageSchema = z
     .object({
@@ -429,7 +422,7 @@ export function parseStackConfig(
     for (const [fullKey, text] of Object.entries(raw)) {
         if (!fullKey.startsWith(prefix)) continue;
         const key = fullKey.slice(prefix.length);
-        if ((SECRET_KEYS as readonly string[]).includes(key)) {
+        if (SECRET_KEYS.includes(key)) {
             if (!isSecret(fullKey)) {
                 problems.push(`${fullKey}: is stored in plain text; set it with \`pulumi config set --secret ${fullKey}\` so it stays encrypted`);
             } else {
@@ -459,7 +452,7 @@ export function parseStackConfig(
     if (problems.length > 0 || !result.success) throw new ConfigError(source, problems);
 
     const serviceSecrets: StackConfig["serviceSecrets"] = {};
-    for (const key of Object.keys(SERVICE_SECRET_KEYS) as ServiceSecretKey[]) {
+    for (const key of SERVICE_SECRET_KEYS) {
         if (secrets[key] !== undefined) serviceSecrets[key] = pulumi.secret(secrets[key]);
     }
     return {
