@@ -11,6 +11,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 
 import { ConfigError } from "../errors";
+import { DIGEST_PINNED_REFERENCE, REGISTRY_PREFIX, REPOSITORY_PATH } from "../imageReference";
 import { DEFAULT_RUN_AS_USER } from "../k8s/securityContext";
 import { imagePullProblems } from "./imagePull";
 import { SERVICE_SECRET_KEYS, type ServiceSecretKey } from "./serviceSecrets";
@@ -24,12 +25,6 @@ export const CONFIG_NAMESPACE = "ragstar";
 
 /** RFC 1123 subdomain, as Kubernetes requires for Secret names. */
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-/** Registry host[:port] with an optional path prefix, e.g. `registry.example.com/team`. */
-const REGISTRY = /^[a-zA-Z0-9]([a-zA-Z0-9.-]*[a-zA-Z0-9])?(:[0-9]{1,5})?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/;
-/** Repository path components (OCI distribution spec). */
-const REPOSITORY = /^[a-z0-9]+([._-][a-z0-9]+)*(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/;
-/** `REGISTRY/REPO[:tag]@sha256:<64 hex>`: an image reference pinned by digest. */
-export const DIGEST_PINNED_REFERENCE = /^[a-zA-Z0-9][a-zA-Z0-9.-]*(:[0-9]{1,5})?(\/[a-z0-9]+([._-][a-z0-9]+)*)+(:[\w][\w.-]{0,127})?@sha256:[a-f0-9]{64}$/;
 
 /** A string checked by one of the pure rule modules: `problem` returns what is allowed, or undefined. */
 const checked = (problem: (value: string) => string | undefined) =>
@@ -123,8 +118,8 @@ const imageSchema = z
             .string()
             .regex(/^[\w.-]+\/[\w.-]+\/[\w.-]+$/, { message: "expected a fully qualified stack name ORGANIZATION/PROJECT/STACK, e.g. organization/ragstar/staging" })
             .optional(),
-        registry: z.string().regex(REGISTRY, { message: "expected a registry host[:port][/path], e.g. registry.example.com:5000/team" }).optional(),
-        repository: z.string().regex(REPOSITORY, { message: "expected a lower-case repository path, e.g. ragstar" }).default("ragstar"),
+        registry: z.string().regex(REGISTRY_PREFIX, { message: "expected a registry host[:port][/path], e.g. registry.example.com:5000/team" }).optional(),
+        repository: z.string().regex(REPOSITORY_PATH, { message: "expected a lower-case repository path, e.g. ragstar" }).default("ragstar"),
         platform: z.enum(["linux/amd64", "linux/arm64"]).default("linux/amd64"),
         dockerfile: z.string().min(1).default("Dockerfile"),
         context: z.string().min(1).default("."),

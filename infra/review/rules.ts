@@ -7,6 +7,7 @@
  */
 import { parse as parseYaml } from "yaml";
 
+import { endsWithDigest } from "../imageReference";
 import { checkRestricted } from "../k8s/podSecurity";
 import { HIGH_UID } from "./waivers";
 
@@ -82,8 +83,6 @@ function nestedKeys(text: string): string[] {
     return keys;
 }
 
-const DIGEST = /@sha256:[a-f0-9]{64}$/;
-
 export const RULES: Rule[] = [
     {
         name: "pod-security-restricted",
@@ -98,7 +97,7 @@ export const RULES: Rule[] = [
         name: "image-pinned-by-digest",
         description: "Every container image is pinned by digest (REGISTRY/REPO@sha256:…), so what was reviewed is what runs.",
         enforcement: "mandatory",
-        check: (o) => containers(podSpecOf(o) ?? {}).filter((c) => !DIGEST.test(String(c.image ?? ""))).map((c) => `container ${c.name}: image ${JSON.stringify(c.image)} is not pinned by digest`),
+        check: (o) => containers(podSpecOf(o) ?? {}).filter((c) => !endsWithDigest(String(c.image ?? ""))).map((c) => `container ${c.name}: image ${JSON.stringify(c.image)} is not pinned by digest`),
     },
     {
         name: "probes-present",
