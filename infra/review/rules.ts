@@ -8,6 +8,7 @@
 import { parse as parseYaml } from "yaml";
 
 import { endsWithDigest } from "../imageReference";
+import { podContainers, podSpecOf, type ContainerField } from "../k8s/podContainers";
 import { checkRestricted } from "../k8s/podSecurity";
 import { HIGH_UID } from "./waivers";
 
@@ -29,24 +30,13 @@ export interface Rule {
     check(object: Obj): string[];
 }
 
-const WORKLOAD_POD_SPEC: Record<string, (o: Obj) => Obj | undefined> = {
-    Pod: (o) => o.spec,
-    Deployment: (o) => o.spec?.template?.spec,
-    StatefulSet: (o) => o.spec?.template?.spec,
-    DaemonSet: (o) => o.spec?.template?.spec,
-    ReplicaSet: (o) => o.spec?.template?.spec,
-    Job: (o) => o.spec?.template?.spec,
-    CronJob: (o) => o.spec?.jobTemplate?.spec?.template?.spec,
-};
-
-/** The pod spec of a workload object, or undefined for other kinds. */
-export function podSpecOf(object: Obj): Obj | undefined {
-    return WORKLOAD_POD_SPEC[object.kind]?.(object);
+/** The containers of a workload object (none for other kinds): all of them, or the lists named. */
+function containers(object: Obj, fields?: readonly ContainerField[]): Obj[] {
+    return podContainers(podSpecOf(object) ?? {}, fields).map((c) => c.container);
 }
 
-function containers(spec: Obj): Obj[] {
-    return [...(spec.initContainers ?? []), ...(spec.containers ?? []), ...(spec.ephemeralContainers ?? [])];
-}
+/** The app containers (`containers`, not init or ephemeral ones). */
+const appContainers = (object: Obj) => containers(object, ["containers"]);
 
 /** A probe does something only with one of these handlers (core/v1 ProbeHandler). */
 const PROBE_HANDLERS = ["httpGet", "exec", "tcpSocket", "grpc"];
@@ -97,14 +87,14 @@ export const RULES: Rule[] = [
         name: "image-pinned-by-digest",
         description: "Every container image is pinned by digest (REGISTRY/REPO@sha256:…), so what was reviewed is what runs.",
         enforcement: "mandatory",
-        check: (o) => containers(podSpecOf(o) ?? {}).filter((c) => !endsWithDigest(String(c.image ?? ""))).map((c) => `container ${c.name}: image ${JSON.stringify(c.image)} is not pinned by digest`),
+        check: (o) => containers(o).filter((c) => !endsWithDigest(String(c.image ?? ""))).map((c) => `container ${c.name}: image ${JSON.stringify(c.image)} is not pinned by digest`),
     },
     {
         name: "probes-present",
         description: "Every app container has a livenessProbe and a readinessProbe.",
         enforcement: "mandatory",
         check: (o) =>
-            (podSpecOf(o)?.containers ?? []).flatMap((c: Obj) =>
+            appContainers(o).flatMap((c) =>
                 ["livenessProbe", "readinessProbe"]
                     .filter((p) => !PROBE_HANDLERS.some((handler) => c[p]?.[handler] !== undefined))
                     .map((p) => `container ${c.name}: no ${p} (with httpGet, exec, tcpSocket or grpc)`),
@@ -115,7 +105,7 @@ export const RULES: Rule[] = [
         description: "Every container requests cpu and memory and has a memory limit.",
         enforcement: "mandatory",
         check: (o) =>
-            containers(podSpecOf(o) ?? {}).flatMap((c) => {
+            containers(o).flatMap((c) => {
                 const problems: string[] = [];
                 for (const resource of ["cpu", "memory"]) if (!c.resources?.requests?.[resource]) problems.push(`container ${c.name}: no ${resource} request`);
                 if (!c.resources?.limits?.memory) problems.push(`container ${c.name}: no memory limit`);
@@ -146,7 +136,7 @@ export const RULES: Rule[] = [
         name: "read-only-root-filesystem",
         description: "Containers run with readOnlyRootFilesystem (beyond 'restricted'; some workloads need a writable root).",
         enforcement: "advisory",
-        check: (o) => containers(podSpecOf(o) ?? {}).filter((c) => c.securityContext?.readOnlyRootFilesystem !== true).map((c) => `container ${c.name}: root filesystem is writable`),
+        check: (o) => containers(o).filter((c) => c.securityContext?.readOnlyRootFilesystem !== true).map((c) => `container ${c.name}: root filesystem is writable`),
     },
     {
         name: "high-uid",
@@ -155,7 +145,7 @@ export const RULES: Rule[] = [
         check: (o) => {
             const spec = podSpecOf(o);
             if (!spec) return [];
-            return (spec.containers ?? []).flatMap((c: Obj) => {
+            return appContainers(o).flatMap((c) => {
                 const uid = c.securityContext?.runAsUser ?? spec.securityContext?.runAsUser;
                 return uid === undefined || uid < HIGH_UID ? [`container ${c.name}: runAsUser ${uid ?? "(unset)"} is below ${HIGH_UID}`] : [];
             });
@@ -165,7 +155,7 @@ export const RULES: Rule[] = [
         name: "cpu-limit",
         description: "Containers have a cpu limit (a team may prefer requests only, to avoid throttling).",
         enforcement: "advisory",
-        check: (o) => containers(podSpecOf(o) ?? {}).filter((c) => !c.resources?.limits?.cpu).map((c) => `container ${c.name}: no cpu limit`),
+        check: (o) => containers(o).filter((c) => !c.resources?.limits?.cpu).map((c) => `container ${c.name}: no cpu limit`),
     },
     {
         name: "no-service-account-token",
