@@ -10,6 +10,7 @@ import { parse as parseYaml } from "yaml";
 import { endsWithDigest } from "../imageReference";
 import { podContainers, podSpecOf, type ContainerField } from "../k8s/podContainers";
 import { checkRestricted } from "../k8s/podSecurity";
+import { DEFAULT_RUN_AS_USER } from "../k8s/securityContext";
 import { HIGH_UID } from "./waivers";
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -140,7 +141,7 @@ export const RULES: Rule[] = [
     },
     {
         name: "high-uid",
-        description: `Containers run as a UID ≥ ${HIGH_UID} (kube-score and checkov prefer it, to avoid clashing with host users; this package defaults to 1000).`,
+        description: `Containers run as a UID ≥ ${HIGH_UID} (kube-score and checkov prefer it, to avoid clashing with host users; this package defaults to ${DEFAULT_RUN_AS_USER}).`,
         enforcement: "advisory",
         check: (o) => {
             const spec = podSpecOf(o);
