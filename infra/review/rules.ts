@@ -3,14 +3,15 @@
  * same rules run in the Pulumi policy pack (policy/index.ts, `pulumi preview --policy-pack
  * policy`) and in the engine-free `render`, so a reviewer gets one verdict with or without
  * the engine. Mandatory rules block; advisory rules report a choice the team may make
- * differently. docs/review.md lists them with their sources.
+ * differently. docs/review.md lists them with their sources and the modules they rely on:
+ * infra/k8s/podContainers.ts (which pod, which containers), infra/k8s/podSecurity.ts,
+ * infra/imageReference.ts, ./configMapKeys.ts and ./waivers.ts (HIGH_UID).
  */
-import { parse as parseYaml } from "yaml";
-
 import { endsWithDigest } from "../imageReference";
 import { podContainers, podSpecOf, type ContainerField } from "../k8s/podContainers";
 import { checkRestricted } from "../k8s/podSecurity";
 import { DEFAULT_RUN_AS_USER } from "../k8s/securityContext";
+import { looksSecret, nestedKeys } from "./configMapKeys";
 import { HIGH_UID } from "./waivers";
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -49,30 +50,6 @@ const CLUSTER_SCOPED = new Set([
     "ValidatingWebhookConfiguration", "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding", "FlowSchema",
     "PriorityLevelConfiguration", "CertificateSigningRequest", "ClusterIssuer",
 ]);
-
-const SECRET_LOOKING_KEY = /(passw(or)?d|secret|token|api[-_]?key|private[-_]?key|credential|client[-_]?secret)/i;
-
-/** Every mapping key inside a YAML or JSON document, at any depth. */
-function nestedKeys(text: string): string[] {
-    let parsed: unknown;
-    try {
-        parsed = parseYaml(text);
-    } catch {
-        return [];
-    }
-    const keys: string[] = [];
-    const walk = (value: unknown) => {
-        if (Array.isArray(value)) value.forEach(walk);
-        else if (value !== null && typeof value === "object") {
-            for (const [key, inner] of Object.entries(value)) {
-                keys.push(key);
-                walk(inner);
-            }
-        }
-    };
-    walk(parsed);
-    return keys;
-}
 
 export const RULES: Rule[] = [
     {
@@ -121,8 +98,8 @@ export const RULES: Rule[] = [
             if (o.kind !== "ConfigMap") return [];
             const problems: string[] = [];
             for (const [key, value] of Object.entries<string>(o.data ?? {})) {
-                if (SECRET_LOOKING_KEY.test(key)) problems.push(`data key ${key} looks like a secret; use a Secret`);
-                for (const nested of nestedKeys(value)) if (SECRET_LOOKING_KEY.test(nested)) problems.push(`data ${key}: key ${nested} looks like a secret; use a Secret`);
+                if (looksSecret(key)) problems.push(`data key ${key} looks like a secret; use a Secret`);
+                for (const nested of nestedKeys(value)) if (looksSecret(nested)) problems.push(`data ${key}: key ${nested} looks like a secret; use a Secret`);
             }
             return problems;
         },
