@@ -11,7 +11,8 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 
 import { imagePullPlan } from "./config/imagePull";
-import { DIGEST_PINNED_REFERENCE, type StackConfig } from "./config/stackConfig";
+import type { StackConfig } from "./config/stackConfig";
+import { DIGEST_PINNED_REFERENCE } from "./imageReference";
 import { dockerConfigJson, registryHost } from "./k8s/pullSecret";
 
 /**

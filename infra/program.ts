@@ -14,8 +14,8 @@ import { parse as parseToml } from "smol-toml";
 import { buildAppConfig, type AppConfigFile } from "./app/ragstarYaml";
 import { checkBuildArgs } from "./config/buildArgs";
 import { labelValueProblem } from "./config/kubernetesNames";
-import { loadStackConfig, SERVICE_SECRET_KEYS, type ServiceSecretKey } from "./config/stackConfig";
-import type { StackConfig } from "./config/stackConfig";
+import { serviceSecret, type ServiceSecretKey } from "./config/serviceSecrets";
+import { loadStackConfig, type StackConfig } from "./config/stackConfig";
 import { declaredBuildArgs } from "./dockerfile/declaredArgs";
 import { exposedTcpPorts } from "./dockerfile/exposedPorts";
 import { ConfigError, DockerfileError } from "./errors";
@@ -182,7 +182,7 @@ export function ragstarProgram(rootDir: string = ROOT_DIR): RagstarOutputs {
 
     const secretFiles: Record<string, pulumi.Output<string>> = {};
     for (const [key, value] of Object.entries(config.serviceSecrets)) {
-        secretFiles[SERVICE_SECRET_KEYS[key as ServiceSecretKey]] = value;
+        secretFiles[serviceSecret(key as ServiceSecretKey).fileName] = value;
     }
 
     const image = imageSource(config, rootDir, stack);

@@ -12,15 +12,9 @@ import * as path from "node:path";
 import Ajv from "ajv";
 import { stringify } from "yaml";
 
+import { serviceSecretOfSetting } from "../config/serviceSecrets";
 import { ConfigError } from "../errors";
 import { parseYaml } from "../yamlText";
-
-/** Keys the service accepts only as secrets (files or env), never in the ConfigMap. */
-export const SECRET_APP_KEYS: Record<string, string> = {
-    admin_token: "ragstar:adminToken",
-    github_token: "ragstar:githubToken",
-    ollama_api_key: "ragstar:ollamaApiKey",
-};
 
 /** The rendered config file and facts taken from it. */
 export interface AppConfigFile {
@@ -67,8 +61,10 @@ export function buildAppConfig(defaultsFile: string, schemaFile: string, overrid
     if (!isPlainObject(defaults)) throw new ConfigError(shownDefaults, [`${shownDefaults}: must be a YAML mapping of keys to values`]);
 
     const problems: string[] = [];
+    // The service accepts its secrets only from files or env (config/serviceSecrets.ts), never in the ConfigMap.
     for (const key of Object.keys(overrides)) {
-        if (key in SECRET_APP_KEYS) problems.push(`ragstar:app.${key}: is a secret and cannot go in the ConfigMap; set it with \`pulumi config set --secret ${SECRET_APP_KEYS[key]}\``);
+        const secret = serviceSecretOfSetting(key);
+        if (secret) problems.push(`ragstar:app.${key}: is a secret and cannot go in the ConfigMap; set it with \`pulumi config set --secret ragstar:${secret.configKey}\``);
     }
     if (problems.length > 0) throw new ConfigError("service config", problems);
 

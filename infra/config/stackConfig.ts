@@ -2,8 +2,8 @@
  * Stack config: one schema (zod) for every `ragstar:*` key, validated all at once so a
  * bad stack file reports every problem with its key, the value and what is allowed.
  *
- * Plain values come from `Pulumi.<stack>.yaml`; secrets (`registryPassword`,
- * `adminToken`, `githubToken`, `ollamaApiKey`) must be set with
+ * Plain values come from `Pulumi.<stack>.yaml`; secrets (`SECRET_KEYS`: `registryPassword`
+ * and the service secrets of config/serviceSecrets.ts) must be set with
  * `pulumi config set --secret` and stay Pulumi secrets (they are returned as
  * `pulumi.Output<string>` marked secret, never as plain strings).
  */
@@ -11,8 +11,10 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 
 import { ConfigError } from "../errors";
+import { DIGEST_PINNED_REFERENCE, REGISTRY_PREFIX, REPOSITORY_PATH } from "../imageReference";
 import { DEFAULT_RUN_AS_USER } from "../k8s/securityContext";
 import { imagePullProblems } from "./imagePull";
+import { SERVICE_SECRET_KEYS, type ServiceSecretKey } from "./serviceSecrets";
 import { mentioning, type ConfigProblem, type Mention } from "./problem";
 import { cidrProblem } from "./cidr";
 import { dns1123LabelProblem, dns1123SubdomainProblem, labelKeyProblem, labelValueProblem } from "./kubernetesNames";
@@ -23,12 +25,6 @@ export const CONFIG_NAMESPACE = "ragstar";
 
 /** RFC 1123 subdomain, as Kubernetes requires for Secret names. */
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-/** Registry host[:port] with an optional path prefix, e.g. `registry.example.com/team`. */
-const REGISTRY = /^[a-zA-Z0-9]([a-zA-Z0-9.-]*[a-zA-Z0-9])?(:[0-9]{1,5})?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/;
-/** Repository path components (OCI distribution spec). */
-const REPOSITORY = /^[a-z0-9]+([._-][a-z0-9]+)*(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/;
-/** `REGISTRY/REPO[:tag]@sha256:<64 hex>`: an image reference pinned by digest. */
-export const DIGEST_PINNED_REFERENCE = /^[a-zA-Z0-9][a-zA-Z0-9.-]*(:[0-9]{1,5})?(\/[a-z0-9]+([._-][a-z0-9]+)*)+(:[\w][\w.-]{0,127})?@sha256:[a-f0-9]{64}$/;
 
 /** A string checked by one of the pure rule modules: `problem` returns what is allowed, or undefined. */
 const checked = (problem: (value: string) => string | undefined) =>
@@ -107,16 +103,8 @@ const labels = z.record(z.string(), z.string()).superRefine((record, ctx) => {
 
 const port = z.object({ port: z.number().int().min(1).max(65535), protocol: z.enum(["TCP", "UDP"]).default("TCP") }).strict();
 
-/** Secret keys: config key → file name in the mounted Secret, which the service reads via `RAGSTAR_<NAME>_FILE`. */
-export const SERVICE_SECRET_KEYS = {
-    adminToken: "admin_token",
-    githubToken: "github_token",
-    ollamaApiKey: "ollama_api_key",
-} as const;
-export type ServiceSecretKey = keyof typeof SERVICE_SECRET_KEYS;
-
-/** All secret keys, including the registry password (image push and the managed pull Secret). */
-export const SECRET_KEYS = ["registryPassword", ...Object.keys(SERVICE_SECRET_KEYS)] as const;
+/** All secret keys: the registry password (image push and the managed pull Secret) and the service secrets (config/serviceSecrets.ts). */
+export const SECRET_KEYS: readonly string[] = ["registryPassword", ...SERVICE_SECRET_KEYS];
 
 const imageSchema = z
     .object({
@@ -130,8 +118,8 @@ const imageSchema = z
             .string()
             .regex(/^[\w.-]+\/[\w.-]+\/[\w.-]+$/, { message: "expected a fully qualified stack name ORGANIZATION/PROJECT/STACK, e.g. organization/ragstar/staging" })
             .optional(),
-        registry: z.string().regex(REGISTRY, { message: "expected a registry host[:port][/path], e.g. registry.example.com:5000/team" }).optional(),
-        repository: z.string().regex(REPOSITORY, { message: "expected a lower-case repository path, e.g. ragstar" }).default("ragstar"),
+        registry: z.string().regex(REGISTRY_PREFIX, { message: "expected a registry host[:port][/path], e.g. registry.example.com:5000/team" }).optional(),
+        repository: z.string().regex(REPOSITORY_PATH, { message: "expected a lower-case repository path, e.g. ragstar" }).default("ragstar"),
         platform: z.enum(["linux/amd64", "linux/arm64"]).default("linux/amd64"),
         dockerfile: z.string().min(1).default("Dockerfile"),
         context: z.string().min(1).default("."),
@@ -429,7 +417,7 @@ export function parseStackConfig(
     for (const [fullKey, text] of Object.entries(raw)) {
         if (!fullKey.startsWith(prefix)) continue;
         const key = fullKey.slice(prefix.length);
-        if ((SECRET_KEYS as readonly string[]).includes(key)) {
+        if (SECRET_KEYS.includes(key)) {
             if (!isSecret(fullKey)) {
                 problems.push(`${fullKey}: is stored in plain text; set it with \`pulumi config set --secret ${fullKey}\` so it stays encrypted`);
             } else {
@@ -459,7 +447,7 @@ export function parseStackConfig(
     if (problems.length > 0 || !result.success) throw new ConfigError(source, problems);
 
     const serviceSecrets: StackConfig["serviceSecrets"] = {};
-    for (const key of Object.keys(SERVICE_SECRET_KEYS) as ServiceSecretKey[]) {
+    for (const key of SERVICE_SECRET_KEYS) {
         if (secrets[key] !== undefined) serviceSecrets[key] = pulumi.secret(secrets[key]);
     }
     return {

@@ -5,6 +5,7 @@
  * (policy version "latest"); the API server's PodSecurity admission is the reference
  * implementation (k8s.io/pod-security-admission/policy).
  */
+import { podContainers } from "./podContainers";
 
 /** One violation: the rule's name in the standard, the field path, and what is wrong. */
 export interface PodSecurityViolation {
@@ -26,14 +27,6 @@ const SAFE_SYSCTLS = new Set([
 const RESTRICTED_VOLUME_TYPES = new Set(["configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim", "projected", "secret"]);
 const SELINUX_TYPES = new Set(["", "container_t", "container_init_t", "container_kvm_t", "container_engine_t"]);
 
-function containersOf(spec: Obj): { path: string; container: Obj }[] {
-    const out: { path: string; container: Obj }[] = [];
-    for (const field of ["initContainers", "containers", "ephemeralContainers"]) {
-        (spec[field] ?? []).forEach((container: Obj, i: number) => out.push({ path: `spec.${field}[${i}]`, container }));
-    }
-    return out;
-}
-
 /**
  * Check a pod spec (`Pod.spec` or a template's `spec`) against "restricted".
  *
@@ -43,7 +36,7 @@ function containersOf(spec: Obj): { path: string; container: Obj }[] {
 export function checkRestricted(spec: Obj): PodSecurityViolation[] {
     const v: PodSecurityViolation[] = [];
     const pod = spec.securityContext ?? {};
-    const containers = containersOf(spec);
+    const containers = podContainers(spec);
 
     // Baseline
     if (spec.hostNetwork || spec.hostPID || spec.hostIPC) v.push({ rule: "Host Namespaces", path: "spec", message: "hostNetwork, hostPID and hostIPC must be unset or false" });

@@ -4,6 +4,7 @@
  * inside `pulumi.all(...).apply`, so the result stays a Pulumi secret; they never log or throw
  * with the password in the message.
  */
+import { isRegistryHost } from "../imageReference";
 
 /** Name of the pull Secret the stack manages when `ragstar:image.pullSecret` is unset. */
 export const MANAGED_PULL_SECRET_NAME = "ragstar-registry";
@@ -14,15 +15,16 @@ export const DOCKER_HUB_AUTH_KEY = "https://index.docker.io/v1/";
 /**
  * The registry an image reference or a `host[:port][/path]` registry setting names, as the key of
  * `auths`: `registry.example.com:5000/team/ragstar@sha256:…` → `registry.example.com:5000`. As in
- * Docker's reference grammar, the first component is a host only if it contains `.` or `:` or is
- * `localhost`; otherwise (and for `docker.io`, `index.docker.io`) the image is on Docker Hub.
+ * Docker's reference grammar (`isRegistryHost`, infra/imageReference.ts), the first component is a
+ * host only if it contains `.` or `:` or is `localhost`; otherwise (and for `docker.io`,
+ * `index.docker.io`) the image is on Docker Hub. A setting without `/` is a bare host.
  *
  * @param reference an image reference or a registry `host[:port][/path]`
  * @returns `host[:port]`, or `https://index.docker.io/v1/` for Docker Hub
  */
 export function registryHost(reference: string): string {
     const first = reference.split("/")[0];
-    const isHost = reference.includes("/") ? /[.:]/.test(first) || first === "localhost" : true;
+    const isHost = reference.includes("/") ? isRegistryHost(first) : true;
     if (!isHost || first === "docker.io" || first === "index.docker.io") return DOCKER_HUB_AUTH_KEY;
     return first;
 }

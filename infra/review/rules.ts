@@ -3,11 +3,15 @@
  * same rules run in the Pulumi policy pack (policy/index.ts, `pulumi preview --policy-pack
  * policy`) and in the engine-free `render`, so a reviewer gets one verdict with or without
  * the engine. Mandatory rules block; advisory rules report a choice the team may make
- * differently. docs/review.md lists them with their sources.
+ * differently. docs/review.md lists them with their sources and the modules they rely on:
+ * infra/k8s/podContainers.ts (which pod, which containers), infra/k8s/podSecurity.ts,
+ * infra/imageReference.ts, ./configMapKeys.ts and ./waivers.ts (HIGH_UID).
  */
-import { parse as parseYaml } from "yaml";
-
+import { endsWithDigest } from "../imageReference";
+import { podContainers, podSpecOf, type ContainerField } from "../k8s/podContainers";
 import { checkRestricted } from "../k8s/podSecurity";
+import { DEFAULT_RUN_AS_USER } from "../k8s/securityContext";
+import { looksSecret, nestedKeys } from "./configMapKeys";
 import { HIGH_UID } from "./waivers";
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -28,24 +32,13 @@ export interface Rule {
     check(object: Obj): string[];
 }
 
-const WORKLOAD_POD_SPEC: Record<string, (o: Obj) => Obj | undefined> = {
-    Pod: (o) => o.spec,
-    Deployment: (o) => o.spec?.template?.spec,
-    StatefulSet: (o) => o.spec?.template?.spec,
-    DaemonSet: (o) => o.spec?.template?.spec,
-    ReplicaSet: (o) => o.spec?.template?.spec,
-    Job: (o) => o.spec?.template?.spec,
-    CronJob: (o) => o.spec?.jobTemplate?.spec?.template?.spec,
-};
-
-/** The pod spec of a workload object, or undefined for other kinds. */
-export function podSpecOf(object: Obj): Obj | undefined {
-    return WORKLOAD_POD_SPEC[object.kind]?.(object);
+/** The containers of a workload object (none for other kinds): all of them, or the lists named. */
+function containers(object: Obj, fields?: readonly ContainerField[]): Obj[] {
+    return podContainers(podSpecOf(object) ?? {}, fields).map((c) => c.container);
 }
 
-function containers(spec: Obj): Obj[] {
-    return [...(spec.initContainers ?? []), ...(spec.containers ?? []), ...(spec.ephemeralContainers ?? [])];
-}
+/** The app containers (`containers`, not init or ephemeral ones). */
+const appContainers = (object: Obj) => containers(object, ["containers"]);
 
 /** A probe does something only with one of these handlers (core/v1 ProbeHandler). */
 const PROBE_HANDLERS = ["httpGet", "exec", "tcpSocket", "grpc"];
@@ -57,32 +50,6 @@ const CLUSTER_SCOPED = new Set([
     "ValidatingWebhookConfiguration", "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding", "FlowSchema",
     "PriorityLevelConfiguration", "CertificateSigningRequest", "ClusterIssuer",
 ]);
-
-const SECRET_LOOKING_KEY = /(passw(or)?d|secret|token|api[-_]?key|private[-_]?key|credential|client[-_]?secret)/i;
-
-/** Every mapping key inside a YAML or JSON document, at any depth. */
-function nestedKeys(text: string): string[] {
-    let parsed: unknown;
-    try {
-        parsed = parseYaml(text);
-    } catch {
-        return [];
-    }
-    const keys: string[] = [];
-    const walk = (value: unknown) => {
-        if (Array.isArray(value)) value.forEach(walk);
-        else if (value !== null && typeof value === "object") {
-            for (const [key, inner] of Object.entries(value)) {
-                keys.push(key);
-                walk(inner);
-            }
-        }
-    };
-    walk(parsed);
-    return keys;
-}
-
-const DIGEST = /@sha256:[a-f0-9]{64}$/;
 
 export const RULES: Rule[] = [
     {
@@ -98,14 +65,14 @@ export const RULES: Rule[] = [
         name: "image-pinned-by-digest",
         description: "Every container image is pinned by digest (REGISTRY/REPO@sha256:…), so what was reviewed is what runs.",
         enforcement: "mandatory",
-        check: (o) => containers(podSpecOf(o) ?? {}).filter((c) => !DIGEST.test(String(c.image ?? ""))).map((c) => `container ${c.name}: image ${JSON.stringify(c.image)} is not pinned by digest`),
+        check: (o) => containers(o).filter((c) => !endsWithDigest(String(c.image ?? ""))).map((c) => `container ${c.name}: image ${JSON.stringify(c.image)} is not pinned by digest`),
     },
     {
         name: "probes-present",
         description: "Every app container has a livenessProbe and a readinessProbe.",
         enforcement: "mandatory",
         check: (o) =>
-            (podSpecOf(o)?.containers ?? []).flatMap((c: Obj) =>
+            appContainers(o).flatMap((c) =>
                 ["livenessProbe", "readinessProbe"]
                     .filter((p) => !PROBE_HANDLERS.some((handler) => c[p]?.[handler] !== undefined))
                     .map((p) => `container ${c.name}: no ${p} (with httpGet, exec, tcpSocket or grpc)`),
@@ -116,7 +83,7 @@ export const RULES: Rule[] = [
         description: "Every container requests cpu and memory and has a memory limit.",
         enforcement: "mandatory",
         check: (o) =>
-            containers(podSpecOf(o) ?? {}).flatMap((c) => {
+            containers(o).flatMap((c) => {
                 const problems: string[] = [];
                 for (const resource of ["cpu", "memory"]) if (!c.resources?.requests?.[resource]) problems.push(`container ${c.name}: no ${resource} request`);
                 if (!c.resources?.limits?.memory) problems.push(`container ${c.name}: no memory limit`);
@@ -131,8 +98,8 @@ export const RULES: Rule[] = [
             if (o.kind !== "ConfigMap") return [];
             const problems: string[] = [];
             for (const [key, value] of Object.entries<string>(o.data ?? {})) {
-                if (SECRET_LOOKING_KEY.test(key)) problems.push(`data key ${key} looks like a secret; use a Secret`);
-                for (const nested of nestedKeys(value)) if (SECRET_LOOKING_KEY.test(nested)) problems.push(`data ${key}: key ${nested} looks like a secret; use a Secret`);
+                if (looksSecret(key)) problems.push(`data key ${key} looks like a secret; use a Secret`);
+                for (const nested of nestedKeys(value)) if (looksSecret(nested)) problems.push(`data ${key}: key ${nested} looks like a secret; use a Secret`);
             }
             return problems;
         },
@@ -147,16 +114,16 @@ export const RULES: Rule[] = [
         name: "read-only-root-filesystem",
         description: "Containers run with readOnlyRootFilesystem (beyond 'restricted'; some workloads need a writable root).",
         enforcement: "advisory",
-        check: (o) => containers(podSpecOf(o) ?? {}).filter((c) => c.securityContext?.readOnlyRootFilesystem !== true).map((c) => `container ${c.name}: root filesystem is writable`),
+        check: (o) => containers(o).filter((c) => c.securityContext?.readOnlyRootFilesystem !== true).map((c) => `container ${c.name}: root filesystem is writable`),
     },
     {
         name: "high-uid",
-        description: `Containers run as a UID ≥ ${HIGH_UID} (kube-score and checkov prefer it, to avoid clashing with host users; this package defaults to 1000).`,
+        description: `Containers run as a UID ≥ ${HIGH_UID} (kube-score and checkov prefer it, to avoid clashing with host users; this package defaults to ${DEFAULT_RUN_AS_USER}).`,
         enforcement: "advisory",
         check: (o) => {
             const spec = podSpecOf(o);
             if (!spec) return [];
-            return (spec.containers ?? []).flatMap((c: Obj) => {
+            return appContainers(o).flatMap((c) => {
                 const uid = c.securityContext?.runAsUser ?? spec.securityContext?.runAsUser;
                 return uid === undefined || uid < HIGH_UID ? [`container ${c.name}: runAsUser ${uid ?? "(unset)"} is below ${HIGH_UID}`] : [];
             });
@@ -166,7 +133,7 @@ export const RULES: Rule[] = [
         name: "cpu-limit",
         description: "Containers have a cpu limit (a team may prefer requests only, to avoid throttling).",
         enforcement: "advisory",
-        check: (o) => containers(podSpecOf(o) ?? {}).filter((c) => !c.resources?.limits?.cpu).map((c) => `container ${c.name}: no cpu limit`),
+        check: (o) => containers(o).filter((c) => !c.resources?.limits?.cpu).map((c) => `container ${c.name}: no cpu limit`),
     },
     {
         name: "no-service-account-token",

@@ -1,7 +1,7 @@
 /**
  * Review waivers: the checks of the field's checkers (kube-score, checkov) that this package's
  * defaults fail on purpose, written as annotations on the Deployment with their reasons, and
- * the UID threshold those checkers and the `run-as-high-uid` policy rule share.
+ * the UID threshold those checkers and the `high-uid` review rule (rules.ts) share.
  * docs/review.md lists each waiver and rule.
  */
 import type { PlainStackConfig } from "../config/stackConfig";
@@ -12,7 +12,7 @@ export const HIGH_UID = 10000;
 /**
  * Waivers for the field's checkers, as annotations on the Deployment, each with its reason
  * (listed in docs/review.md). Only what the configuration makes necessary: with
- * runAsUser ≥ 10000 the UID waivers disappear.
+ * runAsUser ≥ HIGH_UID the UID waivers disappear.
  */
 export function reviewWaivers(config: Pick<PlainStackConfig, "runAsUser" | "storage">): Record<string, string> {
     const kubeScore: string[] = [];

@@ -1,5 +1,11 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+import { readStageFacts } from "../../infra/dockerfile/facts";
 import { checkRestricted } from "../../infra/k8s/podSecurity";
-import { containerSecurityContext, podSecurityContext, userMismatch } from "../../infra/k8s/securityContext";
+import { containerSecurityContext, DEFAULT_RUN_AS_USER, podSecurityContext, userMismatch } from "../../infra/k8s/securityContext";
+import { HIGH_UID } from "../../infra/review/waivers";
+import { REPO_ROOT } from "./projectFixture";
 
 /** The pod spec shape RagstarApp builds, reduced to what the standard looks at. */
 const hardened = () => ({
@@ -63,5 +69,13 @@ describe("UID against the Dockerfile's USER", () => {
         const result = userMismatch(user, uid);
         if (problem === undefined) expect(result).toBeUndefined();
         else expect(result).toContain(problem);
+    });
+
+    test("the package's default UID is the Dockerfile's default USER, below the review threshold", () => {
+        // `ARG APP_UID` sets the USER of a plain `docker build`; the program always passes ragstar:runAsUser.
+        const facts = readStageFacts(fs.readFileSync(path.join(REPO_ROOT, "Dockerfile"), "utf8"), "Dockerfile", "runtime");
+        expect(facts.user?.value).toBe(`${DEFAULT_RUN_AS_USER}:${DEFAULT_RUN_AS_USER}`);
+        expect(userMismatch(facts.user?.value, DEFAULT_RUN_AS_USER)).toBeUndefined();
+        expect([DEFAULT_RUN_AS_USER, HIGH_UID]).toEqual([1000, 10000]);
     });
 });

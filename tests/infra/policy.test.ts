@@ -1,4 +1,5 @@
-import { evaluatePolicy, podSpecOf, RULES, type Rule } from "../../infra/review/rules";
+import { podSpecOf } from "../../infra/k8s/podContainers";
+import { evaluatePolicy, RULES, type Rule } from "../../infra/review/rules";
 import { renderStack, type Render } from "../../infra/tools/render/render";
 
 let dev: Render;

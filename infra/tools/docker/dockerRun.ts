@@ -13,6 +13,7 @@
 import * as path from "node:path";
 
 import type { KubernetesObject } from "../../k8s/kubernetesObject";
+import { podContainers, podSpecOf } from "../../k8s/podContainers";
 import { quantityValue } from "./quantity";
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -58,8 +59,9 @@ export interface DockerRunOptions {
  * @throws Error for a volume type or field with no faithful Docker equivalent
  */
 export function dockerRunPlan(deployment: KubernetesObject, objects: KubernetesObject[], options: DockerRunOptions): DockerRunPlan {
-    const pod: Obj = (deployment as Obj).spec.template.spec;
-    const container: Obj = pod.containers[0];
+    const pod = podSpecOf(deployment as Obj);
+    const container = pod && podContainers(pod, ["containers"])[0]?.container;
+    if (!pod || !container) throw new Error(`${deployment.kind} ${deployment.metadata.name} has no pod spec with a container`);
     const podContext: Obj = pod.securityContext ?? {};
     const context: Obj = { ...podContext, ...(container.securityContext ?? {}) };
     const args: string[] = [];

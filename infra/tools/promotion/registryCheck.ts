@@ -5,34 +5,11 @@
  * credentials, or a bearer token obtained as the token authentication spec describes
  * (https://distribution.github.io/distribution/spec/auth/token/).
  */
-import { DIGEST_PINNED_REFERENCE } from "../../config/stackConfig";
+import type { ImageReference } from "../../imageReference";
 import { isLoopbackHost } from "../../loopback";
 
-/** The parts of `REGISTRY/REPOSITORY[:tag]@sha256:…`. */
-export interface ImageReference {
-    registry: string;
-    repository: string;
-    digest: string;
-}
-
-/**
- * Split a digest-pinned reference.
- *
- * @throws Error when the reference is not pinned by digest
- */
-export function parseImageReference(reference: string): ImageReference {
-    if (!DIGEST_PINNED_REFERENCE.test(reference)) {
-        throw new Error(`${JSON.stringify(reference)} is not pinned by digest; expected REGISTRY/REPOSITORY@sha256:<64 hex> (a tag alone can change under you)`);
-    }
-    const [name, digest] = reference.split("@");
-    const slash = name.indexOf("/");
-    const first = name.slice(0, slash);
-    // Docker's rule (distribution/reference): the first component is a registry host only if it
-    // has a dot or a port, or is localhost; otherwise the image lives on Docker Hub.
-    const isHost = /[.:]/.test(first) || first === "localhost";
-    const path = (isHost ? name.slice(slash + 1) : name).replace(/:[\w][\w.-]*$/, "");
-    return { registry: isHost ? first : "registry-1.docker.io", repository: path, digest };
-}
+// The reference grammar and its split live in infra/imageReference.ts; re-exported for the promotion tools.
+export { parseImageReference, type ImageReference } from "../../imageReference";
 
 /**
  * The outcome of the check. `mismatch`: the registry answered 200 but its `Docker-Content-Digest`

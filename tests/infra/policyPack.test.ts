@@ -1,0 +1,78 @@
+/**
+ * The policy pack loads where the Pulumi CLI runs it: from policy/, whose package.json names its
+ * dependencies, with ts-node compiling ../infra/review/*.ts and whatever they import. So every
+ * module it reaches may use only node built-ins and the pack's own dependencies, at run time
+ * (a type-only import is erased). Imports are read with the TypeScript parser.
+ */
+import * as fs from "node:fs";
+import { builtinModules } from "node:module";
+import * as path from "node:path";
+
+import * as ts from "typescript";
+
+import { REPO_ROOT } from "./projectFixture";
+
+/** The run-time imports of a file: `import … from`, `export … from`, `require(…)`, `import(…)`; not `import type`. */
+function runtimeImports(file: string): string[] {
+    const source = ts.createSourceFile(file, fs.readFileSync(file, "utf8"), ts.ScriptTarget.ES2022, true);
+    const found: string[] = [];
+    const visit = (node: ts.Node) => {
+        if (ts.isImportDeclaration(node) && !node.importClause?.isTypeOnly && ts.isStringLiteral(node.moduleSpecifier)) {
+            const bindings = node.importClause?.namedBindings;
+            // `import { type A, type B } from` is erased too (verbatimModuleSyntax aside).
+            const onlyTypes = !node.importClause?.name && bindings !== undefined && ts.isNamedImports(bindings) && bindings.elements.length > 0 && bindings.elements.every((e) => e.isTypeOnly);
+            if (!onlyTypes) found.push(node.moduleSpecifier.text);
+        } else if (ts.isExportDeclaration(node) && !node.isTypeOnly && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
+            found.push(node.moduleSpecifier.text);
+        } else if (ts.isCallExpression(node) && (node.expression.kind === ts.SyntaxKind.ImportKeyword || (ts.isIdentifier(node.expression) && node.expression.text === "require"))) {
+            const [argument] = node.arguments;
+            if (argument && ts.isStringLiteral(argument)) found.push(argument.text);
+        }
+        ts.forEachChild(node, visit);
+    };
+    visit(source);
+    return found;
+}
+
+/** Every file the pack reaches from policy/index.ts, and the packages each one imports. */
+function closure(entry: string): Map<string, string[]> {
+    const packages = new Map<string, string[]>();
+    const pending = [entry];
+    while (pending.length > 0) {
+        const file = pending.pop()!;
+        if (packages.has(file)) continue;
+        const imports = runtimeImports(file);
+        packages.set(file, imports.filter((specifier) => !specifier.startsWith(".")));
+        for (const specifier of imports.filter((s) => s.startsWith("."))) pending.push(`${path.resolve(path.dirname(file), specifier)}.ts`);
+    }
+    return packages;
+}
+
+const packageName = (specifier: string) => (specifier.startsWith("@") ? specifier.split("/").slice(0, 2).join("/") : specifier.split("/")[0]);
+const isBuiltin = (specifier: string) => specifier.startsWith("node:") || builtinModules.includes(specifier);
+
+test("the policy pack reaches only infra/review and pure modules, using node built-ins and the pack's dependencies", () => {
+    const policyDir = path.join(REPO_ROOT, "policy");
+    const reached = closure(path.join(policyDir, "index.ts"));
+    const dependencies = Object.keys((JSON.parse(fs.readFileSync(path.join(policyDir, "package.json"), "utf8")) as { dependencies: Record<string, string> }).dependencies);
+
+    const files = [...reached.keys()].map((file) => path.relative(REPO_ROOT, file)).sort();
+    expect(files).toEqual(expect.arrayContaining(["policy/index.ts", "infra/review/rules.ts", "infra/review/waivers.ts"]));
+    for (const file of files) expect(file).toMatch(/^(policy|infra)\//);
+    expect(files.filter((file) => file.startsWith("infra/tools/") || file === "infra/program.ts" || file === "infra/index.ts")).toEqual([]);
+
+    const outside = [...reached].flatMap(([file, specifiers]) =>
+        specifiers.filter((s) => !isBuiltin(s) && !dependencies.includes(packageName(s))).map((s) => `${path.relative(REPO_ROOT, file)} imports ${s}`),
+    );
+    expect(outside).toEqual([]);
+    // Only the pack's entry point talks to the engine.
+    const pulumi = [...reached].filter(([file, specifiers]) => file !== path.join(policyDir, "index.ts") && specifiers.some((s) => s.startsWith("@pulumi/")));
+    expect(pulumi.map(([file]) => path.relative(REPO_ROOT, file))).toEqual([]);
+});
+
+test("the import reader sees through type-only imports and finds re-exports", () => {
+    const file = path.join(REPO_ROOT, "infra/review/waivers.ts");
+    expect(fs.readFileSync(file, "utf8")).toContain('import type { PlainStackConfig } from "../config/stackConfig"');
+    expect(runtimeImports(file)).toEqual([]);
+    expect(runtimeImports(path.join(REPO_ROOT, "infra/tools/promotion/registryCheck.ts"))).toContain("../../imageReference");
+});
