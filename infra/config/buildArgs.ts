@@ -4,13 +4,11 @@
  * accepted (`declaredBuildArgs`); `APP_UID` is refused, since it always comes from
  * `ragstar:runAsUser` so the image's USER and the pod's runAsUser agree.
  */
+import { endsWithDigest } from "../imageReference";
 import { CONFIG_NAMESPACE } from "./stackConfig";
 
 /** Build arguments the package sets itself, with the key that sets them. */
 export const RESERVED_BUILD_ARGS: Record<string, string> = { APP_UID: `${CONFIG_NAMESPACE}:runAsUser` };
-
-/** `REF@sha256:<64 hex>`: a base image pinned by digest. */
-const PINNED = /@sha256:[a-f0-9]{64}$/;
 
 /**
  * @param buildArgs the stack's `image.buildArgs`
@@ -30,7 +28,7 @@ export function checkBuildArgs(buildArgs: Record<string, string>, declared: stri
         }
     }
     const base = buildArgs.PYTHON_IMAGE;
-    if (base !== undefined && !PINNED.test(base)) {
+    if (base !== undefined && !endsWithDigest(base)) {
         warnings.push(`${CONFIG_NAMESPACE}:image.buildArgs.PYTHON_IMAGE: ${JSON.stringify(base)} is not pinned by digest; a tag can move, so the same commit may build on another base (use REF@sha256:<64 hex>)`);
     }
     return { problems, warnings };

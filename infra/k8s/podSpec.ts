@@ -7,6 +7,7 @@
 import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 
+import { SERVICE_SECRETS } from "../config/serviceSecrets";
 import type { PlainStackConfig } from "../config/stackConfig";
 import type { ProbeSet } from "../probes/types";
 import { podVolumes, secretFilePath } from "./mounts";
@@ -16,9 +17,16 @@ export const CONTAINER_NAME = "ragstar";
 /** Name of the container's port; the Service's targetPort and the NetworkPolicy's ingress port refer to it. */
 export const CONTAINER_PORT_NAME = "http";
 
-/** The environment variable through which the service reads secret `file`: `admin_token` → `RAGSTAR_ADMIN_TOKEN_FILE`. */
+/**
+ * The environment variable through which the service reads secret `file`, from the service
+ * secrets table: `admin_token` → `RAGSTAR_ADMIN_TOKEN_FILE`.
+ *
+ * @throws Error for a file that is no service secret's (a programming error: files come from the table)
+ */
 export function secretFileVariable(file: string): string {
-    return `RAGSTAR_${file.toUpperCase()}_FILE`;
+    const secret = SERVICE_SECRETS.find((row) => row.fileName === file);
+    if (!secret) throw new Error(`${file} is not a service secret's file`);
+    return secret.envVar;
 }
 
 /** Inputs of `ragstarPodSpec`, all already validated. */
