@@ -135,14 +135,3 @@ export async function openLocalStack(image: string, paths: LocalPaths = localPat
     await stack.setAllConfig(localConfig(image, paths, overrides, target, buildArgs), true);
     return stack;
 }
-
-/** The stack file the workspace wrote, for the engine-free render of the same config. */
-export function localStackFile(paths: LocalPaths = localPaths()): string {
-    return path.join(paths.workDir, `Pulumi.${LOCAL_STACK}.yaml`);
-}
-
-/** The provider's rendered manifests: file name → parsed object. */
-export function providerManifests(paths: LocalPaths = localPaths()): string[] {
-    const dir = path.join(paths.manifestsDir, "1-manifest");
-    return fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith(".yaml")).map((f) => path.join(dir, f)).sort() : [];
-}
