@@ -9,13 +9,13 @@ import * as path from "node:path";
 
 import { ConfigError, DockerfileError } from "../../infra/errors";
 import { parseCommandLine, positiveInteger, UsageError } from "../../infra/tools/cli/commandLine";
-import { asFailure, CommandFailure, commandName, runCli, type CommandMain } from "../../infra/tools/cli/runCli";
+import { asFailure, CommandFailure, runCli, type CommandMain } from "../../infra/tools/cli/runCli";
 import { REPO_ROOT } from "./projectFixture";
 
 const USAGE = "usage: npm run --silent demo -- --name NAME";
 
 /** Run `main` through the runner in this process; what it printed and the exit status. */
-async function run(main: CommandMain, argv: string[] = []): Promise<{ status: number; exitCode: typeof process.exitCode; stdout: string; stderr: string }> {
+async function run(main: CommandMain, argv: string[] = [], usage = USAGE): Promise<{ status: number; exitCode: typeof process.exitCode; stdout: string; stderr: string }> {
     const printed = { stdout: "", stderr: "" };
     const spies = (["stdout", "stderr"] as const).map((stream) =>
         jest.spyOn(process[stream], "write").mockImplementation((chunk: unknown) => {
@@ -25,7 +25,7 @@ async function run(main: CommandMain, argv: string[] = []): Promise<{ status: nu
     );
     const before = process.exitCode;
     try {
-        const status = await runCli(main, USAGE, argv);
+        const status = await runCli(main, usage, argv);
         return { status, exitCode: process.exitCode, ...printed };
     } finally {
         process.exitCode = before;
@@ -96,9 +96,12 @@ describe("runCli", () => {
         expect(failure.message).toBe("docker build failed:\nlog tail");
     });
 
-    test("the command's name comes from its usage line", () => {
-        expect(commandName("usage: npm run --silent bench:engine [-- --runs N]")).toBe("bench:engine");
-        expect(commandName("usage: something else")).toBe("command");
+    test("the internal error names the command its usage line names", async () => {
+        const fail = () => {
+            throw new Error("boom");
+        };
+        expect((await run(fail, [], "usage: npm run --silent bench:engine [-- --runs N]")).stderr).toBe("bench:engine: internal error: boom\n");
+        expect((await run(fail, [], "usage: something else")).stderr).toBe("command: internal error: boom\n");
     });
 
     test("positiveInteger accepts whole numbers ≥ 1 only", () => {

@@ -41,14 +41,14 @@ export function asFailure(error: unknown): Error {
 export type CommandMain = (argv: string[]) => number | void | Promise<number | void>;
 
 /** What the runner prints for an error, and the exit status. */
-export interface ErrorOutcome {
+interface ErrorOutcome {
     status: number;
     stdout: string;
     stderr: string;
 }
 
 /** The command's name for messages: the npm script the usage line names (`npm run --silent NAME`). */
-export function commandName(usage: string): string {
+function commandName(usage: string): string {
     return /npm run --silent (\S+)/.exec(usage)?.[1] ?? "command";
 }
 
@@ -57,7 +57,7 @@ export function commandName(usage: string): string {
  *
  * @param usage the command's usage line, printed with usage errors and for `--help`
  */
-export function errorOutcome(error: unknown, usage: string): ErrorOutcome {
+function errorOutcome(error: unknown, usage: string): ErrorOutcome {
     if (error instanceof HelpRequested) return { status: 0, stdout: `${usage}\n`, stderr: "" };
     if (error instanceof UsageError) return { status: 2, stdout: "", stderr: error.message === "" ? `${usage}\n` : `${error.message}\n${usage}\n` };
     if (error instanceof ConfigError) return { status: 1, stdout: "", stderr: `error: ${oneLine(`${error.source}: invalid stack config: ${error.problems.join("; ")}`)}\n` };
