@@ -21,8 +21,12 @@ export class DockerfileError extends Error {
     }
 }
 
-/** A stack config value that fails validation. `key` is the full Pulumi key, e.g. `ragstar:replicas`. */
+/** A stack config value that fails validation. */
 export class ConfigError extends Error {
+    /**
+     * @param source where the config came from, e.g. `Pulumi.dev.yaml`, `stack "dev"`, `service config`
+     * @param problems one line each, naming the full Pulumi key or file position, e.g. `ragstar:replicas: …`
+     */
     constructor(
         readonly source: string,
         readonly problems: string[],

@@ -25,9 +25,6 @@ const BINARY_SI: Record<string, number> = { Ki: 10, Mi: 20, Gi: 30, Ti: 40, Pi: 
  */
 const MAX_EXPONENT = 100;
 
-/** What a quantity looks like, for messages. */
-export const QUANTITY_FORMS = "a Kubernetes quantity: a number with an optional suffix n, u, m, k, M, G, T, P, E, Ki, Mi, Gi, Ti, Pi, Ei or an exponent e<n>";
-
 /**
  * Parse a quantity exactly.
  *

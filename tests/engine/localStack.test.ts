@@ -5,7 +5,7 @@ import * as path from "node:path";
 import type { EngineEvent, Stack } from "@pulumi/pulumi/automation";
 import { parse as parseYaml } from "yaml";
 
-import { LOCAL_STACK, localBuildArgs, localImageBuildArgs, localStackFile, openLocalStack, providerManifests, type LocalPaths } from "../../infra/tools/engine/localStack";
+import { LOCAL_STACK, localBuildArgs, localImageBuildArgs, openLocalStack, type LocalPaths } from "../../infra/tools/engine/localStack";
 import { buildAndPushImage } from "../../infra/tools/docker/docker";
 
 import { renderStack } from "../../infra/tools/render/render";
@@ -22,6 +22,17 @@ const base = fs.mkdtempSync(path.join(os.tmpdir(), "ragstar-engine-"));
 const paths: LocalPaths = { workDir: path.join(base, "work"), stateDir: path.join(base, "state"), manifestsDir: path.join(base, "manifests") };
 let image: string;
 let stack: Stack;
+
+/** The stack file the workspace wrote, for the engine-free render of the same config. */
+function localStackFile(paths: LocalPaths): string {
+    return path.join(paths.workDir, `Pulumi.${LOCAL_STACK}.yaml`);
+}
+
+/** The provider's rendered manifests: their files (`renderYamlToDirectory`'s `1-manifest/`), sorted. */
+function providerManifests(paths: LocalPaths): string[] {
+    const dir = path.join(paths.manifestsDir, "1-manifest");
+    return fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith(".yaml")).map((f) => path.join(dir, f)).sort() : [];
+}
 
 /** The provider's files as objects, keyed `Kind/name`. */
 function providerObjects(): Map<string, KubernetesObject> {

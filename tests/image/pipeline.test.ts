@@ -8,13 +8,11 @@ import * as pulumi from "@pulumi/pulumi";
 import { parseStackConfig } from "../../infra/config/stackConfig";
 import { imageBuildArgs } from "../../infra/image";
 import { dockerRunPlan, type DockerRunPlan } from "../../infra/tools/docker/dockerRun";
-import {
-    buildImage, containerAddress, containerEvidence, deleteManifest, docker, dockerOk, executeProbe, pushImage, registryManifest, runContainer, secondsSince,
-    type Build, type RunningContainer,
-} from "../../infra/tools/docker/docker";
+import { buildImage, containerAddress, docker, dockerOk, pushImage, registryManifest, runContainer, secondsSince, type Build, type RunningContainer } from "../../infra/tools/docker/docker";
 import type { Probe } from "../../infra/probes/types";
 import { renderStack, type Render } from "../../infra/tools/render/render";
 import { devStackSetting, devStackWith, projectWith, REPO_ROOT } from "../infra/projectFixture";
+import { containerEvidence, deleteManifest, executeProbe } from "../lib/docker";
 import type { KubernetesObject } from "../../infra/k8s/kubernetesObject";
 
 function required(name: string): string {

@@ -11,8 +11,12 @@
  */
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
-import { parseArgs } from "node:util";
+
 import { ROOT_DIR } from "../../paths";
+import { parseCommandLine, positiveInteger } from "./commandLine";
+import { CommandFailure, runCli } from "./runCli";
+
+const USAGE = "usage: npm run --silent bench:engine [-- --runs N]";
 
 const median = (values: number[]) => {
     const sorted = [...values].sort((a, b) => a - b);
@@ -22,14 +26,12 @@ const median = (values: number[]) => {
 
 function measure(loader: string, image: string): { fromProcessStartMs: number; fromPreviewStartMs: number } {
     const result = spawnSync(process.execPath, ["--require", loader, path.join(ROOT_DIR, "infra/tools/engine/previewTiming.ts"), image], { cwd: ROOT_DIR, encoding: "utf8", timeout: 300_000 });
-    if (result.status !== 0) throw new Error(`preview timing with ${loader} failed: ${result.stderr.slice(-2000)}`);
+    if (result.status !== 0) throw new CommandFailure(`preview timing with ${loader} failed: ${result.stderr.slice(-2000)}`);
     return JSON.parse(result.stdout.trim().split("\n").pop() as string);
 }
 
-function main(): void {
-    const { values } = parseArgs({ args: process.argv.slice(2), options: { runs: { type: "string", default: "5" } } });
-    const runs = Number(values.runs);
-    if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a positive integer, not ${values.runs}`);
+function main(argv: string[]): void {
+    const runs = positiveInteger("--runs", parseCommandLine({ args: argv, options: { runs: { type: "string", default: "5" } } }).values.runs);
     // Preview never pulls the image, so any digest-pinned reference will do.
     const image = `127.0.0.1:5000/ragstar@sha256:${"0".repeat(64)}`;
     const paths: Record<string, string> = { type_check: "ts-node/register", transpile_only: "ts-node/register/transpile-only" };
@@ -45,9 +47,4 @@ function main(): void {
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 }
 
-try {
-    main();
-} catch (error) {
-    process.stderr.write(`error: ${(error as Error).message}\n`);
-    process.exitCode = 1;
-}
+runCli(main, USAGE);

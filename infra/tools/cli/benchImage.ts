@@ -17,15 +17,17 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { parseArgs } from "node:util";
 
 import { dockerRunPlan } from "../docker/dockerRun";
 import { buildImage, containerAddress, docker, dockerOk, pushImage, registryManifest, runContainer, secondsSince } from "../docker/docker";
 import { localImageBuildArgs } from "../engine/localStack";
-
 import { renderStack } from "../render/render";
 import type { KubernetesObject } from "../../k8s/kubernetesObject";
 import { ROOT_DIR } from "../../paths";
+import { parseCommandLine, positiveInteger } from "./commandLine";
+import { asFailure, CommandFailure, runCli } from "./runCli";
+
+const USAGE = "usage: npm run --silent bench:image [-- --runs N]";
 
 const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
 const median = (values: number[]): number => {
@@ -37,7 +39,7 @@ const round = (seconds: number) => Math.round(seconds * 100) / 100;
 
 function env(name: string): string {
     const value = process.env[name];
-    if (!value) throw new Error(`${name} is not set: run through scripts/with-image-infra (npm run bench:image does)`);
+    if (!value) throw new CommandFailure(`${name} is not set: run through scripts/with-image-infra (npm run bench:image does)`);
     return value;
 }
 
@@ -77,10 +79,18 @@ async function timeToHealthy(image: string, run: number): Promise<number> {
     }
 }
 
-async function main(): Promise<void> {
-    const { values } = parseArgs({ args: process.argv.slice(2), options: { runs: { type: "string", default: "3" } } });
-    const runs = Number(values.runs);
-    if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a positive integer, not ${values.runs}`);
+async function main(argv: string[]): Promise<void> {
+    const runs = positiveInteger("--runs", parseCommandLine({ args: argv, options: { runs: { type: "string", default: "3" } } }).values.runs);
+    try {
+        await bench(runs);
+    } catch (error) {
+        // Docker's and the registry's errors are failures to report in full (they carry the evidence), not bugs.
+        throw asFailure(error);
+    }
+}
+
+/** Measure `runs` times and print the medians as JSON on stdout. */
+async function bench(runs: number): Promise<void> {
     const registry = env("REGISTRY");
     const auth = { username: env("REGISTRY_USERNAME"), password: env("REGISTRY_PASSWORD") };
     // The local stack's build arguments (ragstar:image.buildArgs with scripts/with-image-infra's base, and APP_UID).
@@ -130,7 +140,4 @@ async function main(): Promise<void> {
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 }
 
-main().catch((error: Error) => {
-    process.stderr.write(`error: ${error.message}\n`);
-    process.exitCode = 1;
-});
+runCli(main, USAGE);

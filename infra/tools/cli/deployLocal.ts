@@ -5,22 +5,23 @@
  * `--image` first builds the Dockerfile with BuildKit and pushes it to the registry that
  * scripts/with-image-infra provides, and deploys the pushed digest. Engine output goes to
  * stderr; stdout gets the stack outputs as JSON and the folder of rendered manifests.
- * Run it through scripts/main, which prepares every tool.
+ * Run it through scripts/main, which prepares every tool. Exit status: 0 done, 1 failed (the
+ * error, in full, on stderr), 2 bad usage.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parseArgs } from "node:util";
 
 import { buildAndPushImage } from "../docker/docker";
-
-import { localBuildArgs, localImageBuildArgs, localPaths, openLocalStack } from "../engine/localStack";
+import { localBuildArgs, localImageBuildArgs, localPaths, openLocalStack, type LocalTarget } from "../engine/localStack";
 import { ROOT_DIR } from "../../paths";
+import { parseCommandLine, UsageError } from "./commandLine";
+import { asFailure, CommandFailure, runCli } from "./runCli";
 
 const USAGE = "usage: npm run --silent local -- (up|preview|destroy|outputs) [--target files|cluster] [--image REGISTRY/REPO@sha256:…] [--expect-no-changes]";
 
 function env(name: string): string {
     const value = process.env[name];
-    if (!value) throw new Error(`${name} is not set: run through scripts/main (or scripts/with-image-infra), or pass --image`);
+    if (!value) throw new CommandFailure(`${name} is not set: run through scripts/main (or scripts/with-image-infra), or pass --image`);
     return value;
 }
 
@@ -41,33 +42,31 @@ function buildAndPush(): string {
     return reference;
 }
 
-async function main(argv: string[]): Promise<number> {
-    let parsed;
-    try {
-        parsed = parseArgs({
-            args: argv,
-            allowPositionals: true,
-            options: { image: { type: "string" }, "expect-no-changes": { type: "boolean", default: false }, target: { type: "string", default: "files" } },
-        });
-    } catch (error) {
-        process.stderr.write(`${(error as Error).message}\n${USAGE}\n`);
-        return 2;
-    }
+async function main(argv: string[]): Promise<void> {
+    const parsed = parseCommandLine({
+        args: argv,
+        allowPositionals: true,
+        options: { image: { type: "string" }, "expect-no-changes": { type: "boolean", default: false }, target: { type: "string", default: "files" } },
+    });
     const [command] = parsed.positionals;
-    if (!["up", "preview", "destroy", "outputs"].includes(command ?? "") || parsed.positionals.length !== 1) {
-        process.stderr.write(`${USAGE}\n`);
-        return 2;
-    }
+    if (!["up", "preview", "destroy", "outputs"].includes(command ?? "") || parsed.positionals.length !== 1) throw new UsageError("");
     const target = parsed.values.target;
-    if (target !== "files" && target !== "cluster") {
-        process.stderr.write(`--target must be files (renderYamlToDirectory) or cluster (KUBECONFIG's current context), not ${target}\n${USAGE}\n`);
-        return 2;
+    if (target !== "files" && target !== "cluster") throw new UsageError(`--target must be files (renderYamlToDirectory) or cluster (KUBECONFIG's current context), not ${target}`);
+    try {
+        await deploy(command, target, parsed.values.image, parsed.values["expect-no-changes"]);
+    } catch (error) {
+        // The engine's and Docker's errors are failures to report in full (they carry the evidence), not bugs.
+        throw asFailure(error);
     }
+}
+
+/** Run `command` on the local stack; engine output to stderr, outputs and where they went to stdout. */
+async function deploy(command: string, target: LocalTarget, givenImage: string | undefined, expectNoChanges: boolean): Promise<void> {
     const paths = localPaths();
     const imageFile = path.join(paths.workDir, "image");
     // Reuse the last deployed image for preview/destroy/outputs, so they see the same config.
-    const image = parsed.values.image ?? (command === "up" ? buildAndPush() : fs.existsSync(imageFile) ? fs.readFileSync(imageFile, "utf8").trim() : undefined);
-    if (!image) throw new Error(`no image deployed yet: run \`up\` first, or pass --image`);
+    const image = givenImage ?? (command === "up" ? buildAndPush() : fs.existsSync(imageFile) ? fs.readFileSync(imageFile, "utf8").trim() : undefined);
+    if (!image) throw new CommandFailure(`no image deployed yet: run \`up\` first, or pass --image`);
     const stack = await openLocalStack(image, paths, {}, target, localBuildArgs());
     const onOutput = (text: string) => process.stderr.write(text);
     switch (command) {
@@ -76,30 +75,22 @@ async function main(argv: string[]): Promise<number> {
             fs.writeFileSync(imageFile, image);
             process.stdout.write(`${JSON.stringify(Object.fromEntries(Object.entries(result.outputs).map(([k, v]) => [k, v.secret ? "[secret]" : v.value])), null, 2)}\n`);
             process.stdout.write(target === "files" ? `rendered manifests: ${path.relative(process.cwd(), paths.manifestsDir)}/\n` : `deployed to the cluster of ${process.env.KUBECONFIG ?? "~/.kube/config"}\n`);
-            return 0;
+            break;
         }
         case "preview": {
-            const result = await stack.preview({ onOutput, expectNoChanges: parsed.values["expect-no-changes"], diff: true });
+            const result = await stack.preview({ onOutput, expectNoChanges, diff: true });
             process.stdout.write(`${JSON.stringify(result.changeSummary)}\n`);
-            return 0;
+            break;
         }
         case "destroy":
             await stack.destroy({ onOutput });
-            return 0;
+            break;
         default: {
             const outputs = await stack.outputs();
             process.stdout.write(`${JSON.stringify(Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, v.secret ? "[secret]" : v.value])), null, 2)}\n`);
-            return 0;
+            break;
         }
     }
 }
 
-main(process.argv.slice(2)).then(
-    (code) => {
-        process.exitCode = code;
-    },
-    (error: Error) => {
-        process.stderr.write(`error: ${error.message}\n`);
-        process.exitCode = 1;
-    },
-);
+runCli(main, USAGE);

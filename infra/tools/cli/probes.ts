@@ -8,34 +8,22 @@
  * mapped (the error, with file and line, on stderr), 2 on bad usage.
  */
 
-import { DockerfileError } from "../../errors";
-import { parseCommandLine, usageError } from "./commandLine";
+import { parseCommandLine, UsageError } from "./commandLine";
+import { runCli } from "./runCli";
 import { probesFromDockerfile } from "../../probes/fromDockerfile";
 
 const USAGE = "usage: npm run --silent probes -- DOCKERFILE [--target STAGE] [--readiness-path PATH]";
 
-function main(argv: string[]): number {
-    const parsed = parseCommandLine({ args: argv, allowPositionals: true, options: { target: { type: "string" }, "readiness-path": { type: "string" } } }, USAGE);
-    if (typeof parsed === "number") return parsed;
-    if (parsed.positionals.length !== 1) return usageError("expected exactly one Dockerfile path", USAGE);
+function main(argv: string[]): void {
+    const parsed = parseCommandLine({ args: argv, allowPositionals: true, options: { target: { type: "string" }, "readiness-path": { type: "string" } } });
+    if (parsed.positionals.length !== 1) throw new UsageError("expected exactly one Dockerfile path");
     const readinessPath = parsed.values["readiness-path"];
-    if (readinessPath !== undefined && !/^\/\S*$/.test(readinessPath)) {
-        process.stderr.write(`--readiness-path must be an absolute HTTP path such as /ready, not ${JSON.stringify(readinessPath)}\n`);
-        return 2;
-    }
-    try {
-        const result = probesFromDockerfile(parsed.positionals[0], parsed.values.target, { readinessPath });
-        for (const warning of result.warnings) process.stderr.write(`warning: ${warning}\n`);
-        const probes = result.probes ?? { livenessProbe: null, readinessProbe: null, startupProbe: null };
-        process.stdout.write(`${JSON.stringify(probes, null, 2)}\n`);
-        return 0;
-    } catch (error) {
-        if (error instanceof DockerfileError) {
-            process.stderr.write(`error: ${error.message}\n`);
-            return 1;
-        }
-        throw error;
-    }
+    if (readinessPath !== undefined && !/^\/\S*$/.test(readinessPath)) throw new UsageError(`--readiness-path must be an absolute HTTP path such as /ready, not ${JSON.stringify(readinessPath)}`);
+    // A DockerfileError (file and line) is the runner's to print.
+    const result = probesFromDockerfile(parsed.positionals[0], parsed.values.target, { readinessPath });
+    for (const warning of result.warnings) process.stderr.write(`warning: ${warning}\n`);
+    const probes = result.probes ?? { livenessProbe: null, readinessProbe: null, startupProbe: null };
+    process.stdout.write(`${JSON.stringify(probes, null, 2)}\n`);
 }
 
-process.exitCode = main(process.argv.slice(2));
+runCli(main, USAGE);

@@ -21,7 +21,8 @@ import * as path from "node:path";
 import { ConfigError } from "../../errors";
 import { ROOT_DIR } from "../../paths";
 import { FileChangedError, FileLockedError, writeFileAtomic } from "../fsAtomic";
-import { parseCommandLine, usageError } from "./commandLine";
+import { parseCommandLine, UsageError } from "./commandLine";
+import { runCli } from "./runCli";
 import { promotionOrderProblem } from "../promotion/order";
 import { deployedRefs, findDeployed } from "../promotion/history";
 import { checkManifest, parseImageReference } from "../promotion/registryCheck";
@@ -100,24 +101,19 @@ function refusalText(error: Error): string {
 }
 
 async function main(argv: string[]): Promise<number> {
-    const parsed = parseCommandLine(
-        {
-            args: argv,
-            options: {
-                from: { type: "string" },
-                to: { type: "string" },
-                ref: { type: "string" },
-                offline: { type: "boolean", default: false },
-                "skip-stage": { type: "boolean", default: false },
-                rollback: { type: "boolean", default: false },
-                root: { type: "string", default: ROOT_DIR },
-            },
+    const { values } = parseCommandLine({
+        args: argv,
+        options: {
+            from: { type: "string" },
+            to: { type: "string" },
+            ref: { type: "string" },
+            offline: { type: "boolean", default: false },
+            "skip-stage": { type: "boolean", default: false },
+            rollback: { type: "boolean", default: false },
+            root: { type: "string", default: ROOT_DIR },
         },
-        USAGE,
-    );
-    if (typeof parsed === "number") return parsed;
-    const { values } = parsed;
-    if (!values.from || !values.to) return usageError("--from and --to are required", USAGE);
+    });
+    if (!values.from || !values.to) throw new UsageError("--from and --to are required");
     try {
         const orderProblem = promotionOrderProblem(values.from, values.to, values["skip-stage"]);
         if (orderProblem) throw new Refused(orderProblem);
@@ -180,13 +176,5 @@ async function main(argv: string[]): Promise<number> {
     }
 }
 
-main(process.argv.slice(2)).then(
-    (code) => {
-        process.exitCode = code;
-    },
-    (error: unknown) => {
-        // A bug, not bad input; still one line, and no secret: credentials never enter a message.
-        process.stderr.write(`promote: internal error: ${String((error as Error)?.message ?? error).split("\n")[0]}\n`);
-        process.exitCode = 1;
-    },
-);
+// A bug (anything else thrown) is the runner's "promote: internal error: <first line>".
+runCli(main, USAGE);

@@ -20,7 +20,8 @@ import * as path from "node:path";
 import { evaluatePolicy } from "../../review/rules";
 import { ConfigError, DockerfileError } from "../../errors";
 import { ROOT_DIR } from "../../paths";
-import { parseCommandLine, usageError } from "./commandLine";
+import { parseCommandLine, UsageError } from "./commandLine";
+import { CommandFailure, runCli } from "./runCli";
 import { ForeignFileError, ManifestError, writeOutDir } from "../render/outDir";
 import { objectFiles, renderHeader, renderStack, toYaml } from "../render/render";
 
@@ -38,23 +39,15 @@ function configErrorText(stackFile: string, error: ConfigError): string {
 }
 
 async function main(argv: string[]): Promise<number> {
-    const parsed = parseCommandLine(
-        { args: argv, options: { stack: { type: "string" }, all: { type: "boolean", default: false }, out: { type: "string" }, root: { type: "string", default: ROOT_DIR } } },
-        USAGE,
-    );
-    if (typeof parsed === "number") return parsed;
-    const { values } = parsed;
+    const { values } = parseCommandLine({ args: argv, options: { stack: { type: "string" }, all: { type: "boolean", default: false }, out: { type: "string" }, root: { type: "string", default: ROOT_DIR } } });
     const root = path.resolve(values.root);
-    if (values.all === (values.stack !== undefined)) return usageError("give either --stack NAME or --all", USAGE);
-    if (values.out !== undefined && fs.existsSync(values.out) && !fs.statSync(values.out).isDirectory()) return usageError(`--out ${values.out}: is a file; --out names a directory`, USAGE);
+    if (values.all === (values.stack !== undefined)) throw new UsageError("give either --stack NAME or --all");
+    if (values.out !== undefined && fs.existsSync(values.out) && !fs.statSync(values.out).isDirectory()) throw new UsageError(`--out ${values.out}: is a file; --out names a directory`);
     const stacks = values.all ? stacksIn(root) : [values.stack as string];
     let failed = false;
     for (const stack of stacks) {
         const stackFile = `Pulumi.${stack}.yaml`;
-        if (!/^[A-Za-z0-9_.-]+$/.test(stack) || !fs.existsSync(path.join(root, stackFile))) {
-            process.stderr.write(`error: ${stackFile} does not exist; stacks: ${stacksIn(root).join(", ")}\n`);
-            return 1;
-        }
+        if (!/^[A-Za-z0-9_.-]+$/.test(stack) || !fs.existsSync(path.join(root, stackFile))) throw new CommandFailure(`${stackFile} does not exist; stacks: ${stacksIn(root).join(", ")}`);
         try {
             const render = await renderStack(stack, root);
             process.stdout.write(renderHeader(render, render.objects.length) + toYaml(render.objects));
@@ -73,10 +66,9 @@ async function main(argv: string[]): Promise<number> {
                 process.stderr.write(configErrorText(stackFile, error));
             } else if (error instanceof DockerfileError) {
                 process.stderr.write(`error: ${stackFile}: ${error.message}\n`);
-            } else if (error instanceof ForeignFileError || error instanceof ManifestError || (error as NodeJS.ErrnoException).syscall !== undefined) {
-                // fs errors name the path and what failed (e.g. "EACCES: permission denied, open '…'").
-                process.stderr.write(`error: ${(error as Error).message}\n`);
-                return 1;
+            } else if (error instanceof ForeignFileError || error instanceof ManifestError) {
+                // The render stops here; fs errors (which name the path and what failed) stop it too, through the runner.
+                throw new CommandFailure(error.message);
             } else {
                 throw error;
             }
@@ -87,13 +79,4 @@ async function main(argv: string[]): Promise<number> {
     return failed ? 1 : 0;
 }
 
-main(process.argv.slice(2)).then(
-    (code) => {
-        process.exitCode = code;
-    },
-    (error: unknown) => {
-        // A bug, not bad input; still one line (the render never decrypts, so no secret is in it).
-        process.stderr.write(`render: internal error: ${String((error as Error)?.message ?? error).split("\n")[0]}\n`);
-        process.exitCode = 1;
-    },
-);
+runCli(main, USAGE);

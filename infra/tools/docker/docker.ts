@@ -1,15 +1,15 @@
 /**
- * Thin wrappers over the Docker engine's own client for the image tests and the image
- * benchmark: build with BuildKit, push, inspect, run, execute probes. Every failure
- * throws an Error that carries the evidence (build log tail, container log tail, health
- * log) rather than a bare timeout.
+ * Thin wrappers over the Docker engine's own client for the image benchmark, the `local` stack's
+ * image and the image tests: build with BuildKit, push, inspect, run. Every failure throws an
+ * Error that carries the evidence (build log tail, client output) rather than a bare timeout.
+ * What only the tests use (probing a container, its evidence, deleting a manifest) is in
+ * tests/lib/docker.ts.
  */
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 
-import type { Probe } from "../../probes/types";
 import type { DockerRunPlan } from "./dockerRun";
 
 /** The engine's client: `$DOCKER`, else /usr/bin/docker (the client on PATH may want buildx). */
@@ -112,15 +112,6 @@ export async function registryManifest(registry: string, repository: string, ref
     return { digest, manifest: (await response.json()) as RegistryManifest["manifest"] };
 }
 
-/** Delete a manifest by digest (registry API v2; the registry must allow deletes). Best effort. */
-export async function deleteManifest(registry: string, repository: string, digest: string, auth: { username: string; password: string }): Promise<number> {
-    const response = await fetch(`http://${registry}/v2/${repository}/manifests/${digest}`, {
-        method: "DELETE",
-        headers: { Authorization: `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString("base64")}` },
-    });
-    return response.status;
-}
-
 /** A container started from a plan. */
 export interface RunningContainer {
     name: string;
@@ -151,46 +142,6 @@ export function runContainer(plan: DockerRunPlan, image: string, name: string, h
 /** The container's address on its Docker network. */
 export function containerAddress(name: string): string {
     return dockerOk(["inspect", "--format", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", name]).trim();
-}
-
-/** Everything that explains a container's state: status, health log and log tail. */
-export function containerEvidence(name: string): string {
-    const state = docker(["inspect", "--format", "{{json .State}}", name]).stdout.trim();
-    const logs = docker(["logs", "--tail", "40", name]);
-    return `container ${name} state: ${state}\ncontainer log tail:\n${tail(`${logs.stdout}${logs.stderr}`, 40)}`;
-}
-
-/** Outcome of one probe attempt. */
-export interface ProbeAttempt {
-    ok: boolean;
-    detail: string;
-}
-
-/**
- * Execute a Kubernetes probe against a running container once, as the kubelet would:
- * httpGet to the container's address (success: status 200–399), exec through `docker exec`
- * (success: exit 0), each bounded by the probe's timeoutSeconds.
- */
-export async function executeProbe(probe: Probe, container: string): Promise<ProbeAttempt> {
-    if ("httpGet" in probe) {
-        const { path: urlPath, port, scheme, httpHeaders } = probe.httpGet;
-        const address = containerAddress(container);
-        if (address === "") return { ok: false, detail: `container ${container} has no network address (it is not running)` };
-        const url = `${scheme.toLowerCase()}://${address}:${port}${urlPath}`;
-        try {
-            const response = await fetch(url, {
-                headers: Object.fromEntries((httpHeaders ?? []).map((h) => [h.name, h.value])),
-                signal: AbortSignal.timeout(probe.timeoutSeconds * 1000),
-                redirect: "manual",
-            });
-            return { ok: response.status >= 200 && response.status < 400, detail: `GET ${url} → ${response.status}` };
-        } catch (error) {
-            const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-            return { ok: false, detail: `GET ${url} → ${cause?.code ?? cause?.message ?? (error as Error).message}` };
-        }
-    }
-    const result = docker(["exec", container, ...probe.exec.command], { timeoutMs: probe.timeoutSeconds * 1000 });
-    return { ok: result.code === 0, detail: `exec ${probe.exec.command.join(" ")} → exit ${result.code} ${tail(result.stderr, 3)}` };
 }
 
 /** Seconds since `startedAt` (from `process.hrtime.bigint()`). */

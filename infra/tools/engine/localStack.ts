@@ -5,6 +5,9 @@
  * through Pulumi's Automation API (an inline program: the CLI drives it over gRPC), which also
  * means no Node.js language host binary is needed. The CLI and the provider plugin come from
  * scripts/with-pulumi (PULUMI_ROOT, PULUMI_HOME).
+ * "local" names this stack only (its identifiers, the `local` npm script, the `ragstar-local`
+ * namespace); the `docker run` of a rendered pod is infra/tools/docker/, and the cluster of
+ * scripts/with-cluster is the embedded control plane.
  */
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
@@ -92,7 +95,7 @@ export function localConfig(
         // Dockerfile with the same values.
         ...Object.fromEntries(Object.entries(buildArgs).map(([name, value]) => [`ragstar:image.buildArgs.${name}`, { value }])),
         ...(pull ? { "ragstar:image.username": { value: pull.username }, "ragstar:registryPassword": { value: pull.password, secret: true } } : {}),
-        // "cluster": the kubeconfig in KUBECONFIG (scripts/with-cluster's local control plane, or the user's).
+        // "cluster": the kubeconfig in KUBECONFIG (scripts/with-cluster's embedded control plane, or the user's).
         ...(target === "files" ? { "ragstar:kubernetes.renderYamlToDirectory": { value: path.relative(ROOT_DIR, paths.manifestsDir) } } : {}),
         "ragstar:probes.readinessPath": { value: "/ready" },
         "ragstar:app.log_level": { value: "debug" },
@@ -134,15 +137,4 @@ export async function openLocalStack(image: string, paths: LocalPaths = localPat
     await stack.removeConfig("ragstar:image").catch(() => undefined);
     await stack.setAllConfig(localConfig(image, paths, overrides, target, buildArgs), true);
     return stack;
-}
-
-/** The stack file the workspace wrote, for the engine-free render of the same config. */
-export function localStackFile(paths: LocalPaths = localPaths()): string {
-    return path.join(paths.workDir, `Pulumi.${LOCAL_STACK}.yaml`);
-}
-
-/** The provider's rendered manifests: file name → parsed object. */
-export function providerManifests(paths: LocalPaths = localPaths()): string[] {
-    const dir = path.join(paths.manifestsDir, "1-manifest");
-    return fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith(".yaml")).map((f) => path.join(dir, f)).sort() : [];
 }
