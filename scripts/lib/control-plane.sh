@@ -1,4 +1,4 @@
-# start_control_plane: a local Kubernetes control plane on loopback, for the tests and the
+# start_control_plane: an embedded Kubernetes control plane on loopback, for the tests and the
 # main job: etcd, kube-apiserver (TLS certificates generated here; admission plugins at their
 # defaults, which include PodSecurity; privileged pods allowed by the server, as in kubeadm
 # clusters, so Pod Security admission is what refuses them), kube-controller-manager, kube-scheduler, and kwok with
@@ -46,7 +46,7 @@ cp_kubeconfig() {
 apiVersion: v1
 kind: Config
 clusters:
-  - name: ragstar-local
+  - name: ragstar-embedded
     cluster:
       server: https://127.0.0.1:$CP_APISERVER_PORT
       certificate-authority: $dir/pki/ca.crt
@@ -56,9 +56,9 @@ users:
       client-certificate: $dir/pki/admin.crt
       client-key: $dir/pki/admin.key
 contexts:
-  - name: ragstar-local
-    context: {cluster: ragstar-local, user: ragstar-admin}
-current-context: ragstar-local
+  - name: ragstar-embedded
+    context: {cluster: ragstar-embedded, user: ragstar-admin}
+current-context: ragstar-embedded
 KUBECONFIG
 }
 
@@ -126,13 +126,13 @@ NODE
     "$KUBE_BIN/kubectl" apply -f - >/dev/null <<VOLUME || die "creating the data volume failed"
 apiVersion: v1
 kind: PersistentVolume
-metadata: {name: local-data-0}
+metadata: {name: embedded-data-0}
 spec:
   capacity: {storage: 50Gi}
   accessModes: [ReadWriteOnce]
   storageClassName: ""
   persistentVolumeReclaimPolicy: Recycle
-  hostPath: {path: /var/tmp/ragstar-local-data-0}
+  hostPath: {path: /var/tmp/ragstar-embedded-data-0}
 VOLUME
     log "control plane started in $((SECONDS - started)) s (kubeconfig: $KUBECONFIG)"
 }

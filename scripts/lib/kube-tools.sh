@@ -53,7 +53,7 @@ build_kwok() {
 }
 
 ensure_kube_tools() {
-    command -v go >/dev/null || die "Go is needed to build the local control plane"
+    command -v go >/dev/null || die "Go is needed to build the embedded control plane"
     export KUBE_VERSION KUBE_BIN="$repo_root/.tools/kubernetes-v$KUBE_VERSION" ETCD_BIN="$repo_root/.tools/etcd-v$ETCD_VERSION" KWOK_BIN="$repo_root/.tools/kwok-$KWOK_VERSION"
     mkdir -p "$KUBE_BIN" "$ETCD_BIN" "$KWOK_BIN"
     local pids=()

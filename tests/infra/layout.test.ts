@@ -54,4 +54,16 @@ describe("layout", () => {
     it("sees imports across folders (the tests do import the tools)", () => {
         expect(violations(["tests/infra/render.test.ts"], inside("infra/tools"))).toContain("tests/infra/render.test.ts imports infra/tools/render/render");
     });
+    it("lists every module of a folder in that folder's README, and no module that is gone", () => {
+        const readmes = fs.readdirSync(path.join(REPO_ROOT, "infra"), { recursive: true, encoding: "utf8" }).filter((f) => path.basename(f) === "README.md").map((f) => path.join("infra", f));
+        expect(readmes).toEqual(expect.arrayContaining(["infra/README.md", "infra/k8s/README.md", "infra/tools/README.md"]));
+        const readmeDirs = readmes.map((f) => path.dirname(f));
+        for (const readme of readmes) {
+            const dir = path.dirname(readme);
+            // A README covers its folder's modules, down to (not into) subfolders with their own README.
+            const owned = tsFiles(dir).filter((f) => !readmeDirs.some((d) => d !== dir && inside(d)(f) && inside(dir)(d))).map((f) => path.relative(dir, f));
+            const listed = [...fs.readFileSync(path.join(REPO_ROOT, readme), "utf8").matchAll(/^- `([\w/]+\.ts)`/gm)].map((m) => m[1]);
+            expect({ readme, modules: [...listed].sort() }).toEqual({ readme, modules: [...owned].sort() });
+        }
+    });
 });

@@ -29,7 +29,7 @@ export interface HostFile {
     group?: number;
 }
 
-/** Everything needed to run the container locally. */
+/** Everything needed to run the container under `docker run`. */
 export interface DockerRunPlan {
     /** Arguments for `docker run` before the image reference (no `--name`, `-d` or image). */
     args: string[];
@@ -79,10 +79,10 @@ export function dockerRunPlan(deployment: KubernetesObject, objects: KubernetesO
     const seccomp = context.seccompProfile?.type;
     // RuntimeDefault is the runtime's default profile: Docker applies its own unless told otherwise.
     if (seccomp === "Unconfined") args.push("--security-opt", "seccomp=unconfined");
-    else if (seccomp !== undefined && seccomp !== "RuntimeDefault") throw new Error(`seccompProfile ${seccomp} has no local equivalent here`);
+    else if (seccomp !== undefined && seccomp !== "RuntimeDefault") throw new Error(`seccompProfile ${seccomp} has no docker run equivalent here`);
 
     for (const variable of container.env ?? []) {
-        if (variable.valueFrom) throw new Error(`env ${variable.name} uses valueFrom, which a local run cannot resolve`);
+        if (variable.valueFrom) throw new Error(`env ${variable.name} uses valueFrom, which docker run cannot resolve`);
         args.push("--env", `${variable.name}=${variable.value}`);
     }
     const limits = container.resources?.limits ?? {};
@@ -118,7 +118,7 @@ export function dockerRunPlan(deployment: KubernetesObject, objects: KubernetesO
             }
             args.push("--mount", `type=bind,src=${dir},dst=${mount.mountPath},readonly`);
         } else {
-            throw new Error(`volume ${mount.name} of type ${Object.keys(volume).filter((k) => k !== "name").join(",")} has no local equivalent here`);
+            throw new Error(`volume ${mount.name} of type ${Object.keys(volume).filter((k) => k !== "name").join(",")} has no docker run equivalent here`);
         }
     }
     const terminationGracePeriodSeconds = pod.terminationGracePeriodSeconds ?? 30;
