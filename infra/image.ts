@@ -12,7 +12,7 @@ import * as pulumi from "@pulumi/pulumi";
 
 import { imagePullPlan } from "./config/imagePull";
 import type { StackConfig } from "./config/stackConfig";
-import { DIGEST_PINNED_REFERENCE } from "./imageReference";
+import { DIGEST_PINNED_REFERENCE, firstComponent } from "./imageReference";
 import { dockerConfigJson, registryHost } from "./k8s/pullSecret";
 
 /**
@@ -67,7 +67,7 @@ export function imageSource(config: StackConfig, rootDir: string, stack: string)
             ...(image.buildCache ? { cacheFrom: { images: [imageName] } } : {}),
         },
         registry: {
-            server: image.registry?.split("/")[0],
+            server: image.registry === undefined ? undefined : firstComponent(image.registry),
             ...(image.username !== undefined ? { username: image.username, password: config.registryPassword } : {}),
         },
     });

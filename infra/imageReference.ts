@@ -35,7 +35,8 @@ const OPTIONAL_PORT = "(:[0-9]{1,5})?";
 /** A tag (regexp.go tag). */
 const TAG = "[\\w][\\w.-]{0,127}";
 /** The only digest this package deploys: sha256, 64 lower-case hex. */
-const SHA256_DIGEST = "sha256:[a-f0-9]{64}";
+/** A sha256 digest as the registry API writes it: `sha256:` and 64 lower-case hex digits (regular-expression source). */
+export const SHA256_DIGEST = "sha256:[a-f0-9]{64}";
 
 /** `REGISTRY/REPO[:tag]@sha256:<64 hex>`: an image reference pinned by digest. */
 export const DIGEST_PINNED_REFERENCE = new RegExp(`^[a-zA-Z0-9][a-zA-Z0-9.-]*${OPTIONAL_PORT}(\\/${PATH_COMPONENT})+(:${TAG})?@${SHA256_DIGEST}$`);
@@ -65,6 +66,14 @@ export function isRegistryHost(component: string): boolean {
     return /[.:]/.test(component) || component === "localhost";
 }
 
+/**
+ * The first `/`-separated component of a reference or a `host[:port][/path]` registry setting:
+ * the registry host when `isRegistryHost` says so.
+ */
+export function firstComponent(text: string): string {
+    return text.split("/")[0];
+}
+
 /** Docker Hub's registry API host, where a reference without a registry host is pulled from. */
 export const DOCKER_HUB_REGISTRY = "registry-1.docker.io";
 
@@ -89,7 +98,7 @@ export function parseImageReference(reference: string): ImageReference {
     }
     const [name, digest] = reference.split("@");
     const slash = name.indexOf("/");
-    const first = name.slice(0, slash);
+    const first = firstComponent(name);
     const isHost = isRegistryHost(first);
     const path = (isHost ? name.slice(slash + 1) : name).replace(/:[\w][\w.-]*$/, "");
     return { registry: isHost ? first : DOCKER_HUB_REGISTRY, repository: path, digest };

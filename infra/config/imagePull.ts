@@ -10,9 +10,8 @@
  */
 import { MANAGED_PULL_SECRET_NAME } from "../k8s/pullSecret";
 import type { ConfigProblem } from "./problem";
+import { SERVICE_SECRET_NAME } from "./serviceSecrets";
 
-/** The Secret `ragstar-secrets` of the service secrets; never a pull Secret. */
-export const SERVICE_SECRET_NAME = "ragstar-secrets";
 
 /** What the pod pulls with. */
 export type ImagePullPlan = { kind: "none" } | { kind: "managed"; name: string } | { kind: "existing"; name: string };

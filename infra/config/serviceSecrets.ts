@@ -10,6 +10,9 @@
  * it in ragstar.yaml. tests/infra/serviceSecrets.test.ts checks this table against that code.
  */
 
+/** Name of the Secret that carries the service secrets' files (never a pull Secret). */
+export const SERVICE_SECRET_NAME = "ragstar-secrets";
+
 /** One service secret. */
 export interface ServiceSecret {
     /** Stack config key, without the `ragstar:` namespace, e.g. `adminToken`; set with `pulumi config set --secret`. */

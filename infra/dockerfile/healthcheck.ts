@@ -31,24 +31,30 @@ export const DOCKER_HEALTHCHECK_DEFAULTS = {
 /** Smallest non-zero duration Docker accepts for a HEALTHCHECK flag (buildkit `parseOptInterval`). */
 export const MINIMUM_HEALTHCHECK_DURATION_NS: Nanoseconds = NANOSECONDS_PER_MILLISECOND;
 
+/**
+ * A HEALTHCHECK's effective timing, Docker's defaults applied (a flag of `0` or absent means the
+ * default): durations in nanoseconds; `retries` the consecutive failures before "unhealthy" (≥ 1;
+ * 0 or absent means 3). What the probe mapping and the timing model (probes/timingModel.ts) read.
+ */
+export interface HealthcheckTiming {
+    intervalNs: Nanoseconds;
+    timeoutNs: Nanoseconds;
+    startPeriodNs: Nanoseconds;
+    startIntervalNs: Nanoseconds;
+    retries: number;
+}
+
 /** The effective HEALTHCHECK of a stage, with Docker's defaults applied. */
 export type HealthcheckFacts =
     | { kind: "none"; line: number }
-    | {
+    | ({
           kind: "check";
           /** 1-based line of the HEALTHCHECK instruction. */
           line: number;
           command: CommandForm;
-          /** Effective timings in nanoseconds (a flag of `0` or absent means Docker's default). */
-          intervalNs: Nanoseconds;
-          timeoutNs: Nanoseconds;
-          startPeriodNs: Nanoseconds;
-          startIntervalNs: Nanoseconds;
-          /** Effective consecutive failures before "unhealthy" (0 or absent means 3). */
-          retries: number;
           /** Non-fatal observations, e.g. flags Docker ignores. */
           warnings: string[];
-      };
+      } & HealthcheckTiming);
 
 /** A flag word (one character per byte) back as readable UTF-8 text, for messages. */
 const readable = (word: string): string => Buffer.from(word, "latin1").toString("utf8");

@@ -4,7 +4,7 @@
  * inside `pulumi.all(...).apply`, so the result stays a Pulumi secret; they never log or throw
  * with the password in the message.
  */
-import { isRegistryHost } from "../imageReference";
+import { firstComponent, isRegistryHost } from "../imageReference";
 
 /** Name of the pull Secret the stack manages when `ragstar:image.pullSecret` is unset. */
 export const MANAGED_PULL_SECRET_NAME = "ragstar-registry";
@@ -23,7 +23,7 @@ export const DOCKER_HUB_AUTH_KEY = "https://index.docker.io/v1/";
  * @returns `host[:port]`, or `https://index.docker.io/v1/` for Docker Hub
  */
 export function registryHost(reference: string): string {
-    const first = reference.split("/")[0];
+    const first = firstComponent(reference);
     const isHost = reference.includes("/") ? isRegistryHost(first) : true;
     if (!isHost || first === "docker.io" || first === "index.docker.io") return DOCKER_HUB_AUTH_KEY;
     return first;

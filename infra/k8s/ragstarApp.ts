@@ -10,6 +10,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
+import { SERVICE_SECRET_NAME } from "../config/serviceSecrets";
 import type { PlainStackConfig } from "../config/stackConfig";
 import type { ProbeSet } from "../probes/types";
 import { reviewWaivers } from "../review/waivers";
@@ -91,7 +92,7 @@ export class RagstarApp extends pulumi.ComponentResource {
 
         const secretFiles = Object.keys(args.secretFiles).sort();
         const secret = secretFiles.length === 0 ? undefined : new k8s.core.v1.Secret(`${name}-secrets`, {
-            metadata: metadata("ragstar-secrets"),
+            metadata: metadata(SERVICE_SECRET_NAME),
             ...serviceSecretBody(secretFiles, args.secretFiles),
         }, { ...inNamespace, deleteBeforeReplace: true });
 

@@ -20,11 +20,11 @@
 import { DockerfileError } from "../errors";
 import { NANOSECONDS_PER_SECOND, type Nanoseconds } from "../dockerfile/duration";
 import type { StageFacts } from "../dockerfile/facts";
-import type { HealthcheckFacts } from "../dockerfile/healthcheck";
+import type { HealthcheckFacts, HealthcheckTiming } from "../dockerfile/healthcheck";
 import { exposedTcpPorts } from "../dockerfile/exposedPorts";
 import { deriveAction } from "./action";
 import { loopbackBindProblem } from "./bindAddress";
-import { dockerDeadlineBoundNs, type HealthcheckTiming } from "./timingModel";
+import { dockerDeadlineBoundNs } from "./timingModel";
 import type { Probe, ProbeAction, ProbeSet } from "./types";
 
 /** Kubernetes probe fields are int32. */

@@ -16,17 +16,9 @@
  *   prober_manager.go `UpdatePodStatus` (readiness triggered at once when started).
  */
 import type { Nanoseconds } from "../dockerfile/duration";
+import type { HealthcheckTiming } from "../dockerfile/healthcheck";
 
 const SECOND = 1_000_000_000n;
-
-/** A HEALTHCHECK's effective values: durations in ns, retries a count ≥ 1. */
-export interface HealthcheckTiming {
-    intervalNs: Nanoseconds;
-    timeoutNs: Nanoseconds;
-    startPeriodNs: Nanoseconds;
-    startIntervalNs: Nanoseconds;
-    retries: number;
-}
 
 /**
  * How the app answers checks.

@@ -9,8 +9,9 @@ import * as path from "node:path";
 import { promisify } from "node:util";
 
 import {
-    dockerLivenessWindow, dockerStartup, type AppBehaviour, type HealthcheckTiming,
+    dockerLivenessWindow, dockerStartup, type AppBehaviour,
 } from "../../infra/probes/timingModel";
+import type { HealthcheckTiming } from "../../infra/dockerfile/healthcheck";
 
 const DOCKER = process.env.DOCKER ?? "/usr/bin/docker";
 const FIXTURE = path.join(__dirname, "fixtures", "healthswitch");

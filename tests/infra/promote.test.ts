@@ -6,7 +6,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 
 import { promotionOrderProblem } from "../../infra/tools/promotion/order";
-import { checkManifest, parseImageReference } from "../../infra/tools/promotion/registryCheck";
+import { parseImageReference } from "../../infra/imageReference";
+import { checkManifest } from "../../infra/tools/promotion/registryCheck";
 import { parseDocument } from "yaml";
 
 import { FileChangedError, writeFileAtomic } from "../../infra/tools/fsAtomic";

@@ -125,6 +125,13 @@ describe("every command runs through the runner", () => {
         }
     });
 
+    test("the bench's child process (engine/previewTiming.ts) ends with the runner too, and nothing else sets an exit status", () => {
+        const child = fs.readFileSync(path.join(REPO_ROOT, "infra/tools/engine/previewTiming.ts"), "utf8");
+        expect(child.trimEnd().split("\n").pop()).toBe("runCli(main, USAGE);");
+        const all = fs.readdirSync(path.join(REPO_ROOT, "infra"), { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".ts") && f !== path.join("tools", "cli", "runCli.ts"));
+        expect(all.filter((f) => /process\.exitCode|process\.exit\(/.test(fs.readFileSync(path.join(REPO_ROOT, "infra", f), "utf8")))).toEqual([]);
+    });
+
     /** Each command run with an unknown flag, all at once (each is a ts-node process). */
     const unknownFlag = new Map<string, Promise<{ code: number; stdout: string; stderr: string }>>();
     beforeAll(() => {

@@ -2,8 +2,9 @@ import fc from "fast-check";
 
 import { probeTiming, startupKillBoundNs } from "../../infra/probes/derive";
 import {
-    dockerLiveness, dockerLivenessWindow, dockerStartup, kubeletLiveness, kubeletStartup, type AppBehaviour, type DockerEngine, type HealthcheckTiming,
+    dockerLiveness, dockerLivenessWindow, dockerStartup, kubeletLiveness, kubeletStartup, type AppBehaviour, type DockerEngine,
 } from "../../infra/probes/timingModel";
+import type { HealthcheckTiming } from "../../infra/dockerfile/healthcheck";
 
 const S = 1_000_000_000n;
 const MS = 1_000_000n;

@@ -25,7 +25,8 @@ import { parseCommandLine, UsageError } from "./commandLine";
 import { runCli } from "./runCli";
 import { promotionOrderProblem } from "../promotion/order";
 import { deployedRefs, findDeployed } from "../promotion/history";
-import { checkManifest, parseImageReference } from "../promotion/registryCheck";
+import { parseImageReference } from "../../imageReference";
+import { checkManifest } from "../promotion/registryCheck";
 import { readStackImage, setImageRef } from "../promotion/stackFileImage";
 
 const USAGE = "usage: npm run --silent promote -- --from STAGE --to STAGE [--ref REGISTRY/REPO@sha256:…] [--rollback] [--offline] [--skip-stage] [--root DIR]";

@@ -10,6 +10,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 
+import { SHA256_DIGEST } from "../../imageReference";
 import type { DockerRunPlan } from "./dockerRun";
 
 /** The engine's client: `$DOCKER`, else /usr/bin/docker (the client on PATH may want buildx). */
@@ -83,7 +84,7 @@ export function buildImage(context: string, target: string, tag: string, buildAr
 /** Push `tag` and return the manifest digest the push reported (`sha256:…`). */
 export function pushImage(tag: string): string {
     const output = dockerOk(["push", tag]);
-    const digest = /digest: (sha256:[0-9a-f]{64})/.exec(output)?.[1];
+    const digest = new RegExp(`digest: (${SHA256_DIGEST})`).exec(output)?.[1];
     if (!digest) throw new Error(`docker push ${tag} reported no digest:\n${tail(output)}`);
     return digest;
 }

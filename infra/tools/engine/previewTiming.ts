@@ -9,29 +9,37 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { performance } from "node:perf_hooks";
 
+import { parseCommandLine, UsageError } from "../cli/commandLine";
+import { asFailure, CommandFailure, runCli } from "../cli/runCli";
 import { openLocalStack } from "./localStack";
 
-async function main(): Promise<void> {
-    const image = process.argv[2];
+const USAGE = "usage: node --require <loader> infra/tools/engine/previewTiming.ts IMAGE (run by npm run --silent bench:engine)";
+
+async function main(argv: string[]): Promise<void> {
+    const { positionals } = parseCommandLine({ args: argv, allowPositionals: true, options: {} });
+    if (positionals.length !== 1) throw new UsageError("expected one IMAGE (a digest-pinned reference)");
+    const image = positionals[0];
     const base = fs.mkdtempSync(path.join(os.tmpdir(), "ragstar-timing-"));
     try {
         const stack = await openLocalStack(image, { workDir: path.join(base, "work"), stateDir: path.join(base, "state"), manifestsDir: path.join(base, "manifests") });
         let firstRegistration: number | undefined;
         const previewStart = performance.now();
-        await stack.preview({
-            onEvent: (event) => {
-                const type = event.resourcePreEvent?.metadata.type;
-                if (firstRegistration === undefined && type !== undefined && type !== "pulumi:pulumi:Stack") firstRegistration = performance.now();
-            },
-        });
-        if (firstRegistration === undefined) throw new Error("no resource was registered");
+        await stack
+            .preview({
+                onEvent: (event) => {
+                    const type = event.resourcePreEvent?.metadata.type;
+                    if (firstRegistration === undefined && type !== undefined && type !== "pulumi:pulumi:Stack") firstRegistration = performance.now();
+                },
+            })
+            .catch((error: unknown) => {
+                // The engine's own output is the evidence: keep it whole (asFailure), not an internal-error line.
+                throw asFailure(error);
+            });
+        if (firstRegistration === undefined) throw new CommandFailure("pulumi preview registered no resource");
         process.stdout.write(`${JSON.stringify({ fromProcessStartMs: Math.round(firstRegistration), fromPreviewStartMs: Math.round(firstRegistration - previewStart) })}\n`);
     } finally {
         fs.rmSync(base, { recursive: true, force: true });
     }
 }
 
-main().catch((error: Error) => {
-    process.stderr.write(`error: ${error.message}\n`);
-    process.exitCode = 1;
-});
+runCli(main, USAGE);

@@ -6,7 +6,7 @@
  */
 import { spawnSync } from "node:child_process";
 
-import { parseImageReference } from "./registryCheck";
+import { parseImageReference } from "../../imageReference";
 import { readStackImage } from "./stackFileImage";
 
 /** One earlier ref of the stack file and the (abbreviated) commit that had it, newest first. */

@@ -8,8 +8,6 @@
 import type { ImageReference } from "../../imageReference";
 import { isLoopbackHost } from "../../loopback";
 
-// The reference grammar and its split live in infra/imageReference.ts; re-exported for the promotion tools.
-export { parseImageReference, type ImageReference } from "../../imageReference";
 
 /**
  * The outcome of the check. `mismatch`: the registry answered 200 but its `Docker-Content-Digest`
