@@ -22,6 +22,7 @@ import { ConfigError, DockerfileError } from "./errors";
 import { imageBuildArgs, imagePullSecret, imageSource } from "./image";
 import { mountPathProblem, mountsBesideData } from "./k8s/mounts";
 import { configMapSizeProblem } from "./k8s/objectLimits";
+import type { ContainerFacts } from "./k8s/podSpec";
 import { RagstarApp } from "./k8s/ragstarApp";
 import { userMismatch } from "./k8s/securityContext";
 import { probesFromDockerfile } from "./probes/fromDockerfile";
@@ -41,17 +42,9 @@ export interface RagstarOutputs {
 }
 
 /** What the objects are built from, every part validated. */
-interface ProgramInputs {
+interface ProgramInputs extends ContainerFacts {
     config: StackConfig;
     appConfig: AppConfigFile;
-    /** Derived probes, or null when the stack opted out. */
-    probes: ProbeSet | null;
-    /** The port the Service targets: the HTTP probe's, else the first TCP port the stage EXPOSEs. */
-    containerPort: number;
-    /** RAGSTAR_CONFIG_PATH in the container. */
-    configPath: string;
-    /** RAGSTAR_DB_PATH in the container, the data claim's mount path. */
-    dataPath: string;
 }
 
 /**

@@ -29,19 +29,23 @@ export function secretFileVariable(file: string): string {
     return secret.envVar;
 }
 
-/** Inputs of `ragstarPodSpec`, all already validated. */
-export interface PodSpecArgs {
-    config: Pick<PlainStackConfig, "runAsUser" | "resources" | "tmpSizeLimit" | "terminationGracePeriodSeconds">;
-    /** Digest-pinned image reference `REGISTRY/REPO@sha256:…`. */
-    image: pulumi.Input<string>;
+/** What the program derives from the Dockerfile (and `ragstar:app.db_path`) for the container. */
+export interface ContainerFacts {
     /** Derived probes, or null when the stack explicitly opted out (no probe fields at all). */
     probes: ProbeSet | null;
-    /** Container port the service listens on (from the Dockerfile's EXPOSE), 1–65535. */
+    /** Container port the Service targets, 1–65535: the HTTP probe's, else the first TCP port the stage EXPOSEs. */
     containerPort: number;
     /** Absolute path of ragstar.yaml in the container (RAGSTAR_CONFIG_PATH). */
     configPath: string;
-    /** Absolute path of the data directory in the container (RAGSTAR_DB_PATH). */
+    /** Absolute path of the data directory in the container (RAGSTAR_DB_PATH), the data claim's mount path. */
     dataPath: string;
+}
+
+/** Inputs of `ragstarPodSpec`, all already validated. */
+export interface PodSpecArgs extends ContainerFacts {
+    config: Pick<PlainStackConfig, "runAsUser" | "resources" | "tmpSizeLimit" | "terminationGracePeriodSeconds">;
+    /** Digest-pinned image reference `REGISTRY/REPO@sha256:…`. */
+    image: pulumi.Input<string>;
     /** Secret file names (e.g. `admin_token`), sorted; each becomes a `RAGSTAR_<NAME>_FILE` variable. */
     secretFiles: string[];
     /**

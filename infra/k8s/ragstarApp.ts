@@ -12,19 +12,18 @@ import * as pulumi from "@pulumi/pulumi";
 
 import { SERVICE_SECRET_NAME } from "../config/serviceSecrets";
 import type { PlainStackConfig } from "../config/stackConfig";
-import type { ProbeSet } from "../probes/types";
 import { reviewWaivers } from "../review/waivers";
 import { configMapData, configMapName } from "./configMap";
 import { dataClaimSpec } from "./dataClaim";
 import { deploymentSpec } from "./deployment";
 import { commonLabels, podSecurityLabels } from "./labels";
 import { networkPolicySpec } from "./networkPolicy";
-import { ragstarPodSpec } from "./podSpec";
+import { ragstarPodSpec, type ContainerFacts } from "./podSpec";
 import { pullSecretBody, serviceSecretBody } from "./secrets";
 import { serviceSpec } from "./service";
 
 /** Inputs of `RagstarApp`; all already validated. */
-export interface RagstarAppArgs {
+export interface RagstarAppArgs extends ContainerFacts {
     /** Stack name; the `app.kubernetes.io/instance` label. */
     instance: string;
     /** Version label, e.g. the service's pyproject version. */
@@ -32,16 +31,8 @@ export interface RagstarAppArgs {
     config: Pick<PlainStackConfig, "namespace" | "replicas" | "runAsUser" | "resources" | "storage" | "tmpSizeLimit" | "terminationGracePeriodSeconds" | "network">;
     /** Digest-pinned image reference `REGISTRY/REPO@sha256:…`. */
     image: pulumi.Input<string>;
-    /** Derived probes, or null when the stack explicitly opted out. */
-    probes: ProbeSet | null;
-    /** Container port the service listens on (from the Dockerfile's EXPOSE). */
-    containerPort: number;
     /** The rendered ragstar.yaml and its content hash. */
     appConfig: { text: string; contentHash: string };
-    /** Absolute path of ragstar.yaml in the container (RAGSTAR_CONFIG_PATH). */
-    configPath: string;
-    /** Absolute path of the data directory in the container (RAGSTAR_DB_PATH). */
-    dataPath: string;
     /** Secret file name (e.g. `admin_token`) → secret value. */
     secretFiles: Record<string, pulumi.Output<string>>;
     /**
