@@ -2,17 +2,51 @@
 # main job: etcd, kube-apiserver (TLS certificates generated here; admission plugins at their
 # defaults, which include PodSecurity; privileged pods allowed by the server, as in kubeadm
 # clusters, so Pod Security admission is what refuses them), kube-controller-manager, kube-scheduler, and kwok with
-# one simulated node. Writes a kubeconfig and waits for /readyz. State, certificates and logs
+# one simulated node. Writes a kubeconfig and waits for /readyz. Ports are per clone (cp_ports), so
+# two checkouts' control planes run side by side and each stop step ends only its own. State, certificates and logs
 # live in .cache/control-plane/ (git-ignored). Exports KUBECONFIG. stop_control_plane ends it.
 # Expects cache_dir (from ensure_cache_dir in scripts/lib/log.sh) and KWOK_VERSION (from
 # scripts/lib/versions.sh), set before it is sourced; start_control_plane also needs KUBE_BIN,
 # ETCD_BIN and KWOK_BIN (from ensure_kube_tools in scripts/lib/kube-tools.sh).
 : "${cache_dir:?is not set: the entry script sets it (ensure_cache_dir) before sourcing scripts/lib/control-plane.sh}"
 : "${KWOK_VERSION:?is not set: source scripts/lib/versions.sh first}"
-CP_ETCD_PORT="${RAGSTAR_ETCD_PORT:-23790}"
-CP_APISERVER_PORT="${RAGSTAR_APISERVER_PORT:-16443}"
 
 cp_dir() { echo "$cache_dir/control-plane"; }
+
+# free_loopback_ports N: N TCP ports free on 127.0.0.1 now, one per line (the kernel picks them:
+# listen on port 0, read the port, close).
+free_loopback_ports() {
+    node -e '
+        const net = require("node:net");
+        const servers = Array.from({ length: Number(process.argv[1]) }, () => net.createServer().listen(0, "127.0.0.1"));
+        Promise.all(servers.map((s) => new Promise((ok) => s.on("listening", ok)))).then(() => {
+            for (const s of servers) console.log(s.address().port);
+            for (const s of servers) s.close();
+        });' "$1"
+}
+
+# cp_ports: this clone's ports, CP_APISERVER_PORT, CP_ETCD_PORT and CP_ETCD_PEER_PORT. A running
+# control plane is found through this clone's kubeconfig and keeps its ports; a new one gets free
+# ports (RAGSTAR_APISERVER_PORT and RAGSTAR_ETCD_PORT override), recorded in .cache/control-plane/ports.
+cp_ports() {
+    local dir ports
+    dir="$(cp_dir)"
+    if [[ -f "$dir/kubeconfig" ]] && control_plane_ready; then
+        CP_APISERVER_PORT="$(sed -n 's#^ *server: https://127.0.0.1:\([0-9]*\)$#\1#p' "$dir/kubeconfig")"
+        if [[ -f "$dir/ports" ]]; then
+            # shellcheck source=/dev/null
+            source "$dir/ports"
+        fi
+        return
+    fi
+    mapfile -t ports < <(free_loopback_ports 3)
+    [[ ${#ports[@]} == 3 ]] || die "could not find free loopback ports for the control plane"
+    CP_APISERVER_PORT="${RAGSTAR_APISERVER_PORT:-${ports[0]}}"
+    CP_ETCD_PORT="${RAGSTAR_ETCD_PORT:-${ports[1]}}"
+    CP_ETCD_PEER_PORT="${ports[2]}"
+    printf 'CP_APISERVER_PORT=%s\nCP_ETCD_PORT=%s\nCP_ETCD_PEER_PORT=%s\n' "$CP_APISERVER_PORT" "$CP_ETCD_PORT" "$CP_ETCD_PEER_PORT" >"$dir/ports"
+    cp_kubeconfig "$dir"
+}
 
 cp_start_process() { # NAME COMMAND...: start in the background, log and pid under the control-plane folder
     local name="$1" dir
@@ -71,8 +105,8 @@ start_control_plane() {
     dir="$(cp_dir)"
     mkdir -p "$dir"
     cp_certificates "$dir"
-    cp_kubeconfig "$dir"
     export KUBECONFIG="$dir/kubeconfig"
+    cp_ports
     CP_STARTED_HERE=0
     if control_plane_ready; then
         log "control plane: already running (https://127.0.0.1:$CP_APISERVER_PORT)"
@@ -82,8 +116,8 @@ start_control_plane() {
     CP_STARTED_HERE=1
     local started=$SECONDS
     cp_start_process etcd "$ETCD_BIN/etcd" --data-dir "$dir/etcd" --listen-client-urls "http://127.0.0.1:$CP_ETCD_PORT" \
-        --advertise-client-urls "http://127.0.0.1:$CP_ETCD_PORT" --listen-peer-urls "http://127.0.0.1:$((CP_ETCD_PORT + 10))" \
-        --initial-advertise-peer-urls "http://127.0.0.1:$((CP_ETCD_PORT + 10))" --initial-cluster "default=http://127.0.0.1:$((CP_ETCD_PORT + 10))"
+        --advertise-client-urls "http://127.0.0.1:$CP_ETCD_PORT" --listen-peer-urls "http://127.0.0.1:$CP_ETCD_PEER_PORT" \
+        --initial-advertise-peer-urls "http://127.0.0.1:$CP_ETCD_PEER_PORT" --initial-cluster "default=http://127.0.0.1:$CP_ETCD_PEER_PORT"
     cp_start_process kube-apiserver "$KUBE_BIN/kube-apiserver" --etcd-servers "http://127.0.0.1:$CP_ETCD_PORT" \
         --bind-address 127.0.0.1 --secure-port "$CP_APISERVER_PORT" --advertise-address 127.0.0.1 \
         --tls-cert-file "$dir/pki/apiserver.crt" --tls-private-key-file "$dir/pki/apiserver.key" --client-ca-file "$dir/pki/ca.crt" \
@@ -146,6 +180,6 @@ stop_control_plane() {
         kill "$pid" 2>/dev/null && for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
         rm -f "$dir/$name.pid"
     done
-    rm -rf "$dir/etcd"
+    rm -rf "$dir/etcd" "$dir/ports"
     log "control plane stopped"
 }
