@@ -8,7 +8,8 @@ import * as path from "node:path";
 
 import { parse } from "yaml";
 
-const REPO_ROOT = path.resolve(__dirname, "../..");
+import { REPO_ROOT } from "./projectFixture";
+
 const PAGE = path.join(REPO_ROOT, "docs/deployment-fields.md");
 
 interface Row {

@@ -6,7 +6,9 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 
-const REPO_ROOT = path.resolve(__dirname, "../..");
+import { moduleImports } from "../lib/imports";
+import { REPO_ROOT } from "./projectFixture";
+
 
 function tsFiles(dir: string): string[] {
     return fs.readdirSync(path.join(REPO_ROOT, dir), { withFileTypes: true }).flatMap((entry) => {
@@ -16,10 +18,11 @@ function tsFiles(dir: string): string[] {
     });
 }
 
-/** Every relative import of a file, as a repository-relative path without extension. */
+/** Every relative import of a file, type-only ones included, as a repository-relative path without extension. */
 function relativeImports(file: string): string[] {
-    const text = fs.readFileSync(path.join(REPO_ROOT, file), "utf8");
-    return [...text.matchAll(/(?:from|import|require)\s*\(?\s*["'](\.{1,2}\/[^"']*)["']/g)].map((m) => path.join(path.dirname(file), m[1]));
+    return moduleImports(path.join(REPO_ROOT, file), { types: true })
+        .filter((specifier) => specifier.startsWith("."))
+        .map((specifier) => path.join(path.dirname(file), specifier));
 }
 
 function violations(files: string[], forbidden: (target: string) => boolean): string[] {

@@ -2,38 +2,17 @@
  * The policy pack loads where the Pulumi CLI runs it: from policy/, whose package.json names its
  * dependencies, with ts-node compiling ../infra/review/*.ts and whatever they import. So every
  * module it reaches may use only node built-ins and the pack's own dependencies, at run time
- * (a type-only import is erased). Imports are read with the TypeScript parser.
+ * (a type-only import is erased). Imports are read with the TypeScript parser (tests/lib/imports.ts).
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
 import { builtinModules } from "node:module";
 import * as path from "node:path";
 
-import * as ts from "typescript";
-
+import { moduleImports } from "../lib/imports";
 import { REPO_ROOT } from "./projectFixture";
 
-/** The run-time imports of a file: `import … from`, `export … from`, `require(…)`, `import(…)`; not `import type`. */
-function runtimeImports(file: string): string[] {
-    const source = ts.createSourceFile(file, fs.readFileSync(file, "utf8"), ts.ScriptTarget.ES2022, true);
-    const found: string[] = [];
-    const visit = (node: ts.Node) => {
-        if (ts.isImportDeclaration(node) && !node.importClause?.isTypeOnly && ts.isStringLiteral(node.moduleSpecifier)) {
-            const bindings = node.importClause?.namedBindings;
-            // `import { type A, type B } from` is erased too (verbatimModuleSyntax aside).
-            const onlyTypes = !node.importClause?.name && bindings !== undefined && ts.isNamedImports(bindings) && bindings.elements.length > 0 && bindings.elements.every((e) => e.isTypeOnly);
-            if (!onlyTypes) found.push(node.moduleSpecifier.text);
-        } else if (ts.isExportDeclaration(node) && !node.isTypeOnly && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
-            found.push(node.moduleSpecifier.text);
-        } else if (ts.isCallExpression(node) && (node.expression.kind === ts.SyntaxKind.ImportKeyword || (ts.isIdentifier(node.expression) && node.expression.text === "require"))) {
-            const [argument] = node.arguments;
-            if (argument && ts.isStringLiteral(argument)) found.push(argument.text);
-        }
-        ts.forEachChild(node, visit);
-    };
-    visit(source);
-    return found;
-}
+const runtimeImports = (file: string) => moduleImports(file);
 
 /** Every file the pack reaches from policy/index.ts, and the packages each one imports. */
 function closure(entry: string): Map<string, string[]> {

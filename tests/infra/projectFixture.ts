@@ -4,7 +4,10 @@ import * as path from "node:path";
 
 import { parseDocument } from "yaml";
 
-export const REPO_ROOT = path.resolve(__dirname, "../..");
+import { ROOT_DIR } from "../../infra/paths";
+
+/** Repository root (infra/paths.ts is its one home). */
+export const REPO_ROOT = ROOT_DIR;
 
 /**
  * A throwaway copy of the files the program reads (Dockerfile, ragstar.yaml, the service's

@@ -5,7 +5,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 
-const REPO_ROOT = path.resolve(__dirname, "../..");
+import { REPO_ROOT } from "./projectFixture";
+
 const read = (file: string) => fs.readFileSync(path.join(REPO_ROOT, file), "utf8");
 
 /** NAME=value assignments of versions.sh (plain ones; the provider table is checked by the scripts). */
