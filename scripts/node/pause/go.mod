@@ -1,0 +1,3 @@
+module ragstar.local/pause
+
+go 1.24
