@@ -146,7 +146,9 @@ metadata:
   name: kwok-node-0
   annotations: {kwok.x-k8s.io/node: fake, node.alpha.kubernetes.io/ttl: "0"}
   labels: {kubernetes.io/hostname: kwok-node-0, kubernetes.io/os: linux, kubernetes.io/arch: amd64, type: kwok}
-spec: {}
+# kwok's own convention: only pods that tolerate this taint (and select type=kwok) land on a
+# simulated node, so the stacks' pods run on the real node (scripts/lib/node.sh).
+spec: {taints: [{key: kwok.x-k8s.io/node, value: fake, effect: NoSchedule}]}
 status:
   allocatable: {cpu: "32", memory: 256Gi, ephemeral-storage: 1Ti, pods: "110"}
   capacity: {cpu: "32", memory: 256Gi, ephemeral-storage: 1Ti, pods: "110"}
@@ -156,18 +158,6 @@ NODE
     # The TaintNodesByCondition admission plugin gives a new node the not-ready taint, which the
     # (disabled) node-lifecycle controller would lift once the node is Ready: lift it here.
     "$KUBE_BIN/kubectl" taint node kwok-node-0 node.kubernetes.io/not-ready:NoSchedule- >/dev/null 2>&1 || true
-    # No storage provisioner runs here: one pre-provisioned volume for RAGstar's data claim.
-    "$KUBE_BIN/kubectl" apply -f - >/dev/null <<VOLUME || die "creating the data volume failed"
-apiVersion: v1
-kind: PersistentVolume
-metadata: {name: embedded-data-0}
-spec:
-  capacity: {storage: 50Gi}
-  accessModes: [ReadWriteOnce]
-  storageClassName: ""
-  persistentVolumeReclaimPolicy: Recycle
-  hostPath: {path: /var/tmp/ragstar-embedded-data-0}
-VOLUME
     log "control plane started in $((SECONDS - started)) s (kubeconfig: $KUBECONFIG)"
 }
 

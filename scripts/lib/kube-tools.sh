@@ -1,9 +1,10 @@
 # ensure_kube_tools: a local Kubernetes control plane's binaries, built from Go modules into
 # git-ignored folders keyed by version and reused:
 #   .tools/kubernetes-v<KUBE_VERSION>/{kube-apiserver,kube-controller-manager,kube-scheduler,kubectl}
+#   .tools/kubernetes-node-v<KUBE_VERSION>/{kubelet,kube-proxy}   (the real node, scripts/lib/node.sh)
 #   .tools/etcd-v<ETCD_VERSION>/etcd     (the etcd that release of Kubernetes requires)
 #   .tools/kwok-<KWOK_VERSION>/kwok      (simulated nodes: no kubelet can run containers here)
-# Exports KUBE_BIN, ETCD_BIN and KWOK_BIN (folders) and KUBE_VERSION.
+# Exports KUBE_BIN, NODE_BIN, ETCD_BIN and KWOK_BIN (folders) and KUBE_VERSION. All builds run in parallel.
 # Expects repo_root and the pins of scripts/lib/versions.sh, set before it is sourced.
 : "${repo_root:?is not set: the entry script sets it before sourcing scripts/lib/kube-tools.sh}"
 : "${KUBE_VERSION:?is not set: source scripts/lib/versions.sh first}"
@@ -36,6 +37,30 @@ build_kubernetes() {
     ) >&2 || die "building Kubernetes v$KUBE_VERSION failed"
 }
 
+build_kubernetes_node() {
+    local out="$1" build="$repo_root/.tools/build/kubernetes-node-v$KUBE_VERSION" mod
+    log "building kubelet and kube-proxy v$KUBE_VERSION from k8s.io/kubernetes"
+    rm -rf "$build" && mkdir -p "$build"
+    mod="$(go mod download -json "k8s.io/kubernetes@v$KUBE_VERSION" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).GoMod))')"
+    # The same wrapper module as build_kubernetes: staging modules replaced by their published releases.
+    {
+        printf 'module ragstar.local/kubernetes-node-build\n\ngo %s\n\nrequire k8s.io/kubernetes v%s\n\nreplace (\n' "$(sed -n 's/^go //p' "$mod")" "$KUBE_VERSION"
+        grep '=> ./staging' "$mod" | awk -v v="v0.${KUBE_VERSION#1.}" '{print "\t" $1 " => " $1 " " v}'
+        printf ')\n'
+    } >"$build/go.mod"
+    printf '//go:build tools\n\npackage tools\n\nimport (\n\t_ "k8s.io/kubernetes/cmd/kubelet"\n\t_ "k8s.io/kubernetes/cmd/kube-proxy"\n)\n' >"$build/tools.go"
+    local minor="${KUBE_VERSION#1.}"
+    minor="${minor%%.*}"
+    local ldflags="-X k8s.io/component-base/version.gitVersion=v$KUBE_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor"
+    (
+        cd "$build"
+        GOFLAGS=-mod=mod go mod tidy
+        for cmd in kubelet kube-proxy; do
+            go build -ldflags "$ldflags" -o "$out/$cmd.partial" "k8s.io/kubernetes/cmd/$cmd" && mv "$out/$cmd.partial" "$out/$cmd" || exit 1
+        done
+    ) >&2 || die "building kubelet and kube-proxy v$KUBE_VERSION failed"
+}
+
 build_etcd() {
     local out="$1" build="$repo_root/.tools/build/etcd-v$ETCD_VERSION"
     log "building etcd v$ETCD_VERSION from go.etcd.io/etcd/server/v3"
@@ -52,12 +77,18 @@ build_kwok() {
     GOBIN="$out" go install "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION" >&2 || die "building kwok $KWOK_VERSION failed"
 }
 
+# kube_tool_paths: export the folders only (nothing is built), e.g. for a stop step.
+kube_tool_paths() {
+    export KUBE_VERSION KUBE_BIN="$repo_root/.tools/kubernetes-v$KUBE_VERSION" NODE_BIN="$repo_root/.tools/kubernetes-node-v$KUBE_VERSION" ETCD_BIN="$repo_root/.tools/etcd-v$ETCD_VERSION" KWOK_BIN="$repo_root/.tools/kwok-$KWOK_VERSION"
+}
+
 ensure_kube_tools() {
     command -v go >/dev/null || die "Go is needed to build the embedded control plane"
-    export KUBE_VERSION KUBE_BIN="$repo_root/.tools/kubernetes-v$KUBE_VERSION" ETCD_BIN="$repo_root/.tools/etcd-v$ETCD_VERSION" KWOK_BIN="$repo_root/.tools/kwok-$KWOK_VERSION"
-    mkdir -p "$KUBE_BIN" "$ETCD_BIN" "$KWOK_BIN"
+    kube_tool_paths
+    mkdir -p "$KUBE_BIN" "$NODE_BIN" "$ETCD_BIN" "$KWOK_BIN"
     local pids=()
     [[ -x "$KUBE_BIN/kubectl" && -x "$KUBE_BIN/kube-apiserver" && -x "$KUBE_BIN/kube-controller-manager" && -x "$KUBE_BIN/kube-scheduler" ]] || { build_kubernetes "$KUBE_BIN" & pids+=($!); }
+    [[ -x "$NODE_BIN/kubelet" && -x "$NODE_BIN/kube-proxy" ]] || { build_kubernetes_node "$NODE_BIN" & pids+=($!); }
     [[ -x "$ETCD_BIN/etcd" ]] || { build_etcd "$ETCD_BIN" & pids+=($!); }
     [[ -x "$KWOK_BIN/kwok" ]] || { build_kwok "$KWOK_BIN" & pids+=($!); }
     for pid in "${pids[@]}"; do wait "$pid" || die "a control-plane build failed (see above)"; done

@@ -71,14 +71,17 @@ async function deploy(command: string, target: LocalTarget, givenImage: string |
     const onOutput = (text: string) => process.stderr.write(text);
     switch (command) {
         case "up": {
-            const result = await stack.up({ onOutput });
+            // On a cluster, refresh first: the embedded cluster starts empty after `stop-cluster`
+            // (its etcd is wiped), and the engine must not patch objects its state lists but the
+            // cluster no longer has (before: deployments.apps "ragstar" not found).
+            const result = await stack.up({ onOutput, refresh: target === "cluster" });
             fs.writeFileSync(imageFile, image);
             process.stdout.write(`${JSON.stringify(Object.fromEntries(Object.entries(result.outputs).map(([k, v]) => [k, v.secret ? "[secret]" : v.value])), null, 2)}\n`);
             process.stdout.write(target === "files" ? `rendered manifests: ${path.relative(process.cwd(), paths.manifestsDir)}/\n` : `deployed to the cluster of ${process.env.KUBECONFIG ?? "~/.kube/config"}\n`);
             break;
         }
         case "preview": {
-            const result = await stack.preview({ onOutput, expectNoChanges, diff: true });
+            const result = await stack.preview({ onOutput, expectNoChanges, diff: true, refresh: target === "cluster" });
             process.stdout.write(`${JSON.stringify(result.changeSummary)}\n`);
             break;
         }
