@@ -123,7 +123,8 @@ start_control_plane() {
         --tls-cert-file "$dir/pki/apiserver.crt" --tls-private-key-file "$dir/pki/apiserver.key" --client-ca-file "$dir/pki/ca.crt" \
         --service-account-key-file "$dir/pki/sa.pub" --service-account-signing-key-file "$dir/pki/sa.key" \
         --service-account-issuer https://kubernetes.default.svc --service-cluster-ip-range 10.96.0.0/16 \
-        --authorization-mode Node,RBAC --allow-privileged=true --endpoint-reconciler-type none
+        --authorization-mode Node,RBAC --allow-privileged=true --endpoint-reconciler-type none \
+        --kubelet-client-certificate "$dir/pki/admin.crt" --kubelet-client-key "$dir/pki/admin.key" --kubelet-preferred-address-types InternalIP
     wait_until 120 "kube-apiserver" control_plane_ready || { tail -30 "$dir/kube-apiserver.log" >&2; die "kube-apiserver did not become ready"; }
     cp_start_process kube-controller-manager "$KUBE_BIN/kube-controller-manager" --kubeconfig "$KUBECONFIG" --leader-elect=false \
         --root-ca-file "$dir/pki/ca.crt" --service-account-private-key-file "$dir/pki/sa.key" --use-service-account-credentials=false \

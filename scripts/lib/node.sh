@@ -65,6 +65,11 @@ other_node_pids() {
     return 0
 }
 
+# node_exports: what the tests read about this node (tests/node/lib/node.ts).
+node_exports() {
+    export RAGSTAR_NODE_NAME="$NODE_NAME" RAGSTAR_NODE_IP="$NODE_IP" RAGSTAR_NODE_CONTAINERD="$(node_dir)/containerd.sock" RAGSTAR_NODE_DIR="$(node_dir)"
+}
+
 node_start_process() { # NAME COMMAND...: start in the background, log and pid under the node folder
     local name="$1" dir
     dir="$(node_dir)"
@@ -202,6 +207,7 @@ start_node() {
     if node_running; then
         log "node $NODE_NAME: already running"
         node_volume "$dir"
+        node_exports
         return
     fi
     others="$(other_node_pids)"
@@ -236,6 +242,7 @@ start_node() {
     wait_until 30 "kube-proxy" curl -sf "http://$NODE_IP:10256/healthz" \
         || { tail -20 "$dir/kube-proxy.log" >&2; die "kube-proxy did not become healthy (log: $dir/kube-proxy.log)"; }
     node_volume "$dir"
+    node_exports
     log "node $NODE_NAME ($NODE_IP, pods $NODE_SUBNET) Ready in $((SECONDS - started)) s"
 }
 
