@@ -27,6 +27,7 @@ function controlPlane(root: string, ...functions: string[]): { code: number; std
         'cache_dir="$(ensure_cache_dir)"',
         'source "$repo_root/scripts/lib/kube-tools.sh"',
         'source "$repo_root/scripts/lib/control-plane.sh"',
+        'source "$repo_root/scripts/lib/node.sh"',
         "ensure_kube_tools",
         ...functions,
     ].join("\n");
@@ -69,6 +70,16 @@ describe("a second clone's control plane", () => {
         const again = controlPlane(clone, "start_control_plane");
         expect(again.code).toBe(0);
         expect(again.stderr).toContain(`control plane: already running (https://127.0.0.1:${port})`);
+    });
+
+    test("its node is refused while this checkout's node runs, naming why (kube-proxy's chains are host-wide)", () => {
+        const refused = controlPlane(clone, "start_node");
+        expect(refused.code).toBe(1);
+        expect(refused.stderr.trim().split("\n").at(-1)).toMatch(
+            /^error: another checkout's node runs on this host \(kubelet pid \d+\): kube-proxy's iptables chains are host-wide, so one checkout's node runs at a time; stop it with 'bash scripts\/main stop-cluster' in that checkout$/,
+        );
+        // Nothing of the refused node was made: no bridge, no state folder.
+        expect(fs.existsSync(path.join(clone, ".cache/node"))).toBe(false);
     });
 
     test("its stop step ends only its own control plane", () => {
