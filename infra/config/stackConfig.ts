@@ -19,6 +19,7 @@ import { mentioning, type ConfigProblem, type Mention } from "./problem";
 import { cidrProblem } from "./cidr";
 import { dns1123LabelProblem, dns1123SubdomainProblem, labelKeyProblem, labelValueProblem } from "./kubernetesNames";
 import { compareQuantities, parseQuantity, isPositive } from "./quantity";
+import { TAINT_EFFECTS, TOLERATION_OPERATORS, tolerationProblems } from "./tolerations";
 
 /** The Pulumi config namespace of this project (the `name` in Pulumi.yaml). */
 export const CONFIG_NAMESPACE = "ragstar";
@@ -91,15 +92,47 @@ const ownNamespace = checked(dns1123LabelProblem)
         message: "must not start with 'kube-' (kube-system, kube-public, kube-node-lease): the prefix is reserved for Kubernetes' own namespaces, and this one would get the app's Pod Security labels",
     });
 
-/** Label keys and values of a selector's matchLabels (apimachinery ValidateLabels: IsQualifiedName, IsValidLabelValue). */
+/**
+ * Whether a refinement of a mapping can run: the value is a mapping, even when some of its fields
+ * failed their own checks (zod skips refinements after any issue by default), so one run reports
+ * the rules between the fields beside the fields' own problems.
+ */
+const isMapping = (payload: { value: unknown }) => payload.value !== null && typeof payload.value === "object" && !Array.isArray(payload.value);
+
+/**
+ * Label keys and values: a selector's matchLabels, a pod's nodeSelector (apimachinery
+ * ValidateLabels: IsQualifiedName, IsValidLabelValue). A value that is no string is the schema's
+ * type error; its key is still checked.
+ */
 const labels = z.record(z.string(), z.string()).superRefine((record, ctx) => {
     for (const [key, value] of Object.entries(record)) {
         const keyProblem = labelKeyProblem(key);
         if (keyProblem) ctx.addIssue({ code: "custom", path: [key], message: `the key {key} ${keyProblem}`, params: mentioning({ key: { text: JSON.stringify(key) } }) });
-        const valueProblem = labelValueProblem(value);
+        const valueProblem = typeof value === "string" ? labelValueProblem(value) : undefined;
         if (valueProblem) ctx.addIssue({ code: "custom", path: [key], message: valueProblem });
     }
-});
+}, { when: isMapping });
+
+/**
+ * One pod toleration: the fields' types and enums here, the rules between them in
+ * config/tolerations.ts (the API server's ValidateTolerations). `operator` defaults to `Equal`,
+ * as the API server reads an empty one.
+ */
+const toleration = z
+    .object({
+        key: z.string().optional(),
+        operator: z.enum(TOLERATION_OPERATORS).default("Equal"),
+        value: z.string().optional(),
+        effect: z.enum(TAINT_EFFECTS).optional(),
+        tolerationSeconds: z.number().int().optional(),
+    })
+    .strict()
+    .superRefine((value, ctx) => {
+        for (const problem of tolerationProblems(value)) {
+            const effect = { text: value.effect === undefined ? "unset" : JSON.stringify(value.effect) };
+            ctx.addIssue({ code: "custom", path: [problem.field], message: problem.message, params: mentioning({ effect }) });
+        }
+    }, { when: isMapping });
 
 const port = z.object({ port: z.number().int().min(1).max(65535), protocol: z.enum(["TCP", "UDP"]).default("TCP") }).strict();
 
@@ -180,6 +213,10 @@ export const stackConfigSchema = z
             .strict()
             .default({ allowMissingHealthcheck: false }),
         terminationGracePeriodSeconds: z.number().int().min(1).max(3600).default(30),
+        /** The pod's `nodeSelector`: node label key → value (apimachinery ValidateLabels); empty: none. */
+        nodeSelector: labels.default({}),
+        /** The pod's `tolerations` (see `toleration`); empty: none. */
+        tolerations: z.array(toleration).default([]),
         /** NetworkPolicy: who may call the service, and where it may call out (DNS is always allowed). */
         network: z
             .object({

@@ -9,6 +9,7 @@ import type * as pulumi from "@pulumi/pulumi";
 
 import { SERVICE_SECRETS } from "../config/serviceSecrets";
 import type { PlainStackConfig } from "../config/stackConfig";
+import type { Toleration } from "../config/tolerations";
 import type { ProbeSet } from "../probes/types";
 import { podVolumes, secretFilePath } from "./mounts";
 import { containerSecurityContext, podSecurityContext } from "./securityContext";
@@ -43,7 +44,7 @@ export interface ContainerFacts {
 
 /** Inputs of `ragstarPodSpec`, all already validated. */
 export interface PodSpecArgs extends ContainerFacts {
-    config: Pick<PlainStackConfig, "runAsUser" | "resources" | "tmpSizeLimit" | "terminationGracePeriodSeconds">;
+    config: Pick<PlainStackConfig, "runAsUser" | "resources" | "tmpSizeLimit" | "terminationGracePeriodSeconds" | "nodeSelector" | "tolerations">;
     /** Digest-pinned image reference `REGISTRY/REPO@sha256:…`. */
     image: pulumi.Input<string>;
     /** Secret file names (e.g. `admin_token`), sorted; each becomes a `RAGSTAR_<NAME>_FILE` variable. */
@@ -93,9 +94,25 @@ export function ragstarContainer(
 }
 
 /**
+ * One toleration as the pod spec writes it: the fields the stack set, an empty key or value left
+ * out (the API server reads an absent one as empty), `operator` always written.
+ */
+export function podToleration(toleration: Toleration): k8s.types.input.core.v1.Toleration {
+    return {
+        ...(toleration.key ? { key: toleration.key } : {}),
+        operator: toleration.operator,
+        ...(toleration.value ? { value: toleration.value } : {}),
+        ...(toleration.effect !== undefined ? { effect: toleration.effect } : {}),
+        ...(toleration.tolerationSeconds !== undefined ? { tolerationSeconds: toleration.tolerationSeconds } : {}),
+    };
+}
+
+/**
  * The pod spec: the hardened pod securityContext for `config.runAsUser`, no service-account token
- * and no service-link variables, the stack's termination grace period, the pull Secret (named here
- * so a reviewer sees it in the Deployment), the container and its volumes.
+ * and no service-link variables, the stack's termination grace period, the node placement
+ * (`ragstar:nodeSelector`, `ragstar:tolerations`; each field left out when empty, so a stack
+ * without them renders as before), the pull Secret (named here so a reviewer sees it in the
+ * Deployment), the container and its volumes.
  */
 export function ragstarPodSpec(args: PodSpecArgs): k8s.types.input.core.v1.PodSpec {
     const { objects } = args;
@@ -113,6 +130,8 @@ export function ragstarPodSpec(args: PodSpecArgs): k8s.types.input.core.v1.PodSp
         enableServiceLinks: false,
         terminationGracePeriodSeconds: args.config.terminationGracePeriodSeconds,
         securityContext: podSecurityContext(args.config.runAsUser),
+        ...(Object.keys(args.config.nodeSelector).length > 0 ? { nodeSelector: args.config.nodeSelector } : {}),
+        ...(args.config.tolerations.length > 0 ? { tolerations: args.config.tolerations.map(podToleration) } : {}),
         ...(objects.imagePullSecret !== undefined ? { imagePullSecrets: [{ name: objects.imagePullSecret }] } : {}),
         containers: [ragstarContainer(args, volumeMounts)],
         volumes,

@@ -28,7 +28,7 @@ export interface RagstarAppArgs extends ContainerFacts {
     instance: string;
     /** Version label, e.g. the service's pyproject version. */
     version: string;
-    config: Pick<PlainStackConfig, "namespace" | "replicas" | "runAsUser" | "resources" | "storage" | "tmpSizeLimit" | "terminationGracePeriodSeconds" | "network">;
+    config: Pick<PlainStackConfig, "namespace" | "replicas" | "runAsUser" | "resources" | "storage" | "tmpSizeLimit" | "terminationGracePeriodSeconds" | "nodeSelector" | "tolerations" | "network">;
     /** Digest-pinned image reference `REGISTRY/REPO@sha256:…`. */
     image: pulumi.Input<string>;
     /** The rendered ragstar.yaml and its content hash. */

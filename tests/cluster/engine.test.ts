@@ -23,10 +23,17 @@ let stack: Stack;
 const NAMESPACE = "ragstar-cluster-test";
 // Pull credentials set explicitly (not from REGISTRY_* of the environment), so the managed pull Secret
 // ragstar-registry is always among the objects the API server receives; kwok never pulls with it.
+// The pod must land on the kwok node, which carries kwok's own taint kwok.x-k8s.io/node=fake:NoSchedule
+// and the label type=kwok beside a real node: set with path semantics (openLocalStack's setAllConfig),
+// so the stack file holds a mapping and a list, as a user's `pulumi config set --path` would write them.
 const BASE_CONFIG = {
     "ragstar:namespace": { value: NAMESPACE },
     "ragstar:image.username": { value: "ragstar-cluster-test" },
     "ragstar:registryPassword": { value: crypto.randomBytes(12).toString("base64url"), secret: true },
+    "ragstar:nodeSelector.type": { value: "kwok" },
+    "ragstar:tolerations[0].key": { value: "kwok.x-k8s.io/node" },
+    "ragstar:tolerations[0].operator": { value: "Exists" },
+    "ragstar:tolerations[0].effect": { value: "NoSchedule" },
 };
 
 beforeAll(async () => {
@@ -61,6 +68,8 @@ test("pulumi up against the API server completes and the Deployment becomes Avai
     expect(deployment.status.conditions.find((c: { type: string }) => c.type === "Available").status).toBe("True");
     const pods = JSON.parse(kubectl(["-n", NAMESPACE, "get", "pods", "-o", "json"])).items;
     expect(pods.map((p: any) => p.spec.nodeName)).toEqual(["kwok-node-0"]);
+    expect(deployment.spec.template.spec.nodeSelector).toEqual({ type: "kwok" });
+    expect(deployment.spec.template.spec.tolerations).toEqual([{ key: "kwok.x-k8s.io/node", operator: "Exists", effect: "NoSchedule" }]);
     expect(kubectl(["-n", NAMESPACE, "get", "pvc", "ragstar-data", "-o", "jsonpath={.status.phase}"])).toBe("Bound");
     expect(kubectl(["-n", NAMESPACE, "get", "pvc", "ragstar-data", "-o", "jsonpath={.spec.volumeName}"])).toBe("ragstar-cluster-test-data");
 });

@@ -144,6 +144,9 @@ describe("a plain key held as secret: its values show in no problem, whatever th
         ["network (a label value)", { "ragstar:network": JSON.stringify({ egress: [{ namespace: "ollama", podLabels: { app: `-${canary("label")}` }, ports: [{ port: 1 }] }] }) }],
         ["network (a union)", { "ragstar:network": JSON.stringify({ egress: [{ host: canary("host") }] }) }],
         ["network (a CIDR)", { "ragstar:network": JSON.stringify({ egress: [{ cidr: canary("cidr"), ports: [{ port: 1 }] }] }) }],
+        ["nodeSelector (a label value)", { "ragstar:nodeSelector": JSON.stringify({ type: `-${canary("node")}` }) }],
+        ["tolerations (Exists with a value)", { "ragstar:tolerations": JSON.stringify([{ key: "k", operator: "Exists", value: canary("value") }]) }],
+        ["tolerations (a rule naming another field: tolerationSeconds beside the effect)", { "ragstar:tolerations": JSON.stringify([{ key: "k", effect: canary("effect"), tolerationSeconds: Number(NUMERIC_CANARY) }]) }],
         ["kubernetes (an unknown key)", { "ragstar:kubernetes": JSON.stringify({ context: canary("context"), contxt: canary("context") }) }],
         // Skipped for a secret ragstar:app: the service's messages are text, so its values could not be masked.
         ["app (the app check)", { "ragstar:app": JSON.stringify({ log_level: canary("log-level") }) }, false],

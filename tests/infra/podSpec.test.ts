@@ -3,7 +3,7 @@
  * probes, the image, the environment and the volumes it writes.
  */
 import { checkRestricted } from "../../infra/k8s/podSecurity";
-import { CONTAINER_NAME, CONTAINER_PORT_NAME, ragstarContainer, ragstarPodSpec, secretFileVariable, type PodSpecArgs } from "../../infra/k8s/podSpec";
+import { CONTAINER_NAME, CONTAINER_PORT_NAME, podToleration, ragstarContainer, ragstarPodSpec, secretFileVariable, type PodSpecArgs } from "../../infra/k8s/podSpec";
 import type { ProbeSet } from "../../infra/probes/types";
 
 const IMAGE = `registry.example.com/ragstar@sha256:${"ab".repeat(32)}`;
@@ -12,7 +12,7 @@ const probe = (path: string, periodSeconds: number) => ({ httpGet: { path, port:
 const PROBES: ProbeSet = { livenessProbe: probe("/health", 33), readinessProbe: probe("/ready", 30), startupProbe: { ...probe("/health", 5), failureThreshold: 21 } };
 
 const args = (extra: Partial<PodSpecArgs> = {}): PodSpecArgs => ({
-    config: { runAsUser: 10001, resources, tmpSizeLimit: "64Mi", terminationGracePeriodSeconds: 45 },
+    config: { runAsUser: 10001, resources, tmpSizeLimit: "64Mi", terminationGracePeriodSeconds: 45, nodeSelector: {}, tolerations: [] },
     image: IMAGE,
     probes: PROBES,
     containerPort: 8000,
@@ -42,6 +42,34 @@ describe("ragstarPodSpec", () => {
         expect(ragstarPodSpec(args())).not.toHaveProperty("imagePullSecrets");
         const spec = ragstarPodSpec(args({ objects: { ...args().objects, imagePullSecret: "ragstar-registry" } }));
         expect(spec.imagePullSecrets).toEqual([{ name: "ragstar-registry" }]);
+    });
+
+    test("places the pod by the stack's nodeSelector and tolerations, and writes neither when they are empty", () => {
+        const none = ragstarPodSpec(args());
+        expect(none).not.toHaveProperty("nodeSelector");
+        expect(none).not.toHaveProperty("tolerations");
+        const config = {
+            ...args().config,
+            nodeSelector: { type: "kwok", "kubernetes.io/arch": "amd64" },
+            tolerations: [
+                { key: "kwok.x-k8s.io/node", operator: "Exists" as const, effect: "NoSchedule" as const },
+                { key: "node.kubernetes.io/unreachable", operator: "Exists" as const, effect: "NoExecute" as const, tolerationSeconds: 300 },
+            ],
+        };
+        const spec = plain(ragstarPodSpec(args({ config })));
+        expect(spec.nodeSelector).toEqual({ type: "kwok", "kubernetes.io/arch": "amd64" });
+        expect(spec.tolerations).toEqual([
+            { key: "kwok.x-k8s.io/node", operator: "Exists", effect: "NoSchedule" },
+            { key: "node.kubernetes.io/unreachable", operator: "Exists", effect: "NoExecute", tolerationSeconds: 300 },
+        ]);
+        expect(checkRestricted(spec)).toEqual([]);
+    });
+
+    test("podToleration: the operator always, an empty key or value left out, tolerationSeconds 0 kept", () => {
+        expect(podToleration({ key: "dedicated", operator: "Equal", value: "ragstar", effect: "PreferNoSchedule" })).toEqual({ key: "dedicated", operator: "Equal", value: "ragstar", effect: "PreferNoSchedule" });
+        expect(podToleration({ key: "", operator: "Exists", value: "" })).toEqual({ operator: "Exists" });
+        expect(podToleration({ key: "dedicated", operator: "Equal" })).toEqual({ key: "dedicated", operator: "Equal" });
+        expect(podToleration({ key: "k", operator: "Exists", effect: "NoExecute", tolerationSeconds: 0 })).toEqual({ key: "k", operator: "Exists", effect: "NoExecute", tolerationSeconds: 0 });
     });
 
     test("mounts the config directory, the data claim, /tmp, and the secrets only with secret files", () => {

@@ -316,6 +316,17 @@ test("network config opens ingress to named namespaces and egress to CIDRs", asy
     ]);
 });
 
+test("ragstar:nodeSelector and ragstar:tolerations from the stack file reach the pod template, through the program", async () => {
+    const placement = {
+        "ragstar:nodeSelector": { type: "kwok" },
+        "ragstar:tolerations": [{ key: "kwok.x-k8s.io/node", operator: "Exists", effect: "NoSchedule" }, { key: "dedicated", value: "ragstar" }],
+    };
+    const render = await renderStack("dev", projectWith("dev", devStackSetting(placement)));
+    expect(podSpec(render).nodeSelector).toEqual({ type: "kwok" });
+    expect(podSpec(render).tolerations).toEqual([{ key: "kwok.x-k8s.io/node", operator: "Exists", effect: "NoSchedule" }, { key: "dedicated", operator: "Equal", value: "ragstar" }]);
+    expect(toYaml(render.objects)).toMatch(/\n {6}nodeSelector:\n {8}type: kwok\n/);
+});
+
 describe("objects the API server would refuse, or a pod that could not start, stop the render", () => {
     const dev = () => fs.readFileSync(`${REPO_ROOT}/Pulumi.dev.yaml`, "utf8");
     const refusal = (promise: Promise<unknown>): Promise<Error> => promise.then(() => { throw new Error("expected the render to fail"); }, (e: Error) => e);

@@ -24,6 +24,8 @@ test("defaults fill everything the stack does not set", () => {
         tmpSizeLimit: "64Mi",
         terminationGracePeriodSeconds: 30,
         probes: { allowMissingHealthcheck: false },
+        nodeSelector: {},
+        tolerations: [],
         app: {},
     });
     expect(config.resources.limits.memory).toBe("512Mi");
@@ -138,6 +140,8 @@ describe("values the API server would refuse in the middle of `pulumi up` are re
         }),
     });
     const egress = (...rules: unknown[]) => ({ "ragstar:network": JSON.stringify({ egress: rules }) });
+    const tolerations = (...items: unknown[]) => ({ "ragstar:tolerations": JSON.stringify(items) });
+    const nodeSelector = (labels: unknown) => ({ "ragstar:nodeSelector": JSON.stringify(labels) });
 
     test.each<[string, RawConfig, string]>([
         ["requests above limits", resources({ memory: "1Gi" }, {}), 'ragstar:resources.requests.memory: "1Gi": must be at most the limit 512Mi (ragstar:resources.limits.memory): the API server refuses requests above limits'],
@@ -168,6 +172,24 @@ describe("values the API server would refuse in the middle of `pulumi up` are re
         ["an egress entry with a bad cidr and no ports", egress({ cidr: "10.0.0.0/8/8" }), 'ragstar:network.egress.0.cidr: "10.0.0.0/8/8": expected a CIDR block'],
         ["an egress entry that is neither kind", egress({ host: "api.github.com", ports: [{ port: 443 }] }), 'ragstar:network.egress.0: {"host":"api.github.com","ports":[{"port":443}]}: expected {cidr, ports} or {namespace, podLabels?, ports}'],
         ["an egress entry that is both kinds", egress({ cidr: "10.0.0.0/8", namespace: "x", ports: [{ port: 443 }] }), "ragstar:network.egress.0: "],
+        // ragstar:nodeSelector (ValidateLabels) and ragstar:tolerations (ValidateTolerations).
+        ["a nodeSelector key that is no label key", nodeSelector({ "node type": "kwok" }), 'ragstar:nodeSelector.node type: "kwok": the key "node type" must be a label key [prefix/]name: the name part of letters, digits, \'-\', \'_\' and \'.\', starting and ending with a letter or digit'],
+        ["a nodeSelector value that is no label value", nodeSelector({ type: "kwok node" }), "ragstar:nodeSelector.type: \"kwok node\": must be a label value: letters, digits, '-', '_' and '.', starting and ending with a letter or digit (or empty)"],
+        ["a nodeSelector value that is a boolean", nodeSelector({ gpu: true }), "ragstar:nodeSelector.gpu: true: expected a string"],
+        ["a nodeSelector as a list", { "ragstar:nodeSelector": JSON.stringify(["type=kwok"]) }, 'ragstar:nodeSelector: ["type=kwok"]: expected a mapping'],
+        ["a toleration value with operator Exists", tolerations({ key: "kwok.x-k8s.io/node", operator: "Exists", value: "fake", effect: "NoSchedule" }), 'ragstar:tolerations.0.value: "fake": must be empty when operator is Exists (it matches every value of the key); remove it, or set operator: Equal'],
+        ["a toleration without key or operator", tolerations({ effect: "NoSchedule" }), "ragstar:tolerations.0.operator: (unset): must be Exists when key is empty (an empty key with Exists matches every taint); set a key, or operator: Exists"],
+        ["a toleration with an empty key and Equal", tolerations({ key: "", operator: "Equal" }), 'ragstar:tolerations.0.operator: "Equal": must be Exists when key is empty'],
+        ["tolerationSeconds with NoSchedule", tolerations({ key: "dedicated", value: "ragstar", effect: "NoSchedule", tolerationSeconds: 300 }), 'ragstar:tolerations.0.tolerationSeconds: 300: is only allowed with effect NoExecute (the effect here is "NoSchedule"); remove it, or set effect: NoExecute'],
+        ["tolerationSeconds without an effect", tolerations({ key: "dedicated", operator: "Exists", tolerationSeconds: 300 }), "ragstar:tolerations.0.tolerationSeconds: 300: is only allowed with effect NoExecute (the effect here is unset); remove it, or set effect: NoExecute"],
+        ["a toleration key that is no qualified name", tolerations({ key: "-dedicated", operator: "Exists" }), 'ragstar:tolerations.0.key: "-dedicated": must be a label key [prefix/]name: the name part of letters, digits'],
+        ["a toleration value that is no label value", tolerations({ key: "dedicated", value: "rag star" }), 'ragstar:tolerations.0.value: "rag star": must be a label value: letters, digits'],
+        ["a toleration operator of a node selector", tolerations({ key: "dedicated", operator: "In", value: "ragstar" }), 'ragstar:tolerations.0.operator: "In": expected "Equal" or "Exists"'],
+        ["a toleration effect that is none of the three", tolerations({ key: "dedicated", operator: "Exists", effect: "NoScheduleNoAdmit" }), 'ragstar:tolerations.0.effect: "NoScheduleNoAdmit": expected "NoSchedule", "PreferNoSchedule" or "NoExecute"'],
+        ["a fractional tolerationSeconds", tolerations({ key: "dedicated", operator: "Exists", effect: "NoExecute", tolerationSeconds: 1.5 }), "ragstar:tolerations.0.tolerationSeconds: 1.5: expected an integer"],
+        ["tolerationSeconds as text", tolerations({ key: "dedicated", operator: "Exists", effect: "NoExecute", tolerationSeconds: "300" }), 'ragstar:tolerations.0.tolerationSeconds: "300": expected a number'],
+        ["an unknown toleration field", tolerations({ key: "dedicated", operator: "Exists", values: ["a"] }), 'ragstar:tolerations.0: {"key":"dedicated","operator":"Exists","values":["a"]}: unknown key "values"; allowed keys are key, operator, value, effect, tolerationSeconds'],
+        ["tolerations as a mapping", { "ragstar:tolerations": JSON.stringify({ key: "dedicated" }) }, 'ragstar:tolerations: {"key":"dedicated"}: expected a list'],
         // Type errors and zod's other built-in checks, in this project's words.
         ["a podLabels value that is a number", egress({ namespace: "ollama", podLabels: { app: 2 }, ports: [{ port: 11434 }] }), "ragstar:network.egress.0.podLabels.app: 2: expected a string"],
         ["ragstar:image: null", { "ragstar:image": "null" }, "ragstar:image: null: expected a mapping {ref, fromStack, registry, repository, "],
@@ -203,8 +225,37 @@ describe("values the API server would refuse in the middle of `pulumi up` are re
         ["a bare number and an exponent", resources({ cpu: "0.5", memory: "1e8" }, { cpu: "2", memory: "128974848" })],
         ["IPv6 blocks, a /0 and a /32", egress({ cidr: "2001:db8::/32", ports: [{ port: 443 }] }, { cidr: "::/0", ports: [{ port: 443 }] }, { cidr: "0.0.0.0/0", ports: [{ port: 53 }] }, { cidr: "203.0.113.7/32", ports: [{ port: 443 }] })],
         ["prefixed label keys and 63-character values", egress({ namespace: "ollama", podLabels: { "app.kubernetes.io/name": "ollama", "example.com/tier": "a".repeat(63), empty: "" }, ports: [{ port: 11434 }] })],
+        ["a nodeSelector with a prefixed key and an empty value", nodeSelector({ "kubernetes.io/arch": "amd64", "example.com/pool": "" })],
+        ["kwok's taint tolerated, every taint tolerated, NoExecute for 300 s", tolerations({ key: "kwok.x-k8s.io/node", operator: "Exists", effect: "NoSchedule" }, { operator: "Exists" }, { key: "node.kubernetes.io/unreachable", operator: "Exists", effect: "NoExecute", tolerationSeconds: 300 })],
+        ["an empty nodeSelector and no tolerations", { ...nodeSelector({}), ...tolerations() }],
         ["a storage class with dots, a 63-character namespace", { "ragstar:storage": JSON.stringify({ size: "1Gi", storageClassName: "fast.ssd-retain" }), "ragstar:network": JSON.stringify({ ingressNamespaces: ["n".repeat(63)] }) }],
     ])("still accepted: %s", (_, extra) => {
         expect(() => parse(extra)).not.toThrow();
+    });
+});
+
+describe("ragstar:nodeSelector and ragstar:tolerations", () => {
+    test("each problem of a toleration is reported in the one run, beside the fields' own type and enum errors", () => {
+        const problems = problemsOf({ "ragstar:tolerations": JSON.stringify([{ key: "a b", operator: "Exists", value: "x", effect: "Never", tolerationSeconds: 5 }]) });
+        expect(problems).toEqual([
+            'ragstar:tolerations.0.effect: "Never": expected "NoSchedule", "PreferNoSchedule" or "NoExecute"',
+            expect.stringMatching(/^ragstar:tolerations\.0\.key: "a b": must be a label key /),
+            'ragstar:tolerations.0.tolerationSeconds: 5: is only allowed with effect NoExecute (the effect here is "Never"); remove it, or set effect: NoExecute',
+            "ragstar:tolerations.0.value: \"x\": must be empty when operator is Exists (it matches every value of the key); remove it, or set operator: Equal",
+        ]);
+    });
+
+    test("a nodeSelector key is checked even when another value has the wrong type", () => {
+        const problems = problemsOf({ "ragstar:nodeSelector": JSON.stringify({ "a b": "x", gpu: 1 }) });
+        expect(problems).toEqual(["ragstar:nodeSelector.gpu: 1: expected a string", expect.stringMatching(/^ragstar:nodeSelector\.a b: "x": the key "a b" must be a label key /)]);
+    });
+
+    test("the operator defaults to Equal; the rest is kept as given", () => {
+        const config = parse({
+            "ragstar:nodeSelector": JSON.stringify({ type: "kwok" }),
+            "ragstar:tolerations": JSON.stringify([{ key: "dedicated", value: "ragstar", effect: "NoSchedule" }, { operator: "Exists" }]),
+        });
+        expect(config.nodeSelector).toEqual({ type: "kwok" });
+        expect(config.tolerations).toEqual([{ key: "dedicated", operator: "Equal", value: "ragstar", effect: "NoSchedule" }, { operator: "Exists" }]);
     });
 });
