@@ -109,6 +109,17 @@ const podLabels = (kind: Mutation["kind"], labels: Record<string, string>): Muta
     config: (c) => (c.config["ragstar:network"].egress[0].podLabels = labels),
     objects: (o) => (find(o, "NetworkPolicy").spec.egress[1].to[0].podSelector.matchLabels = labels),
 });
+const nodeSelector = (kind: Mutation["kind"], labels: Record<string, string>): Mutation => ({
+    name: `nodeSelector=${JSON.stringify(labels).slice(0, 60)}`, kind, target: "nodeSelector",
+    config: (c) => (c.config["ragstar:nodeSelector"] = labels),
+    objects: (o) => (find(o, "Deployment").spec.template.spec.nodeSelector = labels),
+});
+/** One toleration; the objects get it as written (the API server's defaults are its own business). */
+const toleration = (kind: Mutation["kind"], t: Record<string, unknown>): Mutation => ({
+    name: `tolerations=[${JSON.stringify(t).slice(0, 80)}]`, kind, target: "tolerations",
+    config: (c) => (c.config["ragstar:tolerations"] = [t]),
+    objects: (o) => (find(o, "Deployment").spec.template.spec.tolerations = [t]),
+});
 const storageClass = (kind: Mutation["kind"], value: string): Mutation => ({
     name: `storage.storageClassName=${value}`, kind, target: "storage.storageClassName",
     config: (c) => (c.config["ragstar:storage"].storageClassName = value),
@@ -179,6 +190,11 @@ const MUTATIONS: Mutation[] = [
     podLabels("valid", { "app.kubernetes.io/name": "ollama", "example.com/tier": "backend", empty: "" }),
     podLabels("valid", { app: "a".repeat(63) }),
     storageClass("valid", "fast.ssd-retain"),
+    nodeSelector("valid", { "kubernetes.io/arch": "amd64", "example.com/pool": "" }),
+    toleration("valid", { key: "kwok.x-k8s.io/node", operator: "Exists", effect: "NoSchedule" }),
+    toleration("valid", { operator: "Exists" }),
+    toleration("valid", { key: "dedicated", operator: "Equal", value: "ragstar", effect: "NoExecute", tolerationSeconds: 30 }),
+    toleration("valid", { key: "dedicated", value: "ragstar" }),
     ingressNamespace("valid", "ingress-nginx"),
     ingressNamespace("valid", "n".repeat(63)),
     egressNamespace("valid", "llm"),
@@ -202,6 +218,14 @@ const MUTATIONS: Mutation[] = [
     podLabels("invalid", { app: "-ollama" }),
     podLabels("invalid", { app: "a".repeat(64) }),
     storageClass("invalid", "Standard_Retain"),
+    nodeSelector("invalid", { "pool name": "a" }),
+    nodeSelector("invalid", { pool: "-a" }),
+    toleration("invalid", { key: "dedicated", operator: "Exists", value: "ragstar" }),
+    toleration("invalid", { value: "ragstar" }),
+    toleration("invalid", { key: "dedicated", effect: "NoSchedule", tolerationSeconds: 30 }),
+    toleration("invalid", { key: "dedicated", effect: "Sometimes" }),
+    toleration("invalid", { key: "bad key!", operator: "Exists" }),
+    toleration("invalid", { key: "dedicated", value: "not a label value" }),
     ingressNamespace("invalid", "n".repeat(64)),
     egressNamespace("invalid", "n".repeat(64)),
     namespace("invalid", "n".repeat(64)),
@@ -255,7 +279,7 @@ afterAll(() => {
 
 test("the render succeeds exactly when the API server accepts every object (server-side dry-run)", async () => {
     const seed = Number(process.env.RAGSTAR_DRYRUN_SEED ?? 11);
-    const count = Number(process.env.RAGSTAR_DRYRUN_CONFIGS ?? 80);
+    const count = Number(process.env.RAGSTAR_DRYRUN_CONFIGS ?? 100);
     const next = seededRandom(seed);
     const started = Date.now();
     const base = await render(baseCase());
