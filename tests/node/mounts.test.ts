@@ -4,6 +4,12 @@
  * pkg/volume/util/atomic_writer.go and pkg/volume/volume_linux.go): readable by the app (UID and
  * GID 1000), secret files not readable by others, and both mounts read-only (EROFS), seen from
  * inside the container with `os.stat`, which follows the `..data` symlink.
+ *
+ * EROFS on these two mounts does not depend on the program's `readOnly: true`: the kubelet mounts
+ * every volume whose plugin says it is read-only (secret, configMap, downwardAPI, projected) so,
+ * whatever the volumeMount says (pkg/kubelet/kubelet_pods.go makeMounts: `ReadOnly: mount.ReadOnly
+ * || mustMountRO`). Observed here too: with `readOnly` removed from both mounts the EROFS checks
+ * still pass. The program's flag is therefore checked on the pod spec, separately.
  */
 import { SECRET_FILE_MODE, SECRETS_MOUNT_PATH } from "../../infra/k8s/mounts";
 import { kubectlJson, nodeFacts, openTestStack, pushedImage, ragstarPod, type TestStack } from "./lib/node";
