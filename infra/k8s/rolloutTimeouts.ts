@@ -4,7 +4,10 @@
  * 10 minutes (pulumi-kubernetes v4.25.0 provider/pkg/await/deployment.go
  * `DefaultDeploymentTimeoutMins`). The provider waits for the Deployment's `Available` condition
  * and the new ReplicaSet's ready replicas and fails only at this timeout, so a pod that never
- * becomes healthy costs exactly this long. Pure arithmetic; docs/probes.md, "Rollout timeout".
+ * becomes healthy costs exactly this long. The Service gets the same timeouts: its await
+ * (service.go, also 10 minutes) waits for an endpoint, i.e. for the same pod to be ready, and the
+ * engine ends `up` only after every started operation ended. Pure arithmetic; docs/probes.md,
+ * "Rollout timeout".
  */
 import { startupBudgetSeconds } from "../probes/timingModel";
 import type { Probe } from "../probes/types";

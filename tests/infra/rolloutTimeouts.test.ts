@@ -36,11 +36,14 @@ test("a startupProbe whose timeout exceeds its period has no budget: the error s
     expect(() => rolloutTimeouts({ startupProbe: probe(2, 3, 4), readinessProbe: probe(30, 3, 3) }, 30)).toThrow("startupProbe timeoutSeconds 3 exceeds periodSeconds 2");
 });
 
-test("the program registers the Deployment with these customTimeouts (prod: grace 45 s → 198 s and 243 s), and no other resource with any", async () => {
+test("the program registers the Deployment and the Service (which waits for the same pod) with these customTimeouts (prod: grace 45 s → 198 s and 243 s), and no other resource with any", async () => {
     const config = readStackFile(path.join(REPO_ROOT, "Pulumi.prod.yaml"), "ragstar").config;
     expect(fs.readFileSync(path.join(REPO_ROOT, "Pulumi.prod.yaml"), "utf8")).toMatch(/ragstar:terminationGracePeriodSeconds: 45/);
     const run = await runLikeLanguageHost(REPO_ROOT, "prod", config, (_type, inputs) => inputs);
     expect(run.exitCode).toBe(0);
     const timed = run.registrations.filter((r) => r.customTimeouts);
-    expect(timed.map((r) => [r.type, r.customTimeouts])).toEqual([["kubernetes:apps/v1:Deployment", { create: "198s", update: "243s" }]]);
+    expect(timed.map((r) => [r.type, r.customTimeouts]).sort()).toEqual([
+        ["kubernetes:apps/v1:Deployment", { create: "198s", update: "243s" }],
+        ["kubernetes:core/v1:Service", { create: "198s", update: "243s" }],
+    ]);
 }, 120_000);
