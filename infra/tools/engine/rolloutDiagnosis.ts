@@ -11,7 +11,9 @@
  * pod's events or its output. The kubelet reports a failing probe as a Warning event with reason
  * `Unhealthy` on the pod, its message `<Startup|Liveness|Readiness> probe failed: <the result>`
  * (kubernetes pkg/kubelet/prober/prober.go `probe`), and the kill as a `Killing` event
- * (`Container ragstar failed startup probe, will be restarted`, kuberuntime_container.go).
+ * (`Container ragstar failed startup probe, will be restarted`: the reason is set in
+ * pkg/kubelet/kuberuntime/kuberuntime_manager.go `computePodActions`; the text as seen on the
+ * real node, tests/infra/fixtures/brokenRollout.json).
  *
  * Nothing here reads a container's environment, a volume or a Secret: only probe fields, states,
  * events and log lines are printed (the service logs no secret).
