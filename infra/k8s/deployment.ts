@@ -7,6 +7,9 @@ import type * as k8s from "@pulumi/kubernetes";
 import type { PlainStackConfig } from "../config/stackConfig";
 import { selectorLabels } from "./labels";
 
+/** The Deployment's name in its namespace (`kubectl -n NAMESPACE get deployment ragstar`). */
+export const DEPLOYMENT_NAME = "ragstar";
+
 /** How many old ReplicaSets the Deployment keeps for `kubectl rollout undo`. */
 export const REVISION_HISTORY_LIMIT = 5;
 

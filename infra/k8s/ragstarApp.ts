@@ -15,10 +15,11 @@ import type { PlainStackConfig } from "../config/stackConfig";
 import { reviewWaivers } from "../review/waivers";
 import { configMapData, configMapName } from "./configMap";
 import { dataClaimSpec } from "./dataClaim";
-import { deploymentSpec } from "./deployment";
+import { DEPLOYMENT_NAME, deploymentSpec } from "./deployment";
 import { commonLabels, podSecurityLabels } from "./labels";
 import { networkPolicySpec } from "./networkPolicy";
 import { ragstarPodSpec, type ContainerFacts } from "./podSpec";
+import { customTimeouts, rolloutTimeouts } from "./rolloutTimeouts";
 import { pullSecretBody, serviceSecretBody } from "./secrets";
 import { serviceSpec } from "./service";
 
@@ -116,15 +117,22 @@ export class RagstarApp extends pulumi.ComponentResource {
                 imagePullSecret: pull === undefined ? undefined : pullSecret ? pullSecret.metadata.name : pull.name,
             },
         });
+        // `pulumi up` fails once the kubelet has given up on a pod that never passes its startupProbe
+        // (plus the pull margin, one readiness period and, on update, the old pod's grace period:
+        // rolloutTimeouts.ts), not after the provider's default 10 minutes. The Service gets the
+        // same: the provider waits for it to have a ready endpoint, i.e. the same pod, and the engine
+        // ends `up` only when that wait ends too. Without probes (opted out) there is no budget to
+        // derive, so the provider's default stays. Not part of the manifest: rendered/ is unchanged.
+        const timeouts = args.probes === null ? undefined : customTimeouts(rolloutTimeouts(args.probes, config.terminationGracePeriodSeconds));
         const deployment = new k8s.apps.v1.Deployment(`${name}-deployment`, {
-            metadata: { ...metadata("ragstar"), annotations: reviewWaivers(config) },
+            metadata: { ...metadata(DEPLOYMENT_NAME), annotations: reviewWaivers(config) },
             spec: deploymentSpec(args.instance, labels, config, podSpec),
-        }, inNamespace);
+        }, { ...inNamespace, customTimeouts: timeouts });
 
         const service = new k8s.core.v1.Service(`${name}-service`, {
             metadata: metadata("ragstar"),
             spec: serviceSpec(args.instance),
-        }, inNamespace);
+        }, { ...inNamespace, customTimeouts: timeouts });
 
         new k8s.networking.v1.NetworkPolicy(`${name}-networkpolicy`, {
             metadata: metadata("ragstar"),

@@ -192,3 +192,27 @@ export function dockerDeadlineBoundNs(hc: HealthcheckTiming): Nanoseconds {
     const slack = max(0n, hc.startIntervalNs - 2n * hc.intervalNs - hc.timeoutNs);
     return hc.startPeriodNs + r * (hc.intervalNs + hc.timeoutNs) + slack;
 }
+
+/**
+ * The startup budget of a startupProbe, in whole seconds: the longest time from the container's
+ * start until the kubelet gives up on a container that never passes it (the kill):
+ *   initialDelaySeconds + periodSeconds × failureThreshold + timeoutSeconds.
+ * Why: the worker's first tick comes less than one period after the container started (its ticker's
+ * phase is set with the pod, `kubeletStartup`'s `phaseNs` < period), plus initialDelaySeconds
+ * (worker.go `doProbe` reports failure-free "probe not yet run" until then); the
+ * failureThreshold-th failing probe starts (failureThreshold − 1) periods after the first, so before
+ * initialDelay + failureThreshold × period, and lasts at most timeoutSeconds (a probe that outlasts
+ * the period cannot occur with the derived timing, where period ≥ timeout; with period < timeout
+ * the probes would stretch and this bound would not hold, so it is refused).
+ * Source: kubernetes pkg/kubelet/prober/worker.go `run` and `doProbe`.
+ *
+ * @param probe whole seconds and a count; initialDelaySeconds defaults to 0 (the derived probes set none)
+ * @returns seconds (an integer)
+ * @throws RangeError when timeoutSeconds > periodSeconds (probes would stretch the schedule)
+ */
+export function startupBudgetSeconds(probe: KubeletProbe & { initialDelaySeconds?: number }): number {
+    if (probe.timeoutSeconds > probe.periodSeconds) {
+        throw new RangeError(`startupProbe timeoutSeconds ${probe.timeoutSeconds} exceeds periodSeconds ${probe.periodSeconds}: probes would stretch, so the startup budget is unbounded by this formula`);
+    }
+    return (probe.initialDelaySeconds ?? 0) + probe.periodSeconds * probe.failureThreshold + probe.timeoutSeconds;
+}

@@ -66,6 +66,8 @@ export interface Registration {
     custom: boolean;
     parent: string;
     dependencies: string[];
+    /** The `customTimeouts` resource option's non-empty fields (Go duration strings), when any is set. */
+    customTimeouts?: Partial<Record<"create" | "update" | "delete" | "read", string>>;
 }
 
 export interface HostRun {
@@ -74,6 +76,14 @@ export interface HostRun {
     /** Engine `Log` messages (severity and text) and the child's stderr. */
     logs: string[];
     stderr: string;
+}
+
+/** The set fields of a request's CustomTimeouts (the SDK sends the message with empty strings when none is set). */
+function customTimeoutsOf(timeouts: any): Pick<Registration, "customTimeouts"> {
+    if (!timeouts) return {};
+    const { pb_delete: del, ...rest } = timeouts.toObject() as Record<string, string>;
+    const set = Object.fromEntries(Object.entries({ ...rest, delete: del }).filter(([, value]) => value !== "" && value !== undefined));
+    return Object.keys(set).length === 0 ? {} : { customTimeouts: set };
 }
 
 /** A stand-in resource monitor and engine: registers everything, answers every feature with "no". */
@@ -95,6 +105,7 @@ async function startStandIn(stack: string, project: string, state: (type: string
                 custom: request.getCustom(),
                 parent: request.getParent(),
                 dependencies: request.getDependenciesList(),
+                ...customTimeoutsOf(request.getCustomtimeouts()),
             });
             const inputs = (request.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>;
             const { Struct } = require("google-protobuf/google/protobuf/struct_pb"); // eslint-disable-line @typescript-eslint/no-require-imports

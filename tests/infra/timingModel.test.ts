@@ -2,7 +2,7 @@ import fc from "fast-check";
 
 import { probeTiming, startupKillBoundNs } from "../../infra/probes/derive";
 import {
-    dockerLiveness, dockerLivenessWindow, dockerStartup, kubeletLiveness, kubeletStartup, type AppBehaviour, type DockerEngine,
+    dockerLiveness, dockerLivenessWindow, dockerStartup, kubeletLiveness, kubeletStartup, startupBudgetSeconds, type AppBehaviour, type DockerEngine,
 } from "../../infra/probes/timingModel";
 import type { HealthcheckTiming } from "../../infra/dockerfile/healthcheck";
 
@@ -199,5 +199,40 @@ describe("the invariant (properties)", () => {
         expect(sec(kubeletLiveness(t.readiness, never(0n), 0n).atNs)).toBe(60);
         expect(sec(kubeletLiveness(t, never(0n), 0n).atNs)).toBe(66);
         expect(sec(dockerLiveness(c, never(0n), 0n).atNs)).toBe(60);
+    });
+});
+
+describe("startup budget (the kubelet's kill of a never-healthy container)", () => {
+    test("this repository's startupProbe (period 5 s, timeout 3 s, failureThreshold 21): 108 s; an initial delay adds to it", () => {
+        const startup = probeTiming(hc(30_000, 3_000, 10_000, 5_000, 3)).startup;
+        expect(startup).toEqual({ periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 21 });
+        expect(startupBudgetSeconds(startup)).toBe(108);
+        expect(startupBudgetSeconds({ ...startup, initialDelaySeconds: 7 })).toBe(115);
+    });
+
+    test("tight: a hanging app on the latest phase is killed 1 ns before the budget, the earliest phase with instant failures (F − 1) × P after start", () => {
+        const probe = { periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 21 };
+        expect(kubeletStartup(probe, never(null), 5n * S - 1n).atNs).toBe(108n * S - 1n);
+        expect(sec(kubeletStartup(probe, never(0n), 0n).atNs)).toBe(100);
+    });
+
+    test("refuses a timeout longer than the period (the probes would stretch past the formula)", () => {
+        expect(() => startupBudgetSeconds({ periodSeconds: 2, timeoutSeconds: 3, failureThreshold: 4 })).toThrow("startupProbe timeoutSeconds 3 exceeds periodSeconds 2");
+    });
+
+    test("every derived startupProbe kills a never-healthy container within its budget, at every phase and failing latency", () => {
+        const dur = (lo: number, hi: number) => fc.integer({ min: lo, max: hi }).map((ms) => BigInt(ms) * MS);
+        const check = fc.record({
+            intervalNs: dur(100, 20_000), timeoutNs: dur(1, 10_000), startPeriodNs: fc.oneof(fc.constant(0n), dur(1, 60_000)),
+            startIntervalNs: dur(100, 10_000), retries: fc.integer({ min: 1, max: 6 }),
+        });
+        fc.assert(
+            fc.property(check, fc.oneof(fc.constant<bigint | null>(null), fc.integer({ min: 0, max: 12_000 }).map((ms) => BigInt(ms) * MS)), fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), (c, lat, phase) => {
+                const startup = probeTiming(c).startup;
+                const kill = kubeletStartup(startup, never(lat), BigInt(Math.floor(phase * startup.periodSeconds * 1e9)));
+                return kill.result === "unhealthy" && kill.atNs < BigInt(startupBudgetSeconds(startup)) * S;
+            }),
+            { seed: 1014, numRuns: 3000 },
+        );
     });
 });

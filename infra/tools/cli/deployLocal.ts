@@ -12,6 +12,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 
 import { buildAndPushImage } from "../docker/docker";
+import { upWithRolloutDiagnosis } from "../engine/clusterUp";
 import { localBuildArgs, localImageBuildArgs, localPaths, openLocalStack, type LocalTarget } from "../engine/localStack";
 import { ROOT_DIR } from "../../paths";
 import { parseCommandLine, UsageError } from "./commandLine";
@@ -74,7 +75,8 @@ async function deploy(command: string, target: LocalTarget, givenImage: string |
             // On a cluster, refresh first: the embedded cluster starts empty after `stop-cluster`
             // (its etcd is wiped), and the engine must not patch objects its state lists but the
             // cluster no longer has (before: deployments.apps "ragstar" not found).
-            const result = await stack.up({ onOutput, refresh: target === "cluster" });
+            // A failed rollout on a cluster ends with the failing probe, the pod's events and logs.
+            const result = target === "cluster" ? await upWithRolloutDiagnosis(stack, { onOutput, refresh: true }) : await stack.up({ onOutput });
             fs.writeFileSync(imageFile, image);
             process.stdout.write(`${JSON.stringify(Object.fromEntries(Object.entries(result.outputs).map(([k, v]) => [k, v.secret ? "[secret]" : v.value])), null, 2)}\n`);
             process.stdout.write(target === "files" ? `rendered manifests: ${path.relative(process.cwd(), paths.manifestsDir)}/\n` : `deployed to the cluster of ${process.env.KUBECONFIG ?? "~/.kube/config"}\n`);
