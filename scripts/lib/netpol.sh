@@ -9,8 +9,10 @@
 # Expects repo_root and KUBE_NETWORK_POLICIES_VERSION (scripts/lib/versions.sh), set before it is sourced.
 # Not started by the control plane. Run-time facts (issue 13): it reads only the in-cluster config
 # (token and CA under /var/run/secrets/kubernetes.io/serviceaccount, KUBERNETES_SERVICE_HOST/PORT);
-# its nftables table name is fixed (inet kube-network-policies), so one instance per host; and on a
-# kernel without CONFIG_NFT_QUEUE its table cannot be made (netlink: no such file or directory).
+# its nftables table name is fixed (inet kube-network-policies: two instances would flush each
+# other's), and each instance needs its own --nfqueue-id (a second bind of a queue fails with
+# "operation not permitted" and the agent keeps running without enforcing); on a kernel without
+# CONFIG_NFT_QUEUE its table cannot be made ("netlink receive: no such file or directory").
 : "${repo_root:?is not set: the entry script sets it before sourcing scripts/lib/netpol.sh}"
 : "${KUBE_NETWORK_POLICIES_VERSION:?is not set: source scripts/lib/versions.sh first}"
 
