@@ -144,6 +144,7 @@ netpol_divert() {
 # start_netpol: run the engine for this node (NODE_NAME, NODE_SUBNET, NODE_BRIDGE, NODE_ID of
 # node_names) with KUBE_BIN and KUBECONFIG, then divert the pods' traffic to it. Does nothing
 # but export when it already runs. Exports RAGSTAR_NETPOL_PID (the tests check it runs).
+# RAGSTAR_NETPOL_VERBOSITY: the engine's klog level (-v; 2 logs each packet's verdict), default 0.
 # In its own mount namespace with a tmpfs over /run, where its in-cluster files go
 # (/var/run is /run here): the host's /run and /var/run/secrets are never touched.
 start_netpol() {
@@ -167,7 +168,7 @@ start_netpol() {
             mount -t tmpfs -o mode=755 tmpfs /run && mkdir -p /run/secrets/kubernetes.io/serviceaccount &&
             cp "$1"/* /run/secrets/kubernetes.io/serviceaccount/ && shift && exec "$@"' \
         netpol "$dir/netpol-account" "$bin" --hostname-override "$NODE_NAME" --nfqueue-id "$NETPOL_QUEUE" \
-        --metrics-bind-address 127.0.0.1:0 --netfilter-bug-1766-fix=false >"$dir/netpol.log" 2>&1 &
+        --metrics-bind-address 127.0.0.1:0 --netfilter-bug-1766-fix=false -v "${RAGSTAR_NETPOL_VERBOSITY:-0}" >"$dir/netpol.log" 2>&1 &
     echo $! >"$dir/netpol.pid"
     if ! wait_until 30 "the NetworkPolicy engine's nfqueue $NETPOL_QUEUE" netpol_queue_bound "$NETPOL_QUEUE" || ! netpol_running; then
         tail -20 "$dir/netpol.log" >&2

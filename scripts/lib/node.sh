@@ -94,12 +94,19 @@ node_record_host() {
     touch "$dir/host.recorded"
 }
 
+# node_write_configs DIR: the CNI network, containerd, kubelet and kube-proxy configs. The CNI
+# chain's firewall plugin accepts each pod's traffic in the filter table's FORWARD chain (its
+# CNI-FORWARD chain, removed again by node_remove_new_chains): Docker sets FORWARD's policy to DROP,
+# and with br_netfilter (bridge-nf-call-iptables=1) bridged pod-to-pod packets pass through FORWARD,
+# so without it a pod could not open a connection to another pod or to a Service (seen as a
+# timeout, with or without any NetworkPolicy).
 node_write_configs() {
     local dir="$1"
     cat >"$dir/cni/net.d/10-ragstar.conflist" <<CNI
 {"cniVersion": "1.0.0", "name": "ragstar-$NODE_NAME", "plugins": [
   {"type": "bridge", "bridge": "$NODE_BRIDGE", "isGateway": true, "ipMasq": true, "hairpinMode": true,
    "ipam": {"type": "host-local", "ranges": [[{"subnet": "$NODE_SUBNET", "gateway": "$NODE_IP"}]], "routes": [{"dst": "0.0.0.0/0"}], "dataDir": "$dir/cni/ipam"}},
+  {"type": "firewall", "backend": "iptables"},
   {"type": "portmap", "capabilities": {"portMappings": true}},
   {"type": "loopback"}]}
 CNI

@@ -3,15 +3,15 @@
  * kube-network-policies (scripts/lib/netpol.sh): pods of a namespace that `ragstar:network`'s
  * ingressNamespaces does not list cannot open a connection to the ragstar pod (it times out: the
  * engine drops the first packet), pods of a listed namespace get /health; the ragstar pod reaches
- * the destination `ragstar:network.egress` allows (an HTTP server of this test on the node IP)
+ * the destination `ragstar:network.egress` allows (an HTTP server this test starts on the node IP)
  * and not the same address on another port. Clients run in pods as UID 1000: the engine's
  * diversion skips sockets of root on the host (the kubelet's probes, this test process).
  */
-import * as http from "node:http";
-import type { AddressInfo } from "node:net";
-
 import { kubectl, nodeFacts, openTestStack, pushedImage, ragstarPod, serviceAddress, type TestStack } from "./lib/node";
-import { clientNamespace, clientPod, deleteNamespaces, httpFromPod, mangleRules, netpolEngine, podEndpoint, type NetpolEngine } from "./lib/netpol";
+import {
+    clientNamespace, clientPod, deleteNamespaces, httpFromPod, mangleRules, netpolEngine, podEndpoint, startHostServer,
+    type HostServer, type NetpolEngine,
+} from "./lib/netpol";
 
 const NAMESPACE = "ragstar-node-netpol";
 const LISTED = "ragstar-node-netpol-in";
@@ -19,23 +19,16 @@ const UNLISTED = "ragstar-node-netpol-out";
 
 let engine: NetpolEngine;
 let deployed: TestStack;
-let servers: http.Server[] = [];
+let servers: HostServer[] = [];
 let allowedPort: number;
 let blockedPort: number;
 let image: string;
 
-/** An HTTP server answering 200 "ok" on `host`, a free port. */
-async function listen(host: string): Promise<http.Server> {
-    const server = http.createServer((_req, res) => res.end("ok"));
-    await new Promise<void>((resolve, reject) => server.once("error", reject).listen(0, host, resolve));
-    return server;
-}
-
 beforeAll(async () => {
     const node = nodeFacts();
     engine = netpolEngine(node); // fails here, naming what is missing, when the engine is not running
-    servers = [await listen(node.ip), await listen(node.ip)];
-    [allowedPort, blockedPort] = servers.map((s) => (s.address() as AddressInfo).port);
+    servers = [await startHostServer(node.ip), await startHostServer(node.ip)];
+    [allowedPort, blockedPort] = servers.map((s) => s.port);
     image = pushedImage();
     const network = { ingressNamespaces: [LISTED], egress: [{ cidr: `${node.ip}/32`, ports: [{ port: allowedPort }] }] };
     deployed = await openTestStack(NAMESPACE, image, { "ragstar:network": { value: JSON.stringify(network) } });
@@ -50,7 +43,7 @@ beforeAll(async () => {
 afterAll(async () => {
     deleteNamespaces([LISTED, UNLISTED]);
     await deployed?.dispose();
-    for (const server of servers) server.close();
+    for (const server of servers) server.stop();
 });
 
 test("the engine runs for this node and new connections of its pods go to its queue", () => {

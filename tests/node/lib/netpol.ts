@@ -4,7 +4,7 @@
  * project image has Python), which tell an answer from a dropped connection.
  */
 import * as fs from "node:fs";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 
 import { kubectl, kubectlJson, type NodeFacts } from "./node";
 
@@ -133,4 +133,43 @@ export function podEndpoint(namespace: string, pod: string, portName: string): s
     const port = json.spec.containers.flatMap((c: any) => c.ports ?? []).find((p: any) => p.name === portName);
     if (!port) throw new Error(`pod ${namespace}/${pod} has no port named ${portName}`);
     return `${json.status.podIP}:${port.containerPort}`;
+}
+
+/** An HTTP server in a child process (python3 on the host, as root) answering 200 "ok" to GET. */
+export interface HostServer {
+    port: number;
+    stop(): void;
+}
+
+const SERVER = `
+import http.server, sys
+class Ok(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200); self.send_header("Content-Length", "2"); self.end_headers(); self.wfile.write(b"ok")
+    def log_message(self, *args):
+        pass
+server = http.server.HTTPServer((sys.argv[1], 0), Ok)
+print(server.server_address[1], flush=True)
+server.serve_forever()
+`;
+
+/**
+ * Start a server on `host`, a free port. A child process, not this one: the probes run through
+ * spawnSync (kubectl exec), which blocks this process's event loop, so a server in it would
+ * accept the connection and never answer.
+ * @throws Error when it does not print its port within 10 s
+ */
+export async function startHostServer(host: string): Promise<HostServer> {
+    const child = spawn("python3", ["-c", SERVER, host], { stdio: ["ignore", "pipe", "pipe"] });
+    let err = "";
+    child.stderr.on("data", (d) => (err += d));
+    const port = await new Promise<number>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`the HTTP server on ${host} did not start: ${err}`)), 10_000);
+        child.stdout.once("data", (d) => {
+            clearTimeout(timer);
+            resolve(Number(String(d).trim()));
+        });
+        child.once("exit", (code) => reject(new Error(`the HTTP server on ${host} exited (${code}): ${err}`)));
+    });
+    return { port, stop: () => child.kill() };
 }
