@@ -4,8 +4,11 @@
 #   .tools/kubernetes-node-v<KUBE_VERSION>/{kubelet,kube-proxy}   (the real node, scripts/lib/node.sh)
 #   .tools/etcd-v<ETCD_VERSION>/etcd     (the etcd that release of Kubernetes requires)
 #   .tools/kwok-<KWOK_VERSION>/kwok      (simulated nodes: no kubelet can run containers here)
+#   .tools/kube-network-policies-<KUBE_NETWORK_POLICIES_VERSION>/kube-network-policies
+#                                        (the node's NetworkPolicy engine, scripts/lib/netpol.sh)
 # Exports KUBE_BIN, NODE_BIN, ETCD_BIN and KWOK_BIN (folders) and KUBE_VERSION. All builds run in parallel.
-# Expects repo_root and the pins of scripts/lib/versions.sh, set before it is sourced.
+# Expects repo_root and the pins of scripts/lib/versions.sh, set before it is sourced, and
+# scripts/lib/netpol.sh sourced before ensure_kube_tools runs.
 : "${repo_root:?is not set: the entry script sets it before sourcing scripts/lib/kube-tools.sh}"
 : "${KUBE_VERSION:?is not set: source scripts/lib/versions.sh first}"
 : "${ETCD_VERSION:?is not set: source scripts/lib/versions.sh first}"
@@ -91,6 +94,7 @@ ensure_kube_tools() {
     [[ -x "$NODE_BIN/kubelet" && -x "$NODE_BIN/kube-proxy" ]] || { build_kubernetes_node "$NODE_BIN" & pids+=($!); }
     [[ -x "$ETCD_BIN/etcd" ]] || { build_etcd "$ETCD_BIN" & pids+=($!); }
     [[ -x "$KWOK_BIN/kwok" ]] || { build_kwok "$KWOK_BIN" & pids+=($!); }
+    [[ -x "$(netpol_engine_dir)/kube-network-policies" ]] || { build_netpol_engine "$(netpol_engine_dir)" & pids+=($!); }
     for pid in "${pids[@]}"; do wait "$pid" || die "a control-plane build failed (see above)"; done
-    log "control plane: Kubernetes v$KUBE_VERSION, etcd v$ETCD_VERSION, kwok $KWOK_VERSION"
+    log "control plane: Kubernetes v$KUBE_VERSION, etcd v$ETCD_VERSION, kwok $KWOK_VERSION; NetworkPolicy engine kube-network-policies $KUBE_NETWORK_POLICIES_VERSION"
 }

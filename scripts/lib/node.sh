@@ -13,10 +13,12 @@
 # kubelet and kube-proxy change, the iptables chains, and the host folders the kubelet and
 # containerd create when they are absent (/var/lib/kubelet, /run/containerd, /var/lib/cni), and
 # stop_node puts each back. Stop order: pods (through the API, so the kubelet tears down their
-# networks and mounts), kube-proxy, kubelet, containerd.
+# networks and mounts), the NetworkPolicy engine (scripts/lib/netpol.sh: its diversion first), kube-proxy,
+# kubelet, containerd.
 #
 # Expects repo_root, cache_dir, KUBE_VERSION, KUBE_BIN, NODE_BIN and KUBECONFIG (scripts/lib/kube-tools.sh,
-# control-plane.sh), and log/die/wait_until/apt_install (scripts/lib/log.sh).
+# control-plane.sh), start_netpol/stop_netpol (scripts/lib/netpol.sh) and log/die/wait_until/apt_install
+# (scripts/lib/log.sh).
 : "${repo_root:?}" "${cache_dir:?}" "${KUBE_VERSION:?}"
 
 # The image name the CRI plugin uses as the sandbox image (containerd.toml) and the archive carries.
@@ -32,12 +34,14 @@ NODE_HOST_DIRS=(/var/lib/kubelet /run/containerd /var/lib/cni)
 
 node_dir() { printf '%s/node' "$cache_dir"; }
 
-# node_names: NODE_NAME, NODE_BRIDGE, NODE_SUBNET (a /24), NODE_IP (its .1, the bridge's address:
-# the kubelet refuses a loopback node IP) and NODE_CGROUP, all derived from this checkout's path.
+# node_names: NODE_ID (six hex digits), NODE_NAME, NODE_BRIDGE, NODE_SUBNET (a /24), NODE_IP (its
+# .1, the bridge's address: the kubelet refuses a loopback node IP) and NODE_CGROUP, all derived
+# from this checkout's path.
 node_names() {
     local id n
     id="$(printf '%s' "$repo_root" | sha256sum | cut -c1-6)"
     n=$((16#${id:0:2}))
+    NODE_ID="$id"
     NODE_NAME="ragstar-node-$id"
     NODE_BRIDGE="rgn$id"
     NODE_SUBNET="10.244.$n.0/24"
@@ -90,12 +94,19 @@ node_record_host() {
     touch "$dir/host.recorded"
 }
 
+# node_write_configs DIR: the CNI network, containerd, kubelet and kube-proxy configs. The CNI
+# chain's firewall plugin accepts each pod's traffic in the filter table's FORWARD chain (its
+# CNI-FORWARD chain, removed again by node_remove_new_chains): Docker sets FORWARD's policy to DROP,
+# and with br_netfilter (bridge-nf-call-iptables=1) bridged pod-to-pod packets pass through FORWARD,
+# so without it a pod could not open a connection to another pod or to a Service (seen as a
+# timeout, with or without any NetworkPolicy).
 node_write_configs() {
     local dir="$1"
     cat >"$dir/cni/net.d/10-ragstar.conflist" <<CNI
 {"cniVersion": "1.0.0", "name": "ragstar-$NODE_NAME", "plugins": [
   {"type": "bridge", "bridge": "$NODE_BRIDGE", "isGateway": true, "ipMasq": true, "hairpinMode": true,
    "ipam": {"type": "host-local", "ranges": [[{"subnet": "$NODE_SUBNET", "gateway": "$NODE_IP"}]], "routes": [{"dst": "0.0.0.0/0"}], "dataDir": "$dir/cni/ipam"}},
+  {"type": "firewall", "backend": "iptables"},
   {"type": "portmap", "capabilities": {"portMappings": true}},
   {"type": "loopback"}]}
 CNI
@@ -206,6 +217,7 @@ start_node() {
     node_names
     if node_running; then
         log "node $NODE_NAME: already running"
+        start_netpol
         node_volume "$dir"
         node_exports
         return
@@ -241,6 +253,7 @@ start_node() {
     node_start_process kube-proxy "$NODE_BIN/kube-proxy" --config "$dir/kube-proxy.yaml"
     wait_until 30 "kube-proxy" curl -sf "http://$NODE_IP:10256/healthz" \
         || { tail -20 "$dir/kube-proxy.log" >&2; die "kube-proxy did not become healthy (log: $dir/kube-proxy.log)"; }
+    start_netpol
     node_volume "$dir"
     node_exports
     log "node $NODE_NAME ($NODE_IP, pods $NODE_SUBNET) Ready in $((SECONDS - started)) s"
@@ -288,6 +301,7 @@ stop_node() {
     if node_running && [[ -n "${KUBE_BIN:-}" ]] && control_plane_ready; then
         "$KUBE_BIN/kubectl" delete pods --all-namespaces --field-selector "spec.nodeName=$NODE_NAME" --wait=true --timeout=60s >/dev/null 2>&1 || true
     fi
+    stop_netpol
     node_stop_pid "$dir" kube-proxy
     node_stop_pid "$dir" kubelet
     # Containers the kubelet did not get to remove (a plane already gone): stop them through containerd.

@@ -23,16 +23,17 @@ const MENTIONS: [string, RegExp][] = [
     ["HADOLINT_VERSION", /hadolint (\d+\.\d+\.\d+)/g],
     ["CHECKOV_VERSION", /checkov (\d+\.\d+\.\d+)/g],
     ["KUBE_SCORE_VERSION", /kube-score (v\d+\.\d+\.\d+)/g],
+    ["KUBE_NETWORK_POLICIES_VERSION", /kube-network-policies (v\d+\.\d+\.\d+)/g],
 ];
 
 describe("pinned tool versions", () => {
     const pinned = pins();
 
     it("reads every pin", () => {
-        expect(Object.keys(pinned).sort()).toEqual(["CHECKOV_VERSION", "ETCD_VERSION", "HADOLINT_VERSION", "KUBE_SCORE_VERSION", "KUBE_VERSION", "KWOK_VERSION"]);
+        expect(Object.keys(pinned).sort()).toEqual(["CHECKOV_VERSION", "ETCD_VERSION", "HADOLINT_VERSION", "KUBE_NETWORK_POLICIES_VERSION", "KUBE_SCORE_VERSION", "KUBE_VERSION", "KWOK_VERSION"]);
     });
 
-    it.each(["README.md", "docs/review.md", "docs/performance.md", "docs/probes.md"])("%s names only the pinned versions", (file) => {
+    it.each(["README.md", "docs/review.md", "docs/performance.md", "docs/probes.md", "docs/node.md"])("%s names only the pinned versions", (file) => {
         const text = read(file);
         const wrong = MENTIONS.flatMap(([name, pattern]) => [...text.matchAll(pattern)].filter((m) => m[1] !== pinned[name]).map((m) => `${m[0]} (pinned: ${pinned[name]})`));
         expect(wrong).toEqual([]);
@@ -40,6 +41,11 @@ describe("pinned tool versions", () => {
 
     it("finds the README's mentions", () => {
         expect([...read("README.md").matchAll(MENTIONS[0][1])].length).toBeGreaterThan(0);
+    });
+
+    it("finds docs/node.md's mention of the NetworkPolicy engine's version", () => {
+        const engine = MENTIONS.find(([name]) => name === "KUBE_NETWORK_POLICIES_VERSION")![1];
+        expect([...read("docs/node.md").matchAll(engine)].map((m) => m[1])).toContain(pins().KUBE_NETWORK_POLICIES_VERSION);
     });
 
     it("is the only script file that assigns a version", () => {
