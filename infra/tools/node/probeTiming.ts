@@ -87,23 +87,28 @@ export function prepareNamespace(namespace: string, push: PushTarget): void {
 /** One line of the pod watch: the pod as the API server showed it, stamped when the line arrived. */
 export interface PodSample {
     atNs: bigint;
+    name: string;
     phase: string;
     podIP: string;
     ready: boolean;
     restartCount: number;
 }
 
-const WATCH_TEMPLATE = '{.status.phase}|{.status.podIP}|{.status.conditions[?(@.type=="Ready")].status}|{.status.containerStatuses[0].restartCount}{"\\n"}';
+const WATCH_TEMPLATE = '{.metadata.name}|{.status.phase}|{.status.podIP}|{.status.conditions[?(@.type=="Ready")].status}|{.status.containerStatuses[0].restartCount}{"\\n"}';
 
-/** A `kubectl get pods -w` of one pod by name (it may not exist yet), every change stamped with `nowNs`. */
+/**
+ * A `kubectl get pods -w` of one pod by name (it may not exist yet), or of the pods a label selector
+ * (`selector`) matches, every change stamped with `nowNs` as its line arrives.
+ */
 export class PodWatch {
     readonly samples: PodSample[] = [];
     private readonly child: ChildProcess;
     private waiters: (() => void)[] = [];
     private stderr = "";
 
-    constructor(readonly namespace: string, readonly name: string) {
-        this.child = spawn(path.join(process.env.KUBE_BIN ?? "", "kubectl"), ["-n", namespace, "get", "pods", "-w", "--field-selector", `metadata.name=${name}`, "-o", `jsonpath=${WATCH_TEMPLATE}`], { stdio: ["ignore", "pipe", "pipe"] });
+    constructor(readonly namespace: string, readonly name: string, selector?: string) {
+        const which = selector === undefined ? ["--field-selector", `metadata.name=${name}`] : ["-l", selector];
+        this.child = spawn(path.join(process.env.KUBE_BIN ?? "", "kubectl"), ["-n", namespace, "get", "pods", "-w", ...which, "-o", `jsonpath=${WATCH_TEMPLATE}`], { stdio: ["ignore", "pipe", "pipe"] });
         let buffer = "";
         this.child.stdout?.on("data", (chunk: Buffer) => {
             const atNs = nowNs();
@@ -111,8 +116,8 @@ export class PodWatch {
             const lines = buffer.split("\n");
             buffer = lines.pop() ?? "";
             for (const line of lines.filter(Boolean)) {
-                const [phase, podIP, ready, restarts] = line.split("|");
-                this.samples.push({ atNs, phase, podIP, ready: ready === "True", restartCount: Number(restarts || 0) });
+                const [podName, phase, podIP, ready, restarts] = line.split("|");
+                this.samples.push({ atNs, name: podName, phase, podIP, ready: ready === "True", restartCount: Number(restarts || 0) });
             }
             for (const wake of this.waiters.splice(0)) wake();
         });
