@@ -19,7 +19,7 @@ beforeAll(async () => {
     expect((await deployed.stack.up()).summary.result).toBe("succeeded");
     const url = `http://${serviceAddress(NAMESPACE)}/health`;
     run = await measureRecreate(NAMESPACE, "app.kubernetes.io/name=ragstar", url, async () => {
-        const changed = await deployed.reconfigure({ "ragstar:app.log_level": { value: "debug" } });
+        const changed = await deployed.reconfigure({ "ragstar:app.log_level": { value: "info" } });
         expect((await changed.up()).summary.result).toBe("succeeded");
     });
     process.stdout.write(`${JSON.stringify({ recreate: run }, secondsReplacer)}\n`);
@@ -33,7 +33,7 @@ test("the change rolled the pod: a new pod, Ready, with the new log level in its
     const pods = kubectlJson<{ items: any[] }>(["-n", NAMESPACE, "get", "pods", "-l", "app.kubernetes.io/name=ragstar"]).items.filter((p) => !p.metadata.deletionTimestamp);
     expect(pods.map((p) => p.metadata.name)).toEqual([run.newPod]);
     const configMaps = kubectlJson<{ items: any[] }>(["-n", NAMESPACE, "get", "configmaps"]).items.map((c) => JSON.stringify(c.data ?? {}));
-    expect(configMaps.join("\n")).toContain("log_level: debug");
+    expect(configMaps.join("\n")).toContain("log_level: info");
 });
 
 test("Recreate: the client saw one outage (the old pod ends before the new one is Ready), and the Service answers again after it", () => {

@@ -134,7 +134,7 @@ export class PodWatch {
             const hit = this.samples.find((s) => s.atNs >= fromNs && test(s));
             if (hit) return hit;
             const left = deadline - Date.now();
-            if (left <= 0) throw new Error(`pod ${this.namespace}/${this.name}: condition not reached in ${timeoutMs} ms; last: ${JSON.stringify(this.samples[this.samples.length - 1] ?? null)} ${this.stderr.trim()}`);
+            if (left <= 0) throw new Error(`pod ${this.namespace}/${this.name}: condition not reached in ${timeoutMs} ms; seen: ${this.samples.slice(-8).map((x) => `${x.name} ${x.phase} ready=${x.ready} restarts=${x.restartCount}`).join("; ") || "nothing"} ${this.stderr.trim()}`);
             await new Promise<void>((resolve) => {
                 const timer = setTimeout(resolve, Math.min(left, 1000));
                 this.waiters.push(() => {

@@ -73,9 +73,10 @@ export interface RecreateRun {
  */
 export async function measureRecreate(namespace: string, selector: string, serviceUrl: string, update: () => Promise<void>): Promise<RecreateRun> {
     const watch = new PodWatch(namespace, "(by label)", selector);
+    let poller: Poller | undefined;
     try {
         const old = await watch.until((s) => s.ready, 30_000);
-        const poller = pollUrl(serviceUrl);
+        poller = pollUrl(serviceUrl);
         await new Promise((r) => setTimeout(r, 1000));
         const started = nowNs();
         await update();
@@ -98,5 +99,6 @@ export async function measureRecreate(namespace: string, selector: string, servi
         };
     } finally {
         watch.stop();
+        await poller?.stop();
     }
 }
