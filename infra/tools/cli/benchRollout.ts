@@ -1,5 +1,5 @@
 /**
- * `npm run --silent bench:rollout [-- --runs N]`
+ * `npm run --silent bench:rollout [-- --runs N] [--only probes|recreate]`
  *
  * Rollouts and probes on the real node (issue 13 §3), medians of N runs (default 3), one JSON object:
  *   node_start_s             the node's start: RAGSTAR_NODE_START_SECONDS when the scripts exported it,
@@ -24,11 +24,12 @@ import { nodeFacts, openTestStack, pushedImage, serviceAddress } from "../../../
 import { PROBE_VARIANTS } from "../node/probePod";
 import { HEALTHSWITCH_DIR, deleteNamespace, kubectl, prepareNamespace, pushHealthswitch, runHealthy, runNeverHealthy, type HealthyRun, type NeverHealthyRun, type ProbeRunContext } from "../node/probeTiming";
 import { measureRecreate, type RecreateRun } from "../node/rolloutTiming";
+import type { PushTarget } from "../docker/docker";
 import { median, seconds } from "../node/rolloutStats";
-import { parseCommandLine, positiveInteger } from "./commandLine";
+import { parseCommandLine, positiveInteger, UsageError } from "./commandLine";
 import { asFailure, CommandFailure, runCli } from "./runCli";
 
-const USAGE = "usage: npm run --silent bench:rollout [-- --runs N]";
+const USAGE = "usage: npm run --silent bench:rollout [-- --runs N] [--only probes|recreate]";
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 
 /** Process start (Unix s, 10 ms resolution) from /proc/<pid>/stat's starttime and the boot time. */
@@ -59,15 +60,24 @@ async function main(argv: string[]): Promise<void> {
 }
 
 async function bench(argv: string[]): Promise<void> {
-    const runs = positiveInteger("--runs", parseCommandLine({ args: argv, options: { runs: { type: "string", default: "3" } } }).values.runs);
+    const { values } = parseCommandLine({ args: argv, options: { runs: { type: "string", default: "3" }, only: { type: "string" } } });
+    const runs = positiveInteger("--runs", values.runs);
+    const only = values.only as string | undefined;
+    if (only !== undefined && only !== "probes" && only !== "recreate") throw new UsageError(`--only must be probes or recreate, not ${JSON.stringify(only)}`);
     const node = nodeFacts();
     const { REGISTRY, REGISTRY_USERNAME, REGISTRY_PASSWORD } = process.env;
     if (!REGISTRY || !REGISTRY_USERNAME || !REGISTRY_PASSWORD) throw new CommandFailure("REGISTRY is not set: run through scripts/with-image-infra");
     const push = { registry: REGISTRY, username: REGISTRY_USERNAME, password: REGISTRY_PASSWORD };
     const result: Record<string, unknown> = { runs, node_start: nodeStart(node.name, node.dir) };
 
+    if (only !== "recreate") result.probes = await benchProbes(runs, node.name, push);
+    if (only !== "probes") result.recreate = await benchRecreate(runs);
+    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+}
+
+async function benchProbes(runs: number, nodeName: string, push: PushTarget): Promise<Record<string, unknown>> {
     const probesNamespace = "ragstar-node-bench-probes";
-    const ctx: ProbeRunContext = { namespace: probesNamespace, image: pushHealthswitch(push, "bench"), nodeName: node.name, dockerfile: fs.readFileSync(path.join(HEALTHSWITCH_DIR, "Dockerfile"), "utf8") };
+    const ctx: ProbeRunContext = { namespace: probesNamespace, image: pushHealthswitch(push, "bench"), nodeName, dockerfile: fs.readFileSync(path.join(HEALTHSWITCH_DIR, "Dockerfile"), "utf8") };
     prepareNamespace(probesNamespace, push);
     try {
         const probes: Record<string, unknown> = {};
@@ -88,11 +98,13 @@ async function bench(argv: string[]): Promise<void> {
                 never_healthy_start_to_kill_s: m((s) => s.n.startToKillNs),
             };
         }
-        result.probes = probes;
+        return probes;
     } finally {
         deleteNamespace(probesNamespace);
     }
+}
 
+async function benchRecreate(runs: number): Promise<Record<string, unknown>> {
     const namespace = "ragstar-node-bench-rollout";
     const stack = await openTestStack(namespace, pushedImage("bench-rollout"));
     try {
@@ -110,7 +122,7 @@ async function bench(argv: string[]): Promise<void> {
             log(`recreate ${i}/${runs}: outage ${seconds(r.outage.gapNs)} s (${r.outage.failedPolls} failed polls), pulumi up ${seconds(r.updateNs)} s, listening→Ready ${seconds(r.listeningToReadyNs)} s, listening→served ${seconds(r.listeningToServedNs)} s`);
             samples.push(r);
         }
-        result.recreate = {
+        return {
             unavailable_s: median(samples.map((s) => seconds(s.outage.gapNs))),
             failed_polls: median(samples.map((s) => s.outage.failedPolls)),
             pulumi_up_s: median(samples.map((s) => seconds(s.updateNs))),
@@ -120,7 +132,6 @@ async function bench(argv: string[]): Promise<void> {
     } finally {
         await stack.dispose();
     }
-    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 }
 
 runCli(main, USAGE);

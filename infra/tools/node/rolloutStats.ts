@@ -7,6 +7,8 @@
 export interface Poll {
     atNs: bigint;
     ok: boolean;
+    /** Why it failed: `HTTP <status>`, or the client's error code (ECONNREFUSED, TimeoutError, ...). */
+    detail?: string;
 }
 
 /** The longest run of failed polls: how many, and the time from the last success before it to the first after it. */

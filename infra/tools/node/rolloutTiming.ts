@@ -26,10 +26,10 @@ export function pollUrl(url: string, everyMs = 100, timeoutMs = 1000): Poller {
         const request = fetch(url, { signal: AbortSignal.timeout(timeoutMs) })
             .then(async (response) => {
                 await response.arrayBuffer();
-                polls.push({ atNs, ok: response.status === 200 });
+                polls.push({ atNs, ok: response.status === 200, detail: `HTTP ${response.status}` });
             })
-            .catch(() => {
-                polls.push({ atNs, ok: false });
+            .catch((error: Error & { cause?: { code?: string } }) => {
+                polls.push({ atNs, ok: false, detail: error.cause?.code ?? error.name });
             })
             .finally(() => inFlight.delete(request));
         inFlight.add(request);
@@ -63,6 +63,8 @@ export interface RecreateRun {
     /** The new pod's app listening → the first ok poll through the Service after the outage. */
     listeningToServedNs: bigint;
     newPod: string;
+    /** How many polls failed, by reason (`HTTP 503`, `ECONNREFUSED`, `TimeoutError`, ...). */
+    failures: Record<string, number>;
 }
 
 /**
@@ -96,6 +98,7 @@ export async function measureRecreate(namespace: string, selector: string, servi
             listeningToReadyNs: ready.atNs - listening,
             listeningToServedNs: served ? served.atNs - listening : -1n,
             newPod: ready.name,
+            failures: polls.filter((p) => !p.ok).reduce<Record<string, number>>((counts, p) => ({ ...counts, [p.detail ?? "?"]: (counts[p.detail ?? "?"] ?? 0) + 1 }), {}),
         };
     } finally {
         watch.stop();
