@@ -237,6 +237,8 @@ export function kubeletStartupWindow(probe: KubeletProbe, app: AppBehaviour): [N
  * container started and that no probe failure from before it is still counted against readiness.
  * The status's own path (the kubelet's sync loop, the status manager's API update) is left out: it
  * only adds time, which a measurement has to allow as slack.
+ * On the real node (tests/node/probeTiming.test.ts) the startup worker's first probe came at the
+ * container's start, before the app listened, so Ready came near the top of this window.
  *
  * @param startup the startupProbe's timing; only periodSeconds and timeoutSeconds matter here
  * @param readiness the readinessProbe's timing (its timeout cuts the ok probe's duration)
