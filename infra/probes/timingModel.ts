@@ -216,3 +216,60 @@ export function startupBudgetSeconds(probe: KubeletProbe & { initialDelaySeconds
     }
     return (probe.initialDelaySeconds ?? 0) + probe.periodSeconds * probe.failureThreshold + probe.timeoutSeconds;
 }
+
+/**
+ * The window [earliest, latest] (ns after the app starts failing at 0) of the livenessProbe's kill,
+ * over every phase of the kubelet's ticker relative to 0: the first failing probe starts at once (0)
+ * at the earliest, and at the latest one period after the last ok probe started, or when an ok probe
+ * running at 0 ends if that is later (max(period, ok probe)), as `kubeletLiveness` takes it.
+ * The kill is monotone in that phase, so every other phase lies between.
+ */
+export function kubeletLivenessWindow(probe: KubeletProbe, app: AppBehaviour): [Nanoseconds, Nanoseconds] {
+    const period = BigInt(probe.periodSeconds) * SECOND;
+    const okD = min(app.okLatencyNs, BigInt(probe.timeoutSeconds) * SECOND);
+    return [kubeletLiveness(probe, app, 0n).atNs, kubeletLiveness(probe, app, max(period, okD)).atNs];
+}
+
+/**
+ * The window [earliest, latest] (ns after container start) of the startupProbe's decision for an app
+ * that becomes healthy at `app.healthyAtNs`, or never (the kill), over every phase of its ticker in
+ * [0, period): `kubeletStartup` at phase 0 and at the phase just before the next tick (period − 1 ns)
+ * bound every other phase for a never-healthy app (the kill is monotone in the phase); for an app that
+ * becomes healthy the success comes at the first tick at or after healthyAtNs, which phases in
+ * [0, period) move by less than one period, so the window is taken at the phase whose tick coincides
+ * with healthyAtNs (earliest) and at the phase whose tick comes 1 ns before it (latest: the next tick
+ * is one period later). Exact when no probe outlasts the period (the mapping's startup period is at
+ * least sec(T)), else the collapsed ticks make the real window wider.
+ */
+export function kubeletStartupWindow(probe: KubeletProbe, app: AppBehaviour): [Nanoseconds, Nanoseconds] {
+    const period = BigInt(probe.periodSeconds) * SECOND;
+    if (app.healthyAtNs === null) return [kubeletStartup(probe, app, 0n).atNs, kubeletStartup(probe, app, period - 1n).atNs];
+    const onTime = app.healthyAtNs % period;
+    const justMissed = (onTime + period - 1n) % period;
+    const a = kubeletStartup(probe, app, onTime).atNs;
+    const b = kubeletStartup(probe, app, justMissed).atNs;
+    return [min(a, b), max(a, b)];
+}
+
+/**
+ * The window [earliest, latest] (ns after the app becomes healthy) of the pod's Ready condition under
+ * the three probes: the startupProbe succeeds at its first tick at or after the app is healthy (0 to
+ * one period later, plus the ok probe's duration), then the readinessProbe runs at once and succeeds
+ * (plus one more ok probe). Source: kubernetes pkg/kubelet/prober/prober_manager.go `UpdatePodStatus`:
+ * when the container has started but is not ready, the readiness worker is triggered at once
+ * (`manualTriggerCh`) rather than waiting for its own tick. Assumes the app became healthy after the
+ * container started and that no probe failure from before it is still counted against readiness.
+ * The status's own path (the kubelet's sync loop, the status manager's API update) is left out: it
+ * only adds time, which a measurement has to allow as slack.
+ * On the real node (tests/node/probeTiming.test.ts) the startup worker's first probe came at the
+ * container's start, before the app listened, so Ready came near the top of this window.
+ *
+ * @param startup the startupProbe's timing; only periodSeconds and timeoutSeconds matter here
+ * @param readiness the readinessProbe's timing (its timeout cuts the ok probe's duration)
+ * @param okLatencyNs how long a succeeding probe takes
+ */
+export function kubeletReadyWindow(startup: KubeletProbe, readiness: KubeletProbe, okLatencyNs: Nanoseconds): [Nanoseconds, Nanoseconds] {
+    const startupOk = min(okLatencyNs, BigInt(startup.timeoutSeconds) * SECOND);
+    const readinessOk = min(okLatencyNs, BigInt(readiness.timeoutSeconds) * SECOND);
+    return [startupOk + readinessOk, BigInt(startup.periodSeconds) * SECOND + startupOk + readinessOk];
+}

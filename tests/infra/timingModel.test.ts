@@ -2,7 +2,8 @@ import fc from "fast-check";
 
 import { probeTiming, startupKillBoundNs } from "../../infra/probes/derive";
 import {
-    dockerLiveness, dockerLivenessWindow, dockerStartup, kubeletLiveness, kubeletStartup, startupBudgetSeconds, type AppBehaviour, type DockerEngine,
+    dockerLiveness, dockerLivenessWindow, dockerStartup, kubeletLiveness, kubeletLivenessWindow, kubeletReadyWindow, kubeletStartup, kubeletStartupWindow,
+    startupBudgetSeconds, type AppBehaviour, type DockerEngine,
 } from "../../infra/probes/timingModel";
 import type { HealthcheckTiming } from "../../infra/dockerfile/healthcheck";
 
@@ -60,6 +61,58 @@ describe("kubelet model (table)", () => {
         expect(sec(fast.atNs)).toBe(13);
         const slow = kubeletStartup({ periodSeconds: 2, timeoutSeconds: 3, failureThreshold: 3 }, never(null), 0n);
         expect(slow.attempts.map((a) => sec(a.startNs))).toEqual([0, 3, 6]);
+    });
+});
+
+describe("kubelet windows (the real-node test's fixture: I 2 s, T 1 s, S 3 s, SI 5 s, R 2)", () => {
+    const t = probeTiming(hc(2_000, 1_000, 3_000, 5_000, 2));
+    const startup = t.startup;
+    const liveness = { periodSeconds: t.periodSeconds, timeoutSeconds: t.timeoutSeconds, failureThreshold: t.failureThreshold };
+
+    test("the fixture's probes: liveness 3 s × 2, readiness 2 s × 2, startup 5 s × 3", () => {
+        expect([liveness, t.readiness, startup]).toEqual([
+            { periodSeconds: 3, timeoutSeconds: 1, failureThreshold: 2 },
+            { periodSeconds: 2, timeoutSeconds: 1, failureThreshold: 2 },
+            { periodSeconds: 5, timeoutSeconds: 1, failureThreshold: 3 },
+        ]);
+    });
+
+    test("liveness kill: 3 s after the fault at the earliest (a probe at once, the next one period later), 6 s at the latest; failing probes add their duration", () => {
+        expect(kubeletLivenessWindow(liveness, { healthyAtNs: 0n, okLatencyNs: 0n, failLatencyNs: 0n }).map(sec)).toEqual([3, 6]);
+        expect(kubeletLivenessWindow(liveness, { healthyAtNs: 0n, okLatencyNs: 0n, failLatencyNs: 100n * MS }).map(sec)).toEqual([3.1, 6.1]);
+        // A hang lasts the timeout, 1 s, on each of the two probes: ticks at 0 and 3 still, so +1 s.
+        expect(kubeletLivenessWindow(liveness, { healthyAtNs: 0n, okLatencyNs: 0n, failLatencyNs: null }).map(sec)).toEqual([4, 7]);
+    });
+
+    test("liveness window brackets every phase", () => {
+        fc.assert(fc.property(fc.bigInt({ min: 0n, max: 3n * S }), fc.bigInt({ min: 0n, max: 2n * S }), (phase, lat) => {
+            const app: AppBehaviour = { healthyAtNs: 0n, okLatencyNs: 0n, failLatencyNs: lat };
+            const [a, b] = kubeletLivenessWindow(liveness, app);
+            const kill = kubeletLiveness(liveness, app, phase).atNs;
+            return a <= kill && kill <= b;
+        }), { seed: 1301, numRuns: 500 });
+    });
+
+    test("start-up kill of a never-healthy app: probes at phase, +5 s, +10 s, so [10 s, 15 s)", () => {
+        expect(kubeletStartupWindow(startup, never(0n))).toEqual([10n * S, 15n * S - 1n]);
+    });
+
+    test("start-up success of an app healthy at 3 s: at once when a tick falls on 3 s, one period later when it just missed", () => {
+        const app: AppBehaviour = { healthyAtNs: 3n * S, okLatencyNs: 10n * MS, failLatencyNs: 10n * MS };
+        expect(kubeletStartupWindow(startup, app)).toEqual([3n * S + 10n * MS, 8n * S - 1n + 10n * MS]);
+        for (const phase of [0n, 1n * S, 3n * S, 4n * S + 999n * MS]) {
+            const at = kubeletStartup(startup, app, phase).atNs;
+            expect(at >= 3n * S + 10n * MS && at <= 8n * S + 10n * MS).toBe(true);
+        }
+    });
+
+    test("Ready: the startup probe's next tick, then the readiness probe at once: [2 probes, period + 2 probes] after the app is healthy", () => {
+        expect(kubeletReadyWindow(startup, t.readiness, 10n * MS)).toEqual([20n * MS, 5n * S + 20n * MS]);
+        // With --start-interval=1s the startup period is 1 s: Ready within 1 s and two probes.
+        const fast = probeTiming(hc(2_000, 1_000, 3_000, 1_000, 2));
+        expect(kubeletReadyWindow(fast.startup, fast.readiness, 10n * MS)).toEqual([20n * MS, 1n * S + 20n * MS]);
+        // A probe is cut at its timeout.
+        expect(kubeletReadyWindow(startup, t.readiness, 5n * S)).toEqual([2n * S, 7n * S]);
     });
 });
 
