@@ -28,6 +28,7 @@ function controlPlane(root: string, ...functions: string[]): { code: number; std
         'source "$repo_root/scripts/lib/kube-tools.sh"',
         'source "$repo_root/scripts/lib/control-plane.sh"',
         'source "$repo_root/scripts/lib/node.sh"',
+        'source "$repo_root/scripts/lib/netpol.sh"',
         "ensure_kube_tools",
         ...functions,
     ].join("\n");
