@@ -4,7 +4,10 @@
  * Secret the stack manages, and the hardened securityContext enforced by the kernel, read from
  * /proc/<pid>/status of the container's process on the host.
  */
-import { hostPid, kubectl, kubectlJson, nodeFacts, openTestStack, procStatus, pushedImage, ragstarPod, type TestStack } from "./lib/node";
+import { ctr, hostPid, kubectl, kubectlJson, nodeFacts, openTestStack, procStatus, pushedImage, ragstarPod, type TestStack } from "./lib/node";
+
+/** The node's containerd image records (names) of `digest`: by reference, by tag, by image ID. */
+const imageNames = (digest: string) => ctr(["images", "ls"]).split("\n").filter((line) => line.includes(digest)).map((line) => line.split(/\s+/)[0]);
 
 const NAMESPACE = "ragstar-node-pod";
 let image: string;
@@ -13,6 +16,10 @@ let deployed: TestStack;
 beforeAll(async () => {
     nodeFacts();
     image = pushedImage();
+    // Other tests on this node may have pulled the same digest: remove it, so this pod's start is a real pull.
+    const digest = image.split("@")[1];
+    for (const name of imageNames(digest)) ctr(["images", "rm", name]);
+    expect(imageNames(digest)).toEqual([]);
     deployed = await openTestStack(NAMESPACE, image);
     const up = await deployed.stack.up();
     expect(up.summary.result).toBe("succeeded");
