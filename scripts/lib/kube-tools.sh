@@ -14,19 +14,26 @@
 : "${ETCD_VERSION:?is not set: source scripts/lib/versions.sh first}"
 : "${KWOK_VERSION:?is not set: source scripts/lib/versions.sh first}"
 
-build_kubernetes() {
-    local out="$1" build="$repo_root/.tools/build/kubernetes-v$KUBE_VERSION" mod
-    log "building kube-apiserver, kube-controller-manager, kube-scheduler and kubectl v$KUBE_VERSION from k8s.io/kubernetes (many minutes on a cold machine)"
+# build_kubernetes_commands OUT NAME CMD...: build k8s.io/kubernetes/cmd/<CMD> for each CMD into OUT,
+# in a wrapper module of its own (.tools/build/NAME-v<KUBE_VERSION>).
+build_kubernetes_commands() {
+    local out="$1" name="$2" build="$repo_root/.tools/build/$2-v$KUBE_VERSION" mod cmd
+    shift 2
+    log "building $* v$KUBE_VERSION from k8s.io/kubernetes (many minutes on a cold machine)"
     rm -rf "$build" && mkdir -p "$build"
     mod="$(go mod download -json "k8s.io/kubernetes@v$KUBE_VERSION" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).GoMod))')"
     # k8s.io/kubernetes lists its staging modules as v0.0.0 replaced by ./staging folders that its
     # module zip does not carry: replace each with the published v0.<minor>.<patch>.
     {
-        printf 'module ragstar.local/kubernetes-build\n\ngo %s\n\nrequire k8s.io/kubernetes v%s\n\nreplace (\n' "$(sed -n 's/^go //p' "$mod")" "$KUBE_VERSION"
+        printf 'module ragstar.local/%s-build\n\ngo %s\n\nrequire k8s.io/kubernetes v%s\n\nreplace (\n' "$name" "$(sed -n 's/^go //p' "$mod")" "$KUBE_VERSION"
         grep '=> ./staging' "$mod" | awk -v v="v0.${KUBE_VERSION#1.}" '{print "\t" $1 " => " $1 " " v}'
         printf ')\n'
     } >"$build/go.mod"
-    printf '//go:build tools\n\npackage tools\n\nimport (\n\t_ "k8s.io/kubernetes/cmd/kube-apiserver"\n\t_ "k8s.io/kubernetes/cmd/kube-controller-manager"\n\t_ "k8s.io/kubernetes/cmd/kube-scheduler"\n\t_ "k8s.io/kubernetes/cmd/kubectl"\n)\n' >"$build/tools.go"
+    {
+        printf '//go:build tools\n\npackage tools\n\nimport (\n'
+        for cmd in "$@"; do printf '\t_ "k8s.io/kubernetes/cmd/%s"\n' "$cmd"; done
+        printf ')\n'
+    } >"$build/tools.go"
     local minor="${KUBE_VERSION#1.}"
     minor="${minor%%.*}"
     local ldflags="-X k8s.io/component-base/version.gitVersion=v$KUBE_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor"
@@ -34,34 +41,10 @@ build_kubernetes() {
     (
         cd "$build"
         GOFLAGS=-mod=mod go mod tidy
-        for cmd in kube-apiserver kube-controller-manager kube-scheduler kubectl; do
+        for cmd in "$@"; do
             go build -ldflags "$ldflags" -o "$out/$cmd.partial" "k8s.io/kubernetes/cmd/$cmd" && mv "$out/$cmd.partial" "$out/$cmd" || exit 1
         done
-    ) >&2 || die "building Kubernetes v$KUBE_VERSION failed"
-}
-
-build_kubernetes_node() {
-    local out="$1" build="$repo_root/.tools/build/kubernetes-node-v$KUBE_VERSION" mod
-    log "building kubelet and kube-proxy v$KUBE_VERSION from k8s.io/kubernetes"
-    rm -rf "$build" && mkdir -p "$build"
-    mod="$(go mod download -json "k8s.io/kubernetes@v$KUBE_VERSION" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).GoMod))')"
-    # The same wrapper module as build_kubernetes: staging modules replaced by their published releases.
-    {
-        printf 'module ragstar.local/kubernetes-node-build\n\ngo %s\n\nrequire k8s.io/kubernetes v%s\n\nreplace (\n' "$(sed -n 's/^go //p' "$mod")" "$KUBE_VERSION"
-        grep '=> ./staging' "$mod" | awk -v v="v0.${KUBE_VERSION#1.}" '{print "\t" $1 " => " $1 " " v}'
-        printf ')\n'
-    } >"$build/go.mod"
-    printf '//go:build tools\n\npackage tools\n\nimport (\n\t_ "k8s.io/kubernetes/cmd/kubelet"\n\t_ "k8s.io/kubernetes/cmd/kube-proxy"\n)\n' >"$build/tools.go"
-    local minor="${KUBE_VERSION#1.}"
-    minor="${minor%%.*}"
-    local ldflags="-X k8s.io/component-base/version.gitVersion=v$KUBE_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor"
-    (
-        cd "$build"
-        GOFLAGS=-mod=mod go mod tidy
-        for cmd in kubelet kube-proxy; do
-            go build -ldflags "$ldflags" -o "$out/$cmd.partial" "k8s.io/kubernetes/cmd/$cmd" && mv "$out/$cmd.partial" "$out/$cmd" || exit 1
-        done
-    ) >&2 || die "building kubelet and kube-proxy v$KUBE_VERSION failed"
+    ) >&2 || die "building $* v$KUBE_VERSION failed"
 }
 
 build_etcd() {
@@ -90,8 +73,8 @@ ensure_kube_tools() {
     kube_tool_paths
     mkdir -p "$KUBE_BIN" "$NODE_BIN" "$ETCD_BIN" "$KWOK_BIN"
     local pids=()
-    [[ -x "$KUBE_BIN/kubectl" && -x "$KUBE_BIN/kube-apiserver" && -x "$KUBE_BIN/kube-controller-manager" && -x "$KUBE_BIN/kube-scheduler" ]] || { build_kubernetes "$KUBE_BIN" & pids+=($!); }
-    [[ -x "$NODE_BIN/kubelet" && -x "$NODE_BIN/kube-proxy" ]] || { build_kubernetes_node "$NODE_BIN" & pids+=($!); }
+    [[ -x "$KUBE_BIN/kubectl" && -x "$KUBE_BIN/kube-apiserver" && -x "$KUBE_BIN/kube-controller-manager" && -x "$KUBE_BIN/kube-scheduler" ]] || { build_kubernetes_commands "$KUBE_BIN" kubernetes kube-apiserver kube-controller-manager kube-scheduler kubectl & pids+=($!); }
+    [[ -x "$NODE_BIN/kubelet" && -x "$NODE_BIN/kube-proxy" ]] || { build_kubernetes_commands "$NODE_BIN" kubernetes-node kubelet kube-proxy & pids+=($!); }
     [[ -x "$ETCD_BIN/etcd" ]] || { build_etcd "$ETCD_BIN" & pids+=($!); }
     [[ -x "$KWOK_BIN/kwok" ]] || { build_kwok "$KWOK_BIN" & pids+=($!); }
     [[ -x "$(netpol_engine_dir)/kube-network-policies" ]] || { build_netpol_engine "$(netpol_engine_dir)" & pids+=($!); }
