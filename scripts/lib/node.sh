@@ -69,7 +69,7 @@ other_node_pids() {
     return 0
 }
 
-# node_exports: what the tests read about this node (tests/node/lib/node.ts).
+# node_exports: what the tests read about this node (infra/tools/node/nodeCluster.ts).
 node_exports() {
     export RAGSTAR_NODE_NAME="$NODE_NAME" RAGSTAR_NODE_IP="$NODE_IP" RAGSTAR_NODE_CONTAINERD="$(node_dir)/containerd.sock" RAGSTAR_NODE_DIR="$(node_dir)"
 }

@@ -11,7 +11,7 @@ import { rolloutTimeouts } from "../../infra/k8s/rolloutTimeouts";
 import { startupBudgetSeconds } from "../../infra/probes/timingModel";
 import { RolloutFailure, upWithRolloutDiagnosis } from "../../infra/tools/engine/clusterUp";
 import { pushDerivedImage } from "./lib/derivedImage";
-import { kubectlJson, nodeFacts, openTestStack, pushedImage, type TestStack } from "./lib/node";
+import { kubectlJson, nodeFacts, openTestStack, pushedImage, type TestStack } from "../../infra/tools/node/nodeCluster";
 
 const NAMESPACE = "ragstar-node-broken";
 

@@ -10,7 +10,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 
 import { ROOT_DIR } from "../../infra/paths";
-import { kubectl, kubectlJson, nodeFacts, openTestStack, pushedImage, ragstarPod, serviceAddress, type TestStack } from "./lib/node";
+import { kubectl, kubectlJson, nodeFacts, openTestStack, pushedImage, ragstarPod, serviceAddress, type TestStack } from "../../infra/tools/node/nodeCluster";
 import { startFakes, type Fakes } from "./lib/fakes";
 import { callJson, replacementPod, until200 } from "./lib/pods";
 

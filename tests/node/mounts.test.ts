@@ -12,7 +12,7 @@
  * still pass. The program's flag is therefore checked on the pod spec, separately.
  */
 import { SECRET_FILE_MODE, SECRETS_MOUNT_PATH } from "../../infra/k8s/mounts";
-import { kubectlJson, nodeFacts, openTestStack, pushedImage, ragstarPod, type TestStack } from "./lib/node";
+import { kubectlJson, nodeFacts, openTestStack, pushedImage, ragstarPod, type TestStack } from "../../infra/tools/node/nodeCluster";
 import { execPython } from "./lib/pods";
 
 const NAMESPACE = "ragstar-node-mounts";

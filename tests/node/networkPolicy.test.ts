@@ -7,7 +7,7 @@
  * and not the same address on another port. Clients run in pods as UID 1000: the engine's
  * diversion skips sockets of root on the host (the kubelet's probes, this test process).
  */
-import { kubectl, nodeFacts, openTestStack, pushedImage, ragstarPod, serviceAddress, type TestStack } from "./lib/node";
+import { kubectl, nodeFacts, openTestStack, pushedImage, ragstarPod, serviceAddress, type TestStack } from "../../infra/tools/node/nodeCluster";
 import {
     clientNamespace, clientPod, deleteNamespaces, httpFromPod, mangleRules, netpolEngine, podEndpoint, startHostServer,
     type HostServer, type NetpolEngine,

@@ -4,7 +4,7 @@
  * Secret the stack manages, and the hardened securityContext enforced by the kernel, read from
  * /proc/<pid>/status of the container's process on the host.
  */
-import { ctr, hostPid, kubectl, kubectlJson, nodeFacts, openTestStack, procStatus, pushedImage, ragstarPod, type TestStack } from "./lib/node";
+import { ctr, hostPid, kubectl, kubectlJson, nodeFacts, openTestStack, procStatus, pushedImage, ragstarPod, type TestStack } from "../../infra/tools/node/nodeCluster";
 
 /** The node's containerd image records (names) of `digest`: by reference, by tag, by image ID. */
 const imageNames = (digest: string) => ctr(["images", "ls"]).split("\n").filter((line) => line.includes(digest)).map((line) => line.split(/\s+/)[0]);

@@ -21,7 +21,7 @@ import {
     HEALTHSWITCH_DIR, deleteNamespace, kubectl, nowNs, prepareNamespace, pushHealthswitch, runHealthy, runNeverHealthy, secondsReplacer,
     type HealthyRun, type NeverHealthyRun, type ProbeRunContext,
 } from "../../infra/tools/node/probeTiming";
-import { nodeFacts } from "./lib/node";
+import { nodeFacts } from "../../infra/tools/node/nodeCluster";
 
 const NAMESPACE = "ragstar-node-timing";
 const MS = 1_000_000n;

@@ -1,13 +1,13 @@
 /**
  * A config change rolls the pod (issue 13 §2): `ragstar:app.log_level` changed through the real
- * `local` stack (pulumi up, tests/node/lib/node.ts) rolls the Deployment with the Recreate strategy,
+ * `local` stack (pulumi up, infra/tools/node/nodeCluster.ts) rolls the Deployment with the Recreate strategy,
  * and a client polling /health through the Service's ClusterIP every 100 ms sees one outage, from
  * the old pod's end to the new pod's Ready (infra/tools/node/rolloutTiming.ts). The window is a
  * benchmark figure (`bench:rollout`, docs/performance.md), printed here, not a timed assertion.
  */
 import { measureRecreate, type RecreateRun } from "../../infra/tools/node/rolloutTiming";
 import { secondsReplacer } from "../../infra/tools/node/probeTiming";
-import { kubectlJson, nodeFacts, openTestStack, pushedImage, serviceAddress, type TestStack } from "./lib/node";
+import { kubectlJson, nodeFacts, openTestStack, pushedImage, serviceAddress, type TestStack } from "../../infra/tools/node/nodeCluster";
 
 const NAMESPACE = "ragstar-node-rollout";
 let deployed: TestStack;

@@ -16,7 +16,7 @@
 import { spawn } from "node:child_process";
 import * as path from "node:path";
 
-import { kubectl, kubectlJson, nodeFacts, openTestStack, pushedImage, ragstarPod, type TestStack } from "./lib/node";
+import { kubectl, kubectlJson, nodeFacts, openTestStack, pushedImage, ragstarPod, type TestStack } from "../../infra/tools/node/nodeCluster";
 import { CONTAINER, isReady, replacementPod } from "./lib/pods";
 import { rfc3339Millis, watchExits } from "./lib/containerdEvents";
 import { watchPod } from "./lib/watch";

@@ -9,7 +9,7 @@
  *                            kompose) on the health-switch fixture: pod created → Ready, app listening →
  *                            Ready, fault → kill (the app's SIGTERM) and → restart seen, never healthy →
  *                            kill (infra/tools/node/probeTiming.ts)
- *   recreate                 the project's `local` stack (tests/node/lib/node.ts openTestStack): a
+ *   recreate                 the project's `local` stack (infra/tools/node/nodeCluster.ts openTestStack): a
  *                            `ragstar:app.log_level` change through `pulumi up`; the longest outage a
  *                            client polling /health through the Service every 100 ms saw, the new pod's
  *                            uvicorn listening → Ready and → first answer through the Service
@@ -20,7 +20,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 
-import { nodeFacts, openTestStack, pushedImage, serviceAddress } from "../../../tests/node/lib/node";
+import { nodeFacts, openTestStack, pushedImage, serviceAddress } from "../node/nodeCluster";
 import { PROBE_VARIANTS } from "../node/probePod";
 import { HEALTHSWITCH_DIR, deleteNamespace, kubectl, prepareNamespace, pushHealthswitch, runHealthy, runNeverHealthy, type HealthyRun, type NeverHealthyRun, type ProbeRunContext } from "../node/probeTiming";
 import { measureRecreate, type RecreateRun } from "../node/rolloutTiming";

@@ -8,7 +8,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 
-import { nodeFacts } from "./node";
+import { nodeFacts } from "../../../infra/tools/node/nodeCluster";
 
 /** One task exit. */
 export interface TaskExit {

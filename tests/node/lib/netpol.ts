@@ -6,7 +6,7 @@
 import * as fs from "node:fs";
 import { spawn, spawnSync } from "node:child_process";
 
-import { kubectl, kubectlJson, type NodeFacts } from "./node";
+import { kubectl, kubectlJson, type NodeFacts } from "../../../infra/tools/node/nodeCluster";
 
 /** The running engine of the node: its pid, nfqueue number and iptables chain (mangle table). */
 export interface NetpolEngine {

@@ -3,7 +3,7 @@
  * container (`kubectl exec`, as the container's own user), waiting for the Deployment's
  * replacement pod, and JSON calls to the service through its Service ClusterIP.
  */
-import { kubectl, ragstarPod } from "./node";
+import { kubectl, ragstarPod } from "../../../infra/tools/node/nodeCluster";
 
 /** Name of the container in the ragstar pod (infra/k8s/podSpec.ts CONTAINER_NAME). */
 export const CONTAINER = "ragstar";

@@ -1,5 +1,5 @@
 /**
- * What the real-node tests share: kubectl, the node's facts (exported by scripts/lib/node.sh,
+ * The real node as the tests and bench:rollout use it: kubectl, the node's facts (exported by scripts/lib/node.sh,
  * node_exports), the project image pushed to the authenticated registry, a data volume reserved
  * for a namespace, and a local stack deployed to that namespace through the real Pulumi engine.
  */
@@ -10,9 +10,9 @@ import * as path from "node:path";
 
 import type { ConfigMap, Stack } from "@pulumi/pulumi/automation";
 
-import { buildAndPushImage } from "../../../infra/tools/docker/docker";
-import { localBuildArgs, localImageBuildArgs, openLocalStack, type LocalPaths } from "../../../infra/tools/engine/localStack";
-import { ROOT_DIR } from "../../../infra/paths";
+import { buildAndPushImage } from "../docker/docker";
+import { localBuildArgs, localImageBuildArgs, openLocalStack, type LocalPaths } from "../engine/localStack";
+import { ROOT_DIR } from "../../paths";
 
 /** The node of scripts/lib/node.sh: name, IP (its bridge address), containerd socket, state folder. */
 export interface NodeFacts {
