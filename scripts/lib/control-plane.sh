@@ -13,6 +13,12 @@
 
 cp_dir() { echo "$cache_dir/control-plane"; }
 
+# cp_service_cidr: this clone's Service range, 10.96.<clone_index>.0/24. Per clone because the
+# host routes it to this clone's node (scripts/lib/node.sh); cp_service_ip: its first address,
+# the `kubernetes` Service's.
+cp_service_cidr() { printf '10.96.%s.0/24\n' "$(clone_index)"; }
+cp_service_ip() { printf '10.96.%s.1\n' "$(clone_index)"; }
+
 # free_loopback_ports N: N TCP ports free on 127.0.0.1 now, one per line (the kernel picks them:
 # listen on port 0, read the port, close).
 free_loopback_ports() {
@@ -63,7 +69,7 @@ cp_certificates() {
     (
         cd "$dir/pki"
         openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 3650 -subj "/CN=ragstar-test-ca" 2>/dev/null
-        printf 'subjectAltName=IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc\n' >apiserver.ext
+        printf 'subjectAltName=IP:127.0.0.1,IP:%s,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc\n' "$(cp_service_ip)" >apiserver.ext
         openssl req -newkey rsa:2048 -nodes -keyout apiserver.key -out apiserver.csr -subj "/CN=kube-apiserver" 2>/dev/null
         openssl x509 -req -in apiserver.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out apiserver.crt -days 3650 -extfile apiserver.ext 2>/dev/null
         # The test's administrator: group system:masters.
@@ -122,7 +128,7 @@ start_control_plane() {
         --bind-address 127.0.0.1 --secure-port "$CP_APISERVER_PORT" --advertise-address 127.0.0.1 \
         --tls-cert-file "$dir/pki/apiserver.crt" --tls-private-key-file "$dir/pki/apiserver.key" --client-ca-file "$dir/pki/ca.crt" \
         --service-account-key-file "$dir/pki/sa.pub" --service-account-signing-key-file "$dir/pki/sa.key" \
-        --service-account-issuer https://kubernetes.default.svc --service-cluster-ip-range 10.96.0.0/16 \
+        --service-account-issuer https://kubernetes.default.svc --service-cluster-ip-range "$(cp_service_cidr)" \
         --authorization-mode Node,RBAC --allow-privileged=true --endpoint-reconciler-type none \
         --kubelet-client-certificate "$dir/pki/admin.crt" --kubelet-client-key "$dir/pki/admin.key" --kubelet-preferred-address-types InternalIP
     wait_until 120 "kube-apiserver" control_plane_ready || { tail -30 "$dir/kube-apiserver.log" >&2; die "kube-apiserver did not become ready"; }

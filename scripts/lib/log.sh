@@ -5,6 +5,12 @@
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
+# clone_id: six hex digits from this checkout's path; clone_index: its first two as 0..255. Each
+# checkout's node names and networks (scripts/lib/node.sh) and its Service range
+# (scripts/lib/control-plane.sh) come from them, so two checkouts on one host do not collide.
+clone_id() { printf '%s' "${repo_root:?}" | sha256sum | cut -c1-6; }
+clone_index() { local id; id="$(clone_id)"; echo $((16#${id:0:2})); }
+
 # ensure_cache_dir: create this clone's git-ignored .cache/ when missing (the Docker engine's log,
 # the registry, the stand-in base image, the control plane) and print its absolute path.
 # Expects repo_root (set by the entry script). Usage: cache_dir="$(ensure_cache_dir)".

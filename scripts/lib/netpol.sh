@@ -42,20 +42,24 @@ build_netpol_engine() {
 
 # ---------------------------------------------------------------------------------------------
 # Running the engine for this checkout's node (start_netpol after kube-proxy in start_node,
-# stop_netpol before kube-proxy stops in stop_node).
+# stop_netpol before kube-proxy stops in stop_node), in the node's network namespace
+# (scripts/lib/node.sh): its queue, its nftables table and the diversion below are the
+# namespace's, so each checkout's node has its own engine. It reaches the API server through the
+# namespace's loopback (scripts/node/loopback_forward.py).
 #
 # The diversion. The engine's own nftables table (its `queue` rules) cannot be made on a kernel
 # without CONFIG_NFT_QUEUE, which this host's lacks: every sync logs `syncing nftables rules
 # error=conn.Receive: netlink receive: no such file or directory`. The kernel does have the
 # iptables NFQUEUE target (CONFIG_NETFILTER_XT_TARGET_NFQUEUE), so an iptables chain of ours,
-# RGNP-<id> in the mangle table, sends the first packet of each connection (conntrack NEW) to or
-# from the pod subnet to the engine's queue, which accepts or drops it:
+# RGNP-<id> in the namespace's mangle table, sends the first packet of each connection (conntrack
+# NEW) to or from the pod subnet to the engine's queue, which accepts or drops it:
 #   POSTROUTING (after kube-proxy's DNAT, so a Service's backend pod is what is judged): pod to pod
-#     (bridged: br_netfilter's bridge-nf-call-iptables is 1 here), pod to elsewhere, host to pod;
-#     not packets of sockets owned by root (UID 0): the kubelet's probes, kube-proxy'd host-to-
-#     Service calls made as root, tests run as root; and not loopback.
-#   INPUT, packets arriving on the node's bridge: pod to a host address (e.g. the node IP), which
-#     never reaches POSTROUTING.
+#     (bridged: br_netfilter's bridge-nf-call-iptables is 1), pod to elsewhere (the host too);
+#     not the host's own connections (source NODE_HOST_IP: the tests and the main job reaching a
+#     pod or a Service, as node-to-local-pod traffic is allowed by Calico and Cilium by default),
+#     not packets of sockets owned by root in the namespace (the kubelet's probes), not loopback.
+#   INPUT, packets arriving on the node's bridge: pod to an address of the namespace (e.g. the
+#     node IP), which never reaches POSTROUTING.
 #
 # Fail-closed: the queue rules carry no --queue-bypass and the engine runs without --fail-open,
 # so while the diversion is in place and the engine is not reading its queue, new connections of
@@ -67,8 +71,7 @@ build_netpol_engine() {
 #
 # Per clone (from node_names' NODE_ID): the queue number (NETPOL_QUEUE), the chain (RGNP-<id>),
 # and under the node folder: netpol.pid, netpol.log and netpol-account/ (token, ca.crt,
-# namespace). Two checkouts' engines could still not run at once: the engine's nftables table
-# name is fixed (see above), and one node runs per host anyway (scripts/lib/node.sh).
+# namespace).
 
 # netpol_names: NETPOL_QUEUE (0..65535, from the first four hex digits of NODE_ID) and NETPOL_CHAIN.
 netpol_names() {
@@ -80,7 +83,8 @@ netpol_names() {
 netpol_running() { [[ -f "$(node_dir)/netpol.pid" ]] && kill -0 "$(cat "$(node_dir)/netpol.pid")" 2>/dev/null; }
 
 # netpol_queue_bound Q: the kernel lists queue Q as bound by a reader (/proc/net/netfilter/nfnetlink_queue, first column).
-netpol_queue_bound() { awk -v q="$1" '$1 == q {found=1} END {exit !found}' /proc/net/netfilter/nfnetlink_queue 2>/dev/null; }
+# In the node's network namespace: queues are per namespace.
+netpol_queue_bound() { node_ns awk -v q="$1" '$1 == q {found=1} END {exit !found}' /proc/net/netfilter/nfnetlink_queue 2>/dev/null; }
 
 # netpol_account DIR: the engine's ServiceAccount and RBAC (read pods, namespaces, nodes and
 # NetworkPolicies; write events) in the cluster, and its in-cluster files in DIR: a token (one
@@ -126,18 +130,21 @@ YAML
 netpol_divert() {
     local chain="$NETPOL_CHAIN" q="$NETPOL_QUEUE"
     if [[ "$1" == add ]]; then
-        iptables -t mangle -N "$chain"
-        iptables -t mangle -A "$chain" -m conntrack --ctstate ESTABLISHED,RELATED -j RETURN
-        iptables -t mangle -A "$chain" -d "$NODE_SUBNET" -j NFQUEUE --queue-num "$q"
-        iptables -t mangle -A "$chain" -s "$NODE_SUBNET" -j NFQUEUE --queue-num "$q"
+        node_ns iptables -t mangle -N "$chain"
+        node_ns iptables -t mangle -A "$chain" -m conntrack --ctstate ESTABLISHED,RELATED -j RETURN
+        # The host's own connections (from NODE_HOST_IP, forwarded in): the tests and the main job.
+        node_ns iptables -t mangle -A "$chain" -s "$NODE_HOST_IP" -j RETURN
+        node_ns iptables -t mangle -A "$chain" -d "$NODE_SUBNET" -j NFQUEUE --queue-num "$q"
+        node_ns iptables -t mangle -A "$chain" -s "$NODE_SUBNET" -j NFQUEUE --queue-num "$q"
         # Packets without a socket (forwarded ones) match `! --uid-owner 0` too.
-        iptables -t mangle -I POSTROUTING 1 ! -o lo -m owner ! --uid-owner 0 -j "$chain"
-        iptables -t mangle -I INPUT 1 -i "$NODE_BRIDGE" -j "$chain"
+        node_ns iptables -t mangle -I POSTROUTING 1 ! -o lo -m owner ! --uid-owner 0 -j "$chain"
+        node_ns iptables -t mangle -I INPUT 1 -i "$NODE_BRIDGE" -j "$chain"
     else
-        iptables -t mangle -D INPUT -i "$NODE_BRIDGE" -j "$chain" 2>/dev/null || true
-        iptables -t mangle -D POSTROUTING ! -o lo -m owner ! --uid-owner 0 -j "$chain" 2>/dev/null || true
-        iptables -t mangle -F "$chain" 2>/dev/null || true
-        iptables -t mangle -X "$chain" 2>/dev/null || true
+        [[ -e "$NODE_NETNS" ]] && grep -q " $NODE_NETNS nsfs " /proc/mounts || return 0
+        node_ns iptables -t mangle -D INPUT -i "$NODE_BRIDGE" -j "$chain" 2>/dev/null || true
+        node_ns iptables -t mangle -D POSTROUTING ! -o lo -m owner ! --uid-owner 0 -j "$chain" 2>/dev/null || true
+        node_ns iptables -t mangle -F "$chain" 2>/dev/null || true
+        node_ns iptables -t mangle -X "$chain" 2>/dev/null || true
     fi
 }
 
@@ -164,7 +171,7 @@ start_netpol() {
     api="$(netpol_account "$dir/netpol-account")" || die "setting up the NetworkPolicy engine's account failed"
     # shellcheck disable=SC2016 # expanded by the inner bash: $1 the account folder, then the command
     KUBERNETES_SERVICE_HOST="${api%:*}" KUBERNETES_SERVICE_PORT="${api##*:}" \
-        unshare --mount --propagation private bash -c '
+        nsenter --net="$NODE_NETNS" unshare --mount --propagation private bash -c '
             mount -t tmpfs -o mode=755 tmpfs /run && mkdir -p /run/secrets/kubernetes.io/serviceaccount &&
             cp "$1"/* /run/secrets/kubernetes.io/serviceaccount/ && shift && exec "$@"' \
         netpol "$dir/netpol-account" "$bin" --hostname-override "$NODE_NAME" --nfqueue-id "$NETPOL_QUEUE" \

@@ -4,17 +4,31 @@
 # runc and CNI plugins (containernetworking-plugins, /usr/lib/cni) on a bridge of our own, and a
 # sandbox image built here (scripts/node/pause) and imported, never pulled.
 #
-# Per clone (node_names, from a hash of the checkout's path): the node name, bridge, pod subnet
-# and node IP, cgroup parent, containerd and kubelet folders, and the data volume. Host-wide and
-# shared: kube-proxy's iptables chains (KUBE-SERVICES, ...), so one checkout's node runs on a
-# host at a time (start_node refuses a second one and names the first).
+# The node's network namespace. The kubelet, kube-proxy, the NetworkPolicy engine, the pods'
+# bridge and the host ends of the pods' links live in a network namespace of the node's own
+# (NODE_NETNS, a file under .cache/node), so kube-proxy's iptables chains (KUBE-SERVICES, ...), the
+# kubelet's, the CNI plugins' and the engine's are the namespace's, not the host's, and several
+# checkouts' nodes run side by side. containerd stays in the host's namespace, so it pulls from
+# the registries on the host's loopback; the CNI plugins it runs are wrappers (NODE_DIR/cni/bin)
+# that enter the node's namespace first. The namespace reaches the host by a veth pair: host end
+# NODE_LINK with NODE_HOST_IP, node end eth0 with NODE_IP (the node's InternalIP: the kubelet and
+# kube-proxy listen there). The host routes the pod subnet and this clone's Service range
+# (cp_service_cidr) to NODE_IP, so the tests and the main job reach pods and ClusterIPs from the
+# host as before, and pods reach servers on the host at NODE_HOST_IP. The API server stays on the
+# host's loopback only: scripts/node/loopback_forward.py listens on 127.0.0.1:<its port> inside
+# the namespace and connects on the host's, so the components keep the kubeconfig as it is.
 #
-# start_node leaves the host as it found it once stop_node has run: it records the sysctls the
-# kubelet and kube-proxy change, the iptables chains, and the host folders the kubelet and
-# containerd create when they are absent (/var/lib/kubelet, /run/containerd, /var/lib/cni), and
-# stop_node puts each back. Stop order: pods (through the API, so the kubelet tears down their
-# networks and mounts), the NetworkPolicy engine (scripts/lib/netpol.sh: its diversion first), kube-proxy,
-# kubelet, containerd.
+# Per clone (node_names, from clone_id/clone_index): the node name, namespace, link, subnets and
+# addresses, cgroup parent, containerd and kubelet folders, and the data volume. Host-wide and
+# shared by the nodes on a host: the kubelet's sysctls (vm.overcommit_memory, kernel.panic*) and
+# the folders it, containerd and libcni make at fixed paths (NODE_HOST_DIRS). The first node to start
+# records them; a node that starts while another runs copies that one's record, and only the last
+# node to stop restores them.
+#
+# start_node leaves the host as it found it once stop_node has run. Stop order: pods (through the
+# API, so the kubelet tears down their networks and mounts), the NetworkPolicy engine
+# (scripts/lib/netpol.sh: its diversion first), kube-proxy, kubelet, containerd, the forwarder; then
+# the mounts under .cache/node (the namespace's file last of all) and the link.
 #
 # Expects repo_root, cache_dir, KUBE_VERSION, KUBE_BIN, NODE_BIN and KUBECONFIG (scripts/lib/kube-tools.sh,
 # control-plane.sh), start_netpol/stop_netpol (scripts/lib/netpol.sh) and log/die/wait_until/apt_install
@@ -23,55 +37,76 @@
 
 # The image name the CRI plugin uses as the sandbox image (containerd.toml) and the archive carries.
 NODE_SANDBOX_IMAGE=ragstar.local/pause:1
-# The sysctls the kubelet (vm.overcommit_memory, kernel.panic, kernel.panic_on_oops: its
-# protectKernelDefaults=false path) and kube-proxy and the CNI bridge plugin (forwarding,
-# route_localnet, conntrack) may change; saved before start, restored at stop.
+# The host's sysctls the kubelet changes (vm.overcommit_memory, kernel.panic, kernel.panic_on_oops:
+# its protectKernelDefaults=false path; not per network namespace) and, as a guard, the host's
+# forwarding, route_localnet and conntrack settings: saved before the first node starts, restored
+# when the last one stops. (The net.* ones the node changes, forwarding in particular, are its
+# namespace's own.)
 NODE_SYSCTLS=(vm.overcommit_memory kernel.panic kernel.panic_on_oops net.ipv4.ip_forward net.ipv4.conf.all.route_localnet
     net.netfilter.nf_conntrack_max net.netfilter.nf_conntrack_tcp_timeout_established net.netfilter.nf_conntrack_tcp_timeout_close_wait)
 # Host folders the kubelet, containerd and libcni create at fixed paths whatever their root
 # folders say (the kubelet's device-plugin socket, the runc shims' sockets, libcni's cache).
 NODE_HOST_DIRS=(/var/lib/kubelet /run/containerd /var/lib/cni)
+# The CNI plugins of the network (node_write_configs); each runs through a wrapper that enters the node's namespace.
+NODE_CNI_PLUGINS=(bridge host-local portmap loopback)
 
 node_dir() { printf '%s/node' "$cache_dir"; }
 
-# node_names: NODE_ID (six hex digits), NODE_NAME, NODE_BRIDGE, NODE_SUBNET (a /24), NODE_IP (its
-# .1, the bridge's address: the kubelet refuses a loopback node IP) and NODE_CGROUP, all derived
-# from this checkout's path.
+# node_names: this checkout's node, from clone_id and clone_index (n):
+#   NODE_ID (six hex digits), NODE_NAME ragstar-node-<id>, NODE_CGROUP ragstar-<id>,
+#   NODE_NETNS (the namespace's file), NODE_LINK rgn<id> (the host end of the veth pair),
+#   NODE_HOST_IP 10.245.n.1 (host end) and NODE_IP 10.245.n.2 (node end, the InternalIP) on a /30,
+#   NODE_SUBNET 10.244.n.0/24 (pods) with NODE_GATEWAY 10.244.n.1 on NODE_BRIDGE (in the namespace),
+#   NODE_SERVICE_CIDR (cp_service_cidr, the control plane's Service range).
 node_names() {
-    local id n
-    id="$(printf '%s' "$repo_root" | sha256sum | cut -c1-6)"
-    n=$((16#${id:0:2}))
-    NODE_ID="$id"
-    NODE_NAME="ragstar-node-$id"
-    NODE_BRIDGE="rgn$id"
+    local n
+    n="$(clone_index)"
+    NODE_ID="$(clone_id)"
+    NODE_NAME="ragstar-node-$NODE_ID"
+    NODE_CGROUP="ragstar-$NODE_ID"
+    NODE_NETNS="$(node_dir)/netns"
+    NODE_LINK="rgn$NODE_ID"
+    NODE_HOST_IP="10.245.$n.1"
+    NODE_IP="10.245.$n.2"
     NODE_SUBNET="10.244.$n.0/24"
-    NODE_IP="10.244.$n.1"
-    NODE_CGROUP="ragstar-$id"
+    NODE_GATEWAY="10.244.$n.1"
+    NODE_BRIDGE="rgbr0"
+    NODE_SERVICE_CIDR="$(cp_service_cidr)"
 }
 
-# ensure_node_packages: Debian's containerd, runc, CNI plugins and iptables (the node's binaries,
-# kubelet and kube-proxy, come from ensure_kube_tools).
+# node_ns COMMAND...: run COMMAND in the node's network namespace (host mount namespace).
+node_ns() { nsenter --net="$NODE_NETNS" "$@"; }
+
+# ensure_node_packages: Debian's containerd, runc, CNI plugins, iptables and util-linux's
+# nsenter/unshare (the node's binaries, kubelet and kube-proxy, come from ensure_kube_tools).
 ensure_node_packages() {
     [[ -x /usr/lib/cni/bridge ]] || apt_install containernetworking-plugins
     command -v containerd >/dev/null && command -v runc >/dev/null || apt_install containerd runc
     command -v iptables >/dev/null || apt_install iptables
+    command -v nsenter >/dev/null && command -v unshare >/dev/null || apt_install util-linux
 }
 
 node_running() { [[ -f "$(node_dir)/kubelet.pid" ]] && kill -0 "$(cat "$(node_dir)/kubelet.pid")" 2>/dev/null; }
 
-# other_node_pids: kubelets of other checkouts on this host (their --hostname-override is another ragstar-node-*).
-other_node_pids() {
+# other_node_dirs: the state folders of other checkouts' running nodes on this host (from their
+# kubelets' --config <dir>/kubelet.yaml; their --hostname-override is another ragstar-node-*).
+other_node_dirs() {
     local pid args
     for pid in $(pgrep -x kubelet || true); do
         args="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null || true)"
-        [[ "$args" == *"--hostname-override ragstar-node-"* && "$args" != *"--hostname-override $NODE_NAME "* ]] && printf '%s ' "$pid"
+        [[ "$args" == *"--hostname-override ragstar-node-"* && "$args" != *"--hostname-override $NODE_NAME "* ]] || continue
+        [[ "$args" =~ --config\ ([^ ]+)/kubelet\.yaml ]] && printf '%s\n' "${BASH_REMATCH[1]}"
     done
     return 0
 }
 
-# node_exports: what the tests read about this node (infra/tools/node/nodeCluster.ts).
+# node_exports: what the tests read about this node (infra/tools/node/nodeCluster.ts), and
+# RAGSTAR_NODE_START_SECONDS, how long its last start took (infra/tools/cli/benchRollout.ts).
 node_exports() {
-    export RAGSTAR_NODE_NAME="$NODE_NAME" RAGSTAR_NODE_IP="$NODE_IP" RAGSTAR_NODE_CONTAINERD="$(node_dir)/containerd.sock" RAGSTAR_NODE_DIR="$(node_dir)"
+    RAGSTAR_NODE_START_SECONDS="$(cat "$(node_dir)/start-seconds" 2>/dev/null || true)"
+    export RAGSTAR_NODE_START_SECONDS
+    export RAGSTAR_NODE_NAME="$NODE_NAME" RAGSTAR_NODE_IP="$NODE_IP" RAGSTAR_NODE_HOST_IP="$NODE_HOST_IP" \
+        RAGSTAR_NODE_NETNS="$NODE_NETNS" RAGSTAR_NODE_CONTAINERD="$(node_dir)/containerd.sock" RAGSTAR_NODE_DIR="$(node_dir)"
 }
 
 node_start_process() { # NAME COMMAND...: start in the background, log and pid under the node folder
@@ -82,31 +117,72 @@ node_start_process() { # NAME COMMAND...: start in the background, log and pid u
     echo $! >"$dir/$name.pid"
 }
 
-# node_record_host: what start_node may change on the host, recorded once before the first start.
+# node_record_host DIR: what the nodes may change on the host, recorded once before this node's
+# first start: the sysctls and the host folders that do not exist yet, or, when another checkout's
+# node runs, that node's record (it holds the values from before any node started).
 node_record_host() {
-    local dir="$1" d
+    local dir="$1" d other
     [[ -f "$dir/host.recorded" ]] && return
-    sysctl "${NODE_SYSCTLS[@]}" 2>/dev/null | sed 's/ //g' >"$dir/sysctls.saved"
-    : >"$dir/made-dirs"
-    for d in "${NODE_HOST_DIRS[@]}"; do [[ -e "$d" ]] || echo "$d" >>"$dir/made-dirs"; done
-    local t
-    for t in iptables ip6tables; do "$t-save" 2>/dev/null | sed -n 's/^:\([^ ]*\) .*/\1/p' | sort -u >"$dir/$t.chains"; done
+    other="$(other_node_dirs | head -1)"
+    if [[ -n "$other" && -f "$other/host.recorded" ]]; then
+        cp "$other/sysctls.saved" "$other/made-dirs" "$dir/"
+    else
+        sysctl "${NODE_SYSCTLS[@]}" 2>/dev/null | sed 's/ //g' >"$dir/sysctls.saved"
+        : >"$dir/made-dirs"
+        for d in "${NODE_HOST_DIRS[@]}"; do [[ -e "$d" ]] || echo "$d" >>"$dir/made-dirs"; done
+    fi
     touch "$dir/host.recorded"
 }
 
-# node_write_configs DIR: the CNI network, containerd, kubelet and kube-proxy configs. The CNI
-# chain's firewall plugin accepts each pod's traffic in the filter table's FORWARD chain (its
-# CNI-FORWARD chain, removed again by node_remove_new_chains): Docker sets FORWARD's policy to DROP,
-# and with br_netfilter (bridge-nf-call-iptables=1) bridged pod-to-pod packets pass through FORWARD,
-# so without it a pod could not open a connection to another pod or to a Service (seen as a
-# timeout, with or without any NetworkPolicy).
+# node_network DIR: the namespace, the veth pair, the addresses and routes (see the header), and
+# the CNI plugin wrappers. The pods' bridge is made here too, so NetworkPolicy's diversion
+# (scripts/lib/netpol.sh) can name it before the first pod.
+node_network() {
+    local dir="$1" plugin
+    if ! grep -q " $NODE_NETNS nsfs " /proc/mounts; then
+        : >"$NODE_NETNS"
+        unshare --net="$NODE_NETNS" true || die "creating the node's network namespace at $NODE_NETNS failed"
+    fi
+    ip link show "$NODE_LINK" >/dev/null 2>&1 || ip link add "$NODE_LINK" type veth peer name eth0 netns "$NODE_NETNS" \
+        || die "creating the link $NODE_LINK to the node's network namespace failed"
+    ip addr replace "$NODE_HOST_IP/30" dev "$NODE_LINK"
+    ip link set "$NODE_LINK" up
+    node_ns ip link set lo up
+    node_ns ip addr replace "$NODE_IP/30" dev eth0
+    node_ns ip link set eth0 up
+    node_ns ip route replace default via "$NODE_HOST_IP"
+    node_ns ip link show "$NODE_BRIDGE" >/dev/null 2>&1 || node_ns ip link add "$NODE_BRIDGE" type bridge
+    node_ns ip addr replace "$NODE_GATEWAY/24" dev "$NODE_BRIDGE"
+    node_ns ip link set "$NODE_BRIDGE" up
+    # The namespace's own settings: it routes between the host and the pods.
+    node_ns sysctl -qw net.ipv4.ip_forward=1
+    ip route replace "$NODE_SUBNET" via "$NODE_IP" dev "$NODE_LINK"
+    ip route replace "$NODE_SERVICE_CIDR" via "$NODE_IP" dev "$NODE_LINK"
+    mkdir -p "$dir/cni/bin"
+    for plugin in "${NODE_CNI_PLUGINS[@]}"; do
+        printf '#!/bin/sh\n# %s in the node'"'"'s network namespace (scripts/lib/node.sh, node_network)\nexec nsenter --net=%q /usr/lib/cni/%s "$@"\n' \
+            "$plugin" "$NODE_NETNS" "$plugin" >"$dir/cni/bin/$plugin"
+        chmod 755 "$dir/cni/bin/$plugin"
+    done
+}
+
+# node_route_problem: why this clone's routes cannot be made (another link holds one of its
+# subnets: another checkout whose clone_index is the same, or the host's own network), or nothing.
+node_route_problem() {
+    local net route
+    for net in "$NODE_SUBNET" "$NODE_SERVICE_CIDR" "${NODE_HOST_IP%.*}.0/30"; do
+        route="$(ip -4 route show "$net" | grep -v "dev $NODE_LINK" || true)"
+        [[ -z "$route" ]] || { printf '%s is routed elsewhere on this host (%s)' "$net" "$route"; return; }
+    done
+}
+
+# node_write_configs DIR: the CNI network, containerd, kubelet and kube-proxy configs.
 node_write_configs() {
     local dir="$1"
     cat >"$dir/cni/net.d/10-ragstar.conflist" <<CNI
 {"cniVersion": "1.0.0", "name": "ragstar-$NODE_NAME", "plugins": [
   {"type": "bridge", "bridge": "$NODE_BRIDGE", "isGateway": true, "ipMasq": true, "hairpinMode": true,
-   "ipam": {"type": "host-local", "ranges": [[{"subnet": "$NODE_SUBNET", "gateway": "$NODE_IP"}]], "routes": [{"dst": "0.0.0.0/0"}], "dataDir": "$dir/cni/ipam"}},
-  {"type": "firewall", "backend": "iptables"},
+   "ipam": {"type": "host-local", "ranges": [[{"subnet": "$NODE_SUBNET", "gateway": "$NODE_GATEWAY"}]], "routes": [{"dst": "0.0.0.0/0"}], "dataDir": "$dir/cni/ipam"}},
   {"type": "portmap", "capabilities": {"portMappings": true}},
   {"type": "loopback"}]}
 CNI
@@ -125,6 +201,9 @@ state = "$dir/containerd-state"
   disable_apparmor = true
   # Pod network namespaces under our state folder, not /var/run/netns.
   netns_mounts_under_state_dir = true
+  # exec, logs and port-forward: the kubelet, in the node's namespace, reaches this on the link.
+  stream_server_address = "$NODE_HOST_IP"
+  stream_server_port = "0"
   [plugins."io.containerd.grpc.v1.cri".containerd]
     default_runtime_name = "runc"
     [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
@@ -132,7 +211,7 @@ state = "$dir/containerd-state"
       [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
         Root = "$dir/runc"
   [plugins."io.containerd.grpc.v1.cri".cni]
-    bin_dir = "/usr/lib/cni"
+    bin_dir = "$dir/cni/bin"
     conf_dir = "$dir/cni/net.d"
 [plugins."io.containerd.internal.v1.opt"]
   path = "$dir/containerd-opt"
@@ -147,7 +226,7 @@ oomScoreAdj: 0                 # no CAP_SYS_RESOURCE for a negative score
 containerRuntimeEndpoint: unix://$dir/containerd.sock
 authentication: {anonymous: {enabled: false}, webhook: {enabled: true}, x509: {clientCAFile: $(cp_dir)/pki/ca.crt}}
 authorization: {mode: Webhook}
-address: $NODE_IP              # this clone's bridge address: no port clash with another clone's kubelet
+address: $NODE_IP              # the node end of the link
 readOnlyPort: 0
 healthzPort: 0
 failSwapOn: false
@@ -168,7 +247,7 @@ healthzBindAddress: $NODE_IP:10256
 metricsBindAddress: $NODE_IP:10249
 clusterCIDR: $NODE_SUBNET
 nodePortAddresses: ["$NODE_IP/32"]
-# Leave the host's conntrack sysctls and route_localnet alone.
+# Leave the conntrack sysctls (nf_conntrack_max is the host's) and route_localnet alone.
 conntrack: {maxPerCore: 0, min: 0, tcpEstablishedTimeout: 0s, tcpCloseWaitTimeout: 0s}
 iptables: {localhostNodePorts: false}
 PROXY
@@ -212,7 +291,8 @@ VOLUME
 
 # start_node: start this checkout's node (or reuse it when it runs) and wait until it is Ready.
 start_node() {
-    local dir started=$SECONDS others
+    local dir started=$SECONDS started_ns problem api_port
+    started_ns="$(date +%s%N)"
     dir="$(node_dir)"
     node_names
     if node_running; then
@@ -222,11 +302,10 @@ start_node() {
         node_exports
         return
     fi
-    others="$(other_node_pids)"
-    [[ -z "$others" ]] || die "another checkout's node runs on this host (kubelet pid ${others% }): kube-proxy's iptables chains are host-wide, so one checkout's node runs at a time; stop it with 'bash scripts/main stop-cluster' in that checkout"
-    if ip -4 route show "$NODE_SUBNET" | grep -qv "dev $NODE_BRIDGE"; then
-        die "the pod subnet $NODE_SUBNET of node $NODE_NAME is routed elsewhere on this host ($(ip -4 route show "$NODE_SUBNET")); move this checkout or free the subnet"
-    fi
+    problem="$(node_route_problem)"
+    [[ -z "$problem" ]] || die "node $NODE_NAME cannot be made: $problem; free it, or move this checkout (the subnets come from a hash of its path)"
+    api_port="$(sed -n 's#^ *server: https://127.0.0.1:\([0-9]*\)$#\1#p' "$KUBECONFIG")"
+    [[ -n "$api_port" ]] || die "the kubeconfig $KUBECONFIG names no https://127.0.0.1:PORT server for the node to reach"
     mkdir -p "$dir"/{cni/net.d,containerd-root,containerd-state,kubelet-root,pause,pod-logs,runc}
     node_record_host "$dir"
     # cgroup v1: the kubelet's cgroupRoot must exist in every hierarchy; cpuset needs cpus and mems.
@@ -236,27 +315,29 @@ start_node() {
         cat /sys/fs/cgroup/cpuset/cpuset.cpus >"/sys/fs/cgroup/cpuset/$NODE_CGROUP/cpuset.cpus"
         cat /sys/fs/cgroup/cpuset/cpuset.mems >"/sys/fs/cgroup/cpuset/$NODE_CGROUP/cpuset.mems"
     fi
-    # The bridge exists before the kubelet starts: its address is the node IP.
-    ip link show "$NODE_BRIDGE" >/dev/null 2>&1 || ip link add "$NODE_BRIDGE" type bridge
-    ip addr replace "$NODE_IP/24" dev "$NODE_BRIDGE"
-    ip link set "$NODE_BRIDGE" up
+    node_network "$dir"
+    node_start_process forward python3 "$repo_root/scripts/node/loopback_forward.py" "$NODE_NETNS" "$api_port"
+    wait_until 10 "the API server's port in the node's namespace" grep -q '^forwarding' "$dir/forward.log" \
+        || { cat "$dir/forward.log" >&2; die "forwarding the API server's port into the node's namespace failed (log: $dir/forward.log)"; }
     node_write_configs "$dir"
     node_start_process containerd containerd --config "$dir/containerd.toml"
     wait_until 30 "containerd" ctr --address "$dir/containerd.sock" version || { tail -20 "$dir/containerd.log" >&2; die "containerd did not start (log: $dir/containerd.log)"; }
     node_sandbox_image "$dir"
-    node_start_process kubelet "$NODE_BIN/kubelet" --config "$dir/kubelet.yaml" --kubeconfig "$KUBECONFIG" --root-dir "$dir/kubelet-root" \
+    node_start_process kubelet nsenter --net="$NODE_NETNS" "$NODE_BIN/kubelet" --config "$dir/kubelet.yaml" --kubeconfig "$KUBECONFIG" --root-dir "$dir/kubelet-root" \
         --cert-dir "$dir/kubelet-pki" --hostname-override "$NODE_NAME" --node-ip "$NODE_IP" --node-labels "ragstar.dev/node=real"
     wait_until 90 "node $NODE_NAME" "$KUBE_BIN/kubectl" wait --for=condition=Ready "node/$NODE_NAME" --timeout=1s \
         || { tail -20 "$dir/kubelet.log" >&2; die "node $NODE_NAME did not become Ready (log: $dir/kubelet.log)"; }
     # The node-lifecycle controller is off (kwok): lift the not-ready taint the admission plugin set.
     "$KUBE_BIN/kubectl" taint node "$NODE_NAME" node.kubernetes.io/not-ready:NoSchedule- >/dev/null 2>&1 || true
-    node_start_process kube-proxy "$NODE_BIN/kube-proxy" --config "$dir/kube-proxy.yaml"
+    node_start_process kube-proxy nsenter --net="$NODE_NETNS" "$NODE_BIN/kube-proxy" --config "$dir/kube-proxy.yaml"
     wait_until 30 "kube-proxy" curl -sf "http://$NODE_IP:10256/healthz" \
         || { tail -20 "$dir/kube-proxy.log" >&2; die "kube-proxy did not become healthy (log: $dir/kube-proxy.log)"; }
     start_netpol
     node_volume "$dir"
+    # From start_node's call to kube-proxy and the engine running (bench:rollout's node_start_s).
+    awk -v a="$started_ns" -v b="$(date +%s%N)" 'BEGIN {printf "%.2f\n", (b - a) / 1e9}' >"$dir/start-seconds"
     node_exports
-    log "node $NODE_NAME ($NODE_IP, pods $NODE_SUBNET) Ready in $((SECONDS - started)) s"
+    log "node $NODE_NAME ($NODE_IP, pods $NODE_SUBNET, Services $NODE_SERVICE_CIDR, namespace $NODE_NETNS) Ready in $((SECONDS - started)) s"
 }
 
 node_stop_pid() { # NAME: SIGTERM, then SIGKILL after 10 s
@@ -268,28 +349,6 @@ node_stop_pid() { # NAME: SIGTERM, then SIGKILL after 10 s
         kill -9 "$pid" 2>/dev/null || true
     fi
     rm -f "$dir/$name.pid"
-}
-
-# node_remove_new_chains DIR: remove the iptables chains that were not there before start (the
-# kubelet's KUBE-FIREWALL and canaries, kube-proxy's KUBE-*, the CNI bridge plugin's CNI-* masquerade
-# chains of pods it did not get to tear down), with the rules that jump to them.
-node_remove_new_chains() {
-    local dir="$1" t table chain
-    for t in iptables ip6tables; do
-        [[ -f "$dir/$t.chains" ]] || continue
-        for table in filter nat mangle; do
-            for chain in $("$t-save" -t "$table" 2>/dev/null | sed -n 's/^:\(\(KUBE\|CNI\)-[^ ]*\) .*/\1/p'); do
-                grep -qx "$chain" "$dir/$t.chains" && continue
-                { "$t-save" -t "$table" | grep -E -- "^-A [^ ]+ .*-j $chain( |$)" || true; } | sed 's/^-A /-D /' | while read -r rule; do
-                    eval "$t -t $table $rule" 2>/dev/null || true
-                done
-                "$t" -t "$table" -F "$chain" 2>/dev/null || true
-            done
-            for chain in $("$t-save" -t "$table" 2>/dev/null | sed -n 's/^:\(\(KUBE\|CNI\)-[^ ]*\) .*/\1/p'); do
-                grep -qx "$chain" "$dir/$t.chains" || "$t" -t "$table" -X "$chain" 2>/dev/null || true
-            done
-        done
-    done
 }
 
 # stop_node: stop this checkout's node and undo what it changed on the host (see the header).
@@ -315,19 +374,20 @@ stop_node() {
     node_stop_pid "$dir" containerd
     # Shims outlive containerd: end the ones of our containerd (their -address names our socket).
     pkill -9 -f "containerd-shim-runc-v2 .*-address $dir/containerd.sock" 2>/dev/null || true
-    # Mounts under our folders (pod volumes, network namespaces, container rootfs), deepest first.
+    node_stop_pid "$dir" forward
+    # Mounts under our folders (pod volumes, pod network namespaces, container rootfs, the node's
+    # namespace), deepest first; the namespace goes once nothing holds it.
     { grep -o " $dir[^ ]*" /proc/mounts || true; } | sort -ru | while read -r m; do umount "$m" 2>/dev/null || umount -l "$m"; done
-    node_remove_new_chains "$dir"
     local c
     for c in /sys/fs/cgroup/*/"$NODE_CGROUP"; do
         if [[ -d "$c" ]]; then find "$c" -depth -type d -exec rmdir {} \; 2>/dev/null || true; fi
     done
-    ip link del "$NODE_BRIDGE" 2>/dev/null || true
-    if [[ -f "$dir/made-dirs" && -z "$(other_node_pids)" ]]; then
-        xargs -r rm -rf <"$dir/made-dirs"
-    fi
-    if [[ -f "$dir/sysctls.saved" ]]; then
-        xargs -r sysctl -w <"$dir/sysctls.saved" >/dev/null 2>&1 || true
+    # The host end of the pair (the node end goes with it) and the routes through it.
+    ip link del "$NODE_LINK" 2>/dev/null || true
+    # Host-wide: put back only when no other checkout's node still runs (it holds the same record).
+    if [[ -z "$(other_node_dirs)" ]]; then
+        [[ -f "$dir/made-dirs" ]] && xargs -r rm -rf <"$dir/made-dirs"
+        [[ -f "$dir/sysctls.saved" ]] && { xargs -r sysctl -w <"$dir/sysctls.saved" >/dev/null 2>&1 || true; }
     fi
     rm -rf "$dir"
     log "node $NODE_NAME stopped; host restored"

@@ -44,8 +44,8 @@ function evidence(): string {
 beforeAll(async () => {
     const node = nodeFacts();
     expect(REPOSITORIES.length).toBeGreaterThanOrEqual(5);
-    fakes = await startFakes(node.ip);
-    const network = { egress: [{ cidr: `${node.ip}/32`, ports: [{ port: fakes.githubPort }, { port: fakes.ollamaPort }] }] };
+    fakes = await startFakes(node.hostIp);
+    const network = { egress: [{ cidr: `${node.hostIp}/32`, ports: [{ port: fakes.githubPort }, { port: fakes.ollamaPort }] }] };
     deployed = await openTestStack(NAMESPACE, pushedImage(), {
         "ragstar:app.github_api_url": { value: fakes.githubUrl },
         "ragstar:app.ollama_base_url": { value: fakes.ollamaUrl },
@@ -65,7 +65,7 @@ afterAll(async () => {
 test("the deployed NetworkPolicy lets the pod out to the fakes on the node IP, and the config points the service at them", () => {
     const policy = kubectlJson(["-n", NAMESPACE, "get", "networkpolicy", "ragstar"]);
     expect(policy.spec.egress).toContainEqual({
-        to: [{ ipBlock: { cidr: `${nodeFacts().ip}/32` } }],
+        to: [{ ipBlock: { cidr: `${nodeFacts().hostIp}/32` } }],
         ports: [{ port: fakes.githubPort, protocol: "TCP" }, { port: fakes.ollamaPort, protocol: "TCP" }],
     });
     const configMap = kubectlJson(["-n", NAMESPACE, "get", "configmap", "-l", "app.kubernetes.io/name=ragstar"]).items[0];

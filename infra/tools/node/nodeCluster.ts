@@ -14,21 +14,28 @@ import { buildAndPushImage } from "../docker/docker";
 import { localBuildArgs, localImageBuildArgs, openLocalStack, type LocalPaths } from "../engine/localStack";
 import { ROOT_DIR } from "../../paths";
 
-/** The node of scripts/lib/node.sh: name, IP (its bridge address), containerd socket, state folder. */
+/**
+ * The node of scripts/lib/node.sh: its name; `ip`, its InternalIP (the node end of the link to its
+ * network namespace); `hostIp`, the host's address on that link, where pods reach servers the host
+ * runs; `netns`, the file of the node's network namespace (kube-proxy's and the NetworkPolicy
+ * engine's iptables rules are there); the containerd socket; the state folder.
+ */
 export interface NodeFacts {
     name: string;
     ip: string;
+    hostIp: string;
+    netns: string;
     containerd: string;
     dir: string;
 }
 
 /** @throws Error when not run through scripts/with-cluster (which starts the node and exports these). */
 export function nodeFacts(): NodeFacts {
-    const { RAGSTAR_NODE_NAME: name, RAGSTAR_NODE_IP: ip, RAGSTAR_NODE_CONTAINERD: containerd, RAGSTAR_NODE_DIR: dir } = process.env;
-    if (!name || !ip || !containerd || !dir || !process.env.KUBECONFIG || !process.env.PULUMI_ROOT) {
+    const { RAGSTAR_NODE_NAME: name, RAGSTAR_NODE_IP: ip, RAGSTAR_NODE_HOST_IP: hostIp, RAGSTAR_NODE_NETNS: netns, RAGSTAR_NODE_CONTAINERD: containerd, RAGSTAR_NODE_DIR: dir } = process.env;
+    if (!name || !ip || !hostIp || !netns || !containerd || !dir || !process.env.KUBECONFIG || !process.env.PULUMI_ROOT) {
         throw new Error("the node is not set up: run through scripts/with-image-infra, scripts/with-cluster and scripts/with-pulumi (scripts/test does)");
     }
-    return { name, ip, containerd, dir };
+    return { name, ip, hostIp, netns, containerd, dir };
 }
 
 /** Run kubectl (KUBE_BIN) and return stdout. @throws Error with stderr when it fails. */

@@ -35,12 +35,14 @@ export function netpolEngine(node: NodeFacts): NetpolEngine {
         throw new Error(`process ${pid} (RAGSTAR_NETPOL_PID) is not kube-network-policies for node ${node.name}: ${args.join(" ")}`);
     }
     const queue = Number(flag("--nfqueue-id"));
-    const bound = fs.readFileSync("/proc/net/netfilter/nfnetlink_queue", "utf8").split("\n").some((line) => Number(line.trim().split(/\s+/)[0]) === queue && line.trim() !== "");
-    if (!bound) throw new Error(`the NetworkPolicy engine (pid ${pid}) does not hold nfqueue ${queue} (/proc/net/netfilter/nfnetlink_queue)`);
+    // Queues are per network namespace: read the node's list.
+    const queues = spawnSync("nsenter", [`--net=${node.netns}`, "cat", "/proc/net/netfilter/nfnetlink_queue"], { encoding: "utf8" }).stdout ?? "";
+    const bound = queues.split("\n").some((line) => Number(line.trim().split(/\s+/)[0]) === queue && line.trim() !== "");
+    if (!bound) throw new Error(`the NetworkPolicy engine (pid ${pid}) does not hold nfqueue ${queue} (/proc/net/netfilter/nfnetlink_queue in ${node.netns})`);
     const chain = `RGNP-${node.name.replace(/^ragstar-node-/, "")}`;
     let rules = "";
     try {
-        rules = mangleRules(chain);
+        rules = mangleRules(node, chain);
     } catch (error) {
         rules = (error as Error).message;
     }
@@ -48,9 +50,12 @@ export function netpolEngine(node: NodeFacts): NetpolEngine {
     return { pid, queue, chain };
 }
 
-/** `iptables -t mangle -S chain`: the chain's rules, one a line. @throws Error with stderr when it fails (e.g. no such chain). */
-export function mangleRules(chain: string): string {
-    const result = spawnSync("iptables", ["-t", "mangle", "-S", chain], { encoding: "utf8" });
+/**
+ * `iptables -t mangle -S chain` in the node's network namespace: the chain's rules, one a line.
+ * @throws Error with stderr when it fails (e.g. no such chain).
+ */
+export function mangleRules(node: NodeFacts, chain: string): string {
+    const result = spawnSync("nsenter", [`--net=${node.netns}`, "iptables", "-t", "mangle", "-S", chain], { encoding: "utf8" });
     if (result.status !== 0) throw new Error(`iptables -t mangle -S ${chain} failed: ${result.stderr.trim()}`);
     return result.stdout;
 }
