@@ -31,7 +31,7 @@ import sys
 import threading
 import uuid
 from array import array
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -481,13 +481,7 @@ class Store:
                     (job_id,),
                 ).fetchall()
             )
-            total = sum(counts.values())
-            failed = counts.get("failed", 0) + counts.get("pending", 0)
-            if failed == 0:
-                status, error = "succeeded", None
-            else:
-                status = "failed" if failed == total else "partially_failed"
-                error = f"{failed} of {total} repositories failed"
+            status, error = job_outcome(counts)
             conn.execute(
                 "UPDATE jobs SET status = ?, error = ?, finished_at = ? WHERE id = ?",
                 (status, error, now(), job_id),
@@ -634,21 +628,39 @@ def _upsert_repository(conn: sqlite3.Connection, repo: IndexedRepository) -> Non
             summary_model = excluded.summary_model, embedding = excluded.embedding,
             embedding_model = excluded.embedding_model, indexed_at = excluded.indexed_at
         """,
-        (
-            repo_key(repo.owner, repo.name),
-            repo.owner,
-            repo.name,
-            repo.url,
-            repo.description,
-            json.dumps(list(repo.topics)),
-            repo.stars,
-            repo.readme,
-            repo.summary,
-            repo.summary_model,
-            None if repo.embedding is None else pack_vector(repo.embedding),
-            repo.embedding_model if repo.embedding is not None else None,
-            now(),
-        ),
+        repository_row(repo),
+    )
+
+
+def job_outcome(counts: Mapping[str, int]) -> tuple[JobStatus, str | None]:
+    """A finished job's status and error from its items' counts by status (both stores):
+    ``succeeded`` when none failed or is still pending, ``failed`` when all did, else
+    ``partially_failed``; the error says how many of how many failed."""
+    total = sum(counts.values())
+    failed = counts.get("failed", 0) + counts.get("pending", 0)
+    if failed == 0:
+        return "succeeded", None
+    return ("failed" if failed == total else "partially_failed"), f"{failed} of {total} repositories failed"
+
+
+def repository_row(repo: IndexedRepository) -> tuple[object, ...]:
+    """The values of a repository's row, in the order key, owner, name, url, description, topics
+    (JSON), stars, readme, summary, summary_model, embedding (float32 bytes), embedding_model,
+    indexed_at: both stores' upserts."""
+    return (
+        repo_key(repo.owner, repo.name),
+        repo.owner,
+        repo.name,
+        repo.url,
+        repo.description,
+        json.dumps(list(repo.topics)),
+        repo.stars,
+        repo.readme,
+        repo.summary,
+        repo.summary_model,
+        None if repo.embedding is None else pack_vector(repo.embedding),
+        repo.embedding_model if repo.embedding is not None else None,
+        now(),
     )
 
 

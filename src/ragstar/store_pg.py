@@ -32,7 +32,6 @@ with their finished repositories kept.
 from __future__ import annotations
 
 import contextlib
-import json
 import math
 import socket
 import uuid
@@ -52,9 +51,10 @@ from ragstar.store import (
     StoreUnavailable,
     _job,
     _repository,
+    job_outcome,
     now,
-    pack_vector,
     repo_key,
+    repository_row,
     unpack_vector,
 )
 
@@ -373,13 +373,7 @@ class PostgresStore:
                     "SELECT status, count(*) FROM job_items WHERE job_id = %s GROUP BY status", (job_id,)
                 ).fetchall()
             }
-            total = sum(counts.values())
-            failed = counts.get("failed", 0) + counts.get("pending", 0)
-            if failed == 0:
-                status, error = "succeeded", None
-            else:
-                status = "failed" if failed == total else "partially_failed"
-                error = f"{failed} of {total} repositories failed"
+            status, error = job_outcome(counts)
             conn.execute(
                 "UPDATE jobs SET status = %s, error = %s, finished_at = %s, lease_expires_at = NULL WHERE id = %s",
                 (status, error, now(), job_id),
@@ -544,21 +538,7 @@ def _upsert_repository(conn: psycopg.Connection[Any], repo: IndexedRepository) -
             summary_model = excluded.summary_model, embedding = excluded.embedding,
             embedding_model = excluded.embedding_model, indexed_at = excluded.indexed_at
         """,
-        (
-            repo_key(repo.owner, repo.name),
-            repo.owner,
-            repo.name,
-            repo.url,
-            repo.description,
-            json.dumps(list(repo.topics)),
-            repo.stars,
-            repo.readme,
-            repo.summary,
-            repo.summary_model,
-            None if repo.embedding is None else pack_vector(repo.embedding),
-            repo.embedding_model if repo.embedding is not None else None,
-            now(),
-        ),
+        repository_row(repo),
     )
     conn.execute(
         "UPDATE repositories SET tokens = (SELECT coalesce(max(p), 0) FROM unnest(search) AS u, "
