@@ -60,6 +60,8 @@ from ragstar.schemas import (
 )
 from ragstar.service import Service
 from ragstar.store import FINISHED, RepoRef, StoreUnavailable, repo_key
+from ragstar.store_pg import describe_target
+from ragstar.stores import uses_postgres
 
 logger = logging.getLogger("ragstar")
 
@@ -203,9 +205,11 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         _configure_logging(settings.log_level)
         logger.info(
-            "starting: db_path=%s ollama_base_url=%s ollama_model=%s "
+            "starting: store=%s ollama_base_url=%s ollama_model=%s "
             "ollama_embedding_model=%s github_api_url=%s",
-            settings.db_path,
+            f"PostgreSQL {describe_target(settings.database_url.get_secret_value())}"
+            if settings.database_url is not None
+            else f"SQLite in {settings.db_path}",
             _without_credentials(settings.ollama_base_url),
             settings.ollama_model,
             settings.ollama_embedding_model,
@@ -244,7 +248,10 @@ def create_app(settings: Settings) -> FastAPI:
         A plain ``def`` so the filesystem and database probes run in the thread pool.
         """
         current: Settings | None = getattr(app.state, "settings", None)
-        reason = "configuration not loaded" if current is None else check_data_dir(current.db_path)
+        if current is None:
+            reason: str | None = "configuration not loaded"
+        else:
+            reason = None if uses_postgres(current) else check_data_dir(current.db_path)
         if reason is None:
             try:
                 service.store().check()

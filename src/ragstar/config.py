@@ -137,6 +137,16 @@ class PublicSettings(BaseModel):
         description="Longest summary stored; a longer answer from the model is cut at a word boundary.",
     )
 
+    job_lease_seconds: float = Field(
+        default=30.0,
+        ge=1,
+        le=3600,
+        description=(
+            "PostgreSQL mode: how long a replica's claim on a build job lasts without renewal "
+            "(renewed every third of it); a job whose replica died is taken over this long after."
+        ),
+    )
+
     @field_validator("db_path", mode="before")
     @classmethod
     def _path_not_empty(cls, value: Any) -> Any:
@@ -152,8 +162,23 @@ class Settings(PublicSettings):
     admin_token: SecretStr | None = Field(default=None, description="Token for admin endpoints.")
     github_token: SecretStr | None = Field(default=None, description="GitHub API token.")
     ollama_api_key: SecretStr | None = Field(default=None, description="Ollama API key.")
+    database_url: SecretStr | None = Field(
+        default=None,
+        description=(
+            "PostgreSQL connection URL (postgresql://USER:PASSWORD@HOST:PORT/DB). When set, the "
+            "index and the jobs live there, shared by replicas, and db_path is not used."
+        ),
+    )
 
-    @field_validator("admin_token", "github_token", "ollama_api_key")
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_url(cls, value: SecretStr | None) -> SecretStr | None:
+        """Only PostgreSQL URLs; the message never repeats the value (it holds a password)."""
+        if value is not None and not value.get_secret_value().startswith(("postgresql://", "postgres://")):
+            raise ValueError("must be a postgresql://USER:PASSWORD@HOST:PORT/DB URL")
+        return value
+
+    @field_validator("admin_token", "github_token", "ollama_api_key", "database_url")
     @classmethod
     def _secret_not_empty(cls, value: SecretStr | None) -> SecretStr | None:
         """Reject empty secrets: an empty token is a deployment mistake, not "no token"."""

@@ -8,8 +8,16 @@ A fatal upstream error (GitHub or Ollama unreachable, bad credentials, an
 unknown model, a rate limit that resets too late) ends the attempts: the
 remaining repositories of the job fail with "not attempted: <that error>".
 
-Stopping the runner cancels the job in progress at once (an outgoing call is
-abandoned mid-flight); the service then marks that job failed ("interrupted").
+Jobs are claimed for an owner (this runner: ``host:pid:random``) with a lease
+of ``job_lease_seconds`` that a background task renews every third of it; every
+record is checked against the owner by the store. When the store says the job
+is not ours any more (:class:`~ragstar.store.LeaseLost`: another replica took it
+over after our lease expired), the runner drops it and records nothing more.
+
+Stopping: :meth:`JobRunner.stop` lets the repository being indexed finish (at most
+``finish_seconds``), then cancels; the service then hands the job back to the
+store (:meth:`ragstar.stores.JobStore.stop_jobs`: SQLite fails it as
+"interrupted", PostgreSQL puts it back in the queue for another replica).
 
 The runner is given exactly what it uses (a way to open the store, the two
 upstream clients and the settings) and never imports :mod:`ragstar.service`,
@@ -22,11 +30,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import socket
+import uuid
 from collections.abc import Callable
 
 from ragstar.config import Settings
 from ragstar.indexer import index_repository
-from ragstar.store import Job, RepoRef, Store, StoreUnavailable
+from ragstar.store import Job, LeaseLost, RepoRef, StoreUnavailable
+from ragstar.stores import JobStore
 from ragstar.upstream import GitHub, Ollama, UpstreamError
 
 logger = logging.getLogger("ragstar.jobs")
@@ -34,6 +46,11 @@ logger = logging.getLogger("ragstar.jobs")
 #: How often an idle runner looks for queued jobs without being woken (and
 #: retries a store that could not be opened).
 POLL_SECONDS = 5.0
+
+
+def runner_owner() -> str:
+    """A name for this process's runner, unique across replicas and restarts: ``host:pid:random``."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
 class JobRunner:
@@ -53,7 +70,7 @@ class JobRunner:
 
     def __init__(
         self,
-        open_store: Callable[[], Store],
+        open_store: Callable[[], JobStore],
         github: GitHub,
         ollama: Ollama,
         settings: Settings,
@@ -66,6 +83,9 @@ class JobRunner:
         self._poll_seconds = poll_seconds
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+        #: This runner's name in the store (jobs' ``owner``).
+        self.owner = runner_owner()
 
     def start(self) -> None:
         if self._task is None:
@@ -75,22 +95,30 @@ class JobRunner:
         """Look for queued jobs now (call after queueing one)."""
         self._wake.set()
 
-    async def stop(self) -> None:
-        """Cancel the loop and the job in progress, and wait until they have stopped."""
+    async def stop(self, finish_seconds: float = 0.0) -> None:
+        """Stop claiming jobs, let the repository being indexed finish for at most
+        ``finish_seconds``, then cancel the loop and wait until it has stopped."""
         task, self._task = self._task, None
         if task is None:
             return
+        self._stopping = True
+        self._wake.set()
+        if finish_seconds > 0:
+            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(asyncio.shield(task), finish_seconds)
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
 
     async def _loop(self) -> None:
-        while True:
+        while not self._stopping:
             self._wake.clear()
             job: Job | None = None
             try:
                 store = await asyncio.to_thread(self._open_store)
-                job = await asyncio.to_thread(store.claim_next_job)
+                job = await asyncio.to_thread(
+                    store.claim_next_job, self.owner, self._settings.job_lease_seconds
+                )
             except StoreUnavailable as exc:
                 logger.debug("job runner: store unavailable: %s", exc)
             except Exception:  # keep the runner alive whatever happens
@@ -101,23 +129,56 @@ class JobRunner:
                 continue
             try:
                 await self.run_job(job)
+            except LeaseLost as exc:
+                logger.warning("job %s: dropped: %s (another replica took it over)", job.id, exc)
             except StoreUnavailable as exc:
                 logger.error("job %s: store unavailable: %s", job.id, exc)
             except Exception:
                 logger.exception("job %s: unexpected error", job.id)
 
-    async def run_job(self, job: Job) -> Job:
-        """Index every pending repository of a claimed (running) job and finish it."""
+    async def run_job(self, job: Job) -> Job | None:
+        """Index every pending repository of a job claimed by this runner and finish it, keeping
+        its lease alive meanwhile. Returns the finished job, or ``None`` when the runner was
+        stopped between two repositories (the job stays claimed; the service hands it back).
+
+        Raises:
+            LeaseLost: the job stopped being this runner's (nothing more was recorded).
+        """
         store = self._open_store()
-        logger.info("job %s: started (%d repositories)", job.id, len(job.items))
+        renewer = asyncio.create_task(self._renew(store, job.id), name=f"ragstar-lease-{job.id}")
+        try:
+            return await self._run_items(store, job)
+        finally:
+            renewer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewer
+
+    async def _renew(self, store: JobStore, job_id: str) -> None:
+        """Renew the lease every third of it; a failed renewal is logged (the next write will tell)."""
+        lease = self._settings.job_lease_seconds
+        while True:
+            await asyncio.sleep(lease / 3)
+            try:
+                if not await asyncio.to_thread(store.renew_lease, job_id, self.owner, lease):
+                    logger.warning("job %s: lease lost", job_id)
+                    return
+            except StoreUnavailable as exc:
+                logger.warning("job %s: cannot renew the lease: %s", job_id, exc)
+
+    async def _run_items(self, store: JobStore, job: Job) -> Job | None:
+        owner = self.owner
+        logger.info("job %s: started (%d repositories, attempt %d)", job.id, len(job.items), job.attempts)
         fatal: UpstreamError | None = None
         for item in job.items:
             if item.status != "pending":
                 continue
+            if self._stopping:
+                logger.info("job %s: stopping before %s", job.id, item.url)
+                return None
             ref = RepoRef(item.owner, item.name, item.url)
             if fatal is not None:
                 error = f"not attempted: {fatal}"
-                await asyncio.to_thread(store.record_item, job.id, item.position, error=error)
+                await asyncio.to_thread(store.record_item, job.id, item.position, owner=owner, error=error)
                 continue
             try:
                 repository = await index_repository(ref, self._github, self._ollama, self._settings)
@@ -125,15 +186,15 @@ class JobRunner:
                 logger.warning("job %s: %s: %s", job.id, ref.full_name, exc)
                 if exc.fatal:
                     fatal = exc
-                await asyncio.to_thread(store.record_item, job.id, item.position, error=str(exc))
+                await asyncio.to_thread(store.record_item, job.id, item.position, owner=owner, error=str(exc))
             except Exception as exc:  # a bug must fail one repository, not the runner
                 logger.exception("job %s: %s: unexpected error", job.id, ref.full_name)
                 error = f"internal error: {type(exc).__name__}: {exc}"
-                await asyncio.to_thread(store.record_item, job.id, item.position, error=error)
+                await asyncio.to_thread(store.record_item, job.id, item.position, owner=owner, error=error)
             else:
                 await asyncio.to_thread(
-                    store.record_item, job.id, item.position, repository=repository
+                    store.record_item, job.id, item.position, owner=owner, repository=repository
                 )
-        finished = await asyncio.to_thread(store.finish_job, job.id)
+        finished = await asyncio.to_thread(store.finish_job, job.id, owner)
         logger.info("job %s: %s%s", job.id, finished.status, f" ({finished.error})" if finished.error else "")
         return finished

@@ -1,6 +1,7 @@
-"""Query ranking: a safe FTS5 expression from free text, and the hybrid score.
+"""Query ranking: the words a keyword search looks for, and the hybrid score.
 
-Keyword ranking is SQLite FTS5's BM25 (see :meth:`ragstar.store.Store.keyword_scores`).
+Keyword ranking is the store's: SQLite FTS5's BM25 (:meth:`ragstar.store.Store.keyword_scores`)
+or PostgreSQL's ``ts_rank`` with the same column weights (:mod:`ragstar.store_pg`).
 Its raw scores have no fixed scale, so they are divided by the best score of
 the query: the top keyword hit gets 1.0 and the others their share of it.
 
@@ -37,18 +38,27 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 MAX_QUERY_TERMS = 32
 
 
-def match_expression(query: str) -> str | None:
-    """Turn free text into an FTS5 ``MATCH`` expression: its words, quoted, joined by OR.
-
-    Quoting every word makes FTS5 syntax in the text (``AND``, ``NEAR``, ``*``,
-    ``"``, column filters) plain words. Returns ``None`` when there is no word.
-    """
+def query_terms(query: str) -> list[str]:
+    """The words of free text that a keyword search looks for: lower-cased, each once, in
+    order, stopwords dropped unless nothing else is left, at most ``MAX_QUERY_TERMS``.
+    Empty when the text has no word. Both stores search for any of them (OR)."""
     words = list(dict.fromkeys(word.lower() for word in _WORD.findall(query)))
     meaningful = [word for word in words if word not in STOPWORDS]
-    terms = (meaningful or words)[:MAX_QUERY_TERMS]
-    if not terms:
-        return None
-    return " OR ".join(f'"{term}"' for term in terms)
+    return (meaningful or words)[:MAX_QUERY_TERMS]
+
+
+def fts5_expression(terms: Sequence[str]) -> str | None:
+    """An FTS5 ``MATCH`` expression for ``terms``: each quoted, joined by OR.
+
+    Quoting every word makes FTS5 syntax in the text (``AND``, ``NEAR``, ``*``,
+    ``"``, column filters) plain words. Returns ``None`` for no terms.
+    """
+    return " OR ".join(f'"{term}"' for term in terms) or None
+
+
+def match_expression(query: str) -> str | None:
+    """Turn free text into an FTS5 ``MATCH`` expression (:func:`query_terms`, :func:`fts5_expression`)."""
+    return fts5_expression(query_terms(query))
 
 
 def normalise(scores: Mapping[int, float]) -> dict[int, float]:

@@ -119,6 +119,8 @@ class JobSummaryOut(BaseModel):
     created_at: str
     started_at: str | None
     finished_at: str | None
+    owner: str | None = Field(description="The replica's runner that holds (or last held) the job: host:pid:random.")
+    attempts: int = Field(description="How many times a runner claimed the job (more than 1: taken over after a replica died).")
     progress: Progress
 
     @classmethod
@@ -131,6 +133,8 @@ class JobSummaryOut(BaseModel):
             created_at=job.created_at,
             started_at=job.started_at,
             finished_at=job.finished_at,
+            owner=job.owner,
+            attempts=job.attempts,
             progress=_progress(counts),
         )
 

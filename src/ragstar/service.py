@@ -9,6 +9,7 @@ and tries again on the next request that needs the store.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 from collections.abc import Sequence
@@ -20,7 +21,8 @@ import httpx
 from ragstar import ranking
 from ragstar.config import Settings
 from ragstar.jobs import JobRunner
-from ragstar.store import Job, RepoRef, Repository, Store, StoreUnavailable
+from ragstar.store import Job, RepoRef, Repository, StoreUnavailable
+from ragstar.stores import JobStore, open_store, uses_postgres
 from ragstar.upstream import GitHub, Ollama, RetryPolicy, UpstreamError, github_client, ollama_client
 
 logger = logging.getLogger("ragstar")
@@ -53,7 +55,7 @@ class Service:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._store: Store | None = None
+        self._store: JobStore | None = None
         self._store_lock = threading.Lock()
         self._stopped = False
         policy = RetryPolicy.from_settings(settings)
@@ -78,24 +80,30 @@ class Service:
         self.runner = JobRunner(self.store, self.github, self.ollama, self.settings)
         self.runner.start()
 
-    async def stop(self) -> None:
-        """Stop the runner (cancelling the job in progress), mark it interrupted, close everything."""
+    async def stop(self, finish_seconds: float = 0.0) -> None:
+        """Stop the runner (letting the repository being indexed finish for at most
+        ``finish_seconds``), hand its job back to the store (SQLite: failed as interrupted;
+        PostgreSQL: queued again for another replica), close everything."""
+        owner = None
         if self.runner is not None:
-            await self.runner.stop()
+            owner = self.runner.owner
+            await self.runner.stop(finish_seconds)
             self.runner = None
         with self._store_lock:
             store, self._store = self._store, None
             self._stopped = True
         if store is not None:
-            interrupted = store.interrupt_running_jobs(SHUTDOWN_REASON)
-            for job_id in interrupted:
-                logger.warning("job %s: interrupted by shutdown", job_id)
+            if owner is not None:
+                with contextlib.suppress(StoreUnavailable):
+                    outcome = "queued again by shutdown" if uses_postgres(self.settings) else "interrupted by shutdown"
+                    for job_id in store.stop_jobs(owner, SHUTDOWN_REASON):
+                        logger.warning("job %s: %s", job_id, outcome)
             store.close()
         for client in (self._github_http, self._ollama_http):
             if client is not None:
                 await client.aclose()
 
-    def store(self) -> Store:
+    def store(self) -> JobStore:
         """The open store, opening it first if needed (blocking: call from a thread).
 
         Raises:
@@ -108,7 +116,7 @@ class Service:
             if self._stopped:
                 raise StoreUnavailable("the service has stopped")
             if self._store is None:
-                self._store = Store.open(self.settings.db_path)
+                self._store = open_store(self.settings)
                 logger.info("store open: %s", self._store.path)
             return self._store
 
@@ -126,10 +134,10 @@ class Service:
     async def search(self, query: str, num_results: int) -> SearchResult:
         """Rank the stored repositories for ``query`` (see :mod:`ragstar.ranking`)."""
         store = await asyncio.to_thread(self.store)
-        expression = ranking.match_expression(query)
+        terms = ranking.query_terms(query)
         raw: dict[int, float] = {}
-        if expression is not None:
-            raw = await asyncio.to_thread(store.keyword_scores, expression, KEYWORD_CANDIDATES)
+        if terms:
+            raw = await asyncio.to_thread(store.keyword_scores, terms, KEYWORD_CANDIDATES)
         keyword = ranking.normalise(raw)
 
         mode: Literal["keyword", "hybrid"] = "keyword"

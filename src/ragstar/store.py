@@ -13,6 +13,11 @@ version is newer than this code knows is refused rather than guessed at.
 On open, jobs left ``running`` by a process that stopped without finishing
 them are marked ``failed`` ("interrupted"); jobs still ``queued`` stay queued
 and are picked up again.
+
+The job methods take the runner's ``owner`` (:class:`LeaseLost` when the job is
+not that owner's), as :class:`ragstar.store_pg.PostgresStore`'s do, where
+several processes share the jobs; here one process owns the data directory, so
+a lease never expires and nobody takes a job over.
 """
 
 from __future__ import annotations
@@ -26,11 +31,13 @@ import sys
 import threading
 import uuid
 from array import array
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
+
+from ragstar.ranking import fts5_expression
 
 DB_FILENAME = "ragstar.sqlite3"
 LOCK_FILENAME = "ragstar.lock"
@@ -119,6 +126,11 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         END
         """,
     ),
+    (
+        # Who runs a job and how often it was claimed (shown by /jobs; PostgreSQL's leases).
+        "ALTER TABLE jobs ADD COLUMN owner TEXT",
+        "ALTER TABLE jobs ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -126,6 +138,11 @@ SCHEMA_VERSION = len(MIGRATIONS)
 
 class StoreUnavailable(Exception):
     """The store cannot be opened or queried; ``str(error)`` says why, on one line."""
+
+
+class LeaseLost(Exception):
+    """The job is no longer this owner's (its lease expired and another process took it over,
+    or it was released); the caller stops working on it and records nothing more."""
 
 
 @dataclass(frozen=True)
@@ -162,6 +179,10 @@ class Job:
     started_at: str | None
     finished_at: str | None
     items: tuple[JobItem, ...] = field(default=())
+    #: The runner that holds (or last held) the job: ``host:pid:random``.
+    owner: str | None = None
+    #: How many times a runner claimed it (more than 1: taken over after its owner died).
+    attempts: int = 0
 
 
 @dataclass(frozen=True)
@@ -387,8 +408,9 @@ class Store:
                 result.append((_job(row, []), counts))
         return result
 
-    def claim_next_job(self) -> Job | None:
-        """Mark the oldest queued job running and return it, or ``None`` when none is queued."""
+    def claim_next_job(self, owner: str, lease_seconds: float = 0) -> Job | None:
+        """Mark the oldest queued job running for ``owner`` and return it, or ``None`` when
+        none is queued. ``lease_seconds`` is ignored: one process owns this store."""
         with self._write() as conn:
             row = conn.execute(
                 "SELECT id FROM jobs WHERE status = 'queued' ORDER BY seq LIMIT 1"
@@ -396,22 +418,42 @@ class Store:
             if row is None:
                 return None
             conn.execute(
-                "UPDATE jobs SET status = 'running', started_at = ? WHERE id = ?", (now(), row[0])
+                "UPDATE jobs SET status = 'running', started_at = coalesce(started_at, ?), "
+                "owner = ?, attempts = attempts + 1 WHERE id = ?",
+                (now(), owner, row[0]),
             )
         return self.get_job(row[0])
+
+    def renew_lease(self, job_id: str, owner: str, lease_seconds: float) -> bool:
+        """True while ``owner`` runs the job (nothing to renew here: the lease never expires)."""
+        with self._read() as conn:
+            row = conn.execute("SELECT owner, status FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        return row is not None and row[0] == owner and row[1] == "running"
+
+    @staticmethod
+    def _check_owner(conn: sqlite3.Connection, job_id: str, owner: str) -> None:
+        row = conn.execute("SELECT owner, status FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        if row is None or row[0] != owner or row[1] != "running":
+            raise LeaseLost(f"job {job_id} is not running for {owner}")
 
     def record_item(
         self,
         job_id: str,
         position: int,
         *,
+        owner: str,
         error: str | None = None,
         repository: IndexedRepository | None = None,
     ) -> None:
-        """Record one repository's outcome: store it (success) or its error, in one transaction."""
+        """Record one repository's outcome: store it (success) or its error, in one transaction.
+
+        Raises:
+            LeaseLost: the job is not running for ``owner``.
+        """
         if (error is None) == (repository is None):
             raise ValueError("give exactly one of error and repository")
         with self._write() as conn:
+            self._check_owner(conn, job_id, owner)
             if repository is not None:
                 _upsert_repository(conn, repository)
                 conn.execute(
@@ -425,22 +467,21 @@ class Store:
                     (error, job_id, position),
                 )
 
-    def finish_job(self, job_id: str) -> Job:
-        """Set the final status of a job from its items, and return it."""
+    def finish_job(self, job_id: str, owner: str) -> Job:
+        """Set the final status of a job from its items, and return it.
+
+        Raises:
+            LeaseLost: the job is not running for ``owner``.
+        """
         with self._write() as conn:
+            self._check_owner(conn, job_id, owner)
             counts = dict(
                 conn.execute(
                     "SELECT status, count(*) FROM job_items WHERE job_id = ? GROUP BY status",
                     (job_id,),
                 ).fetchall()
             )
-            total = sum(counts.values())
-            failed = counts.get("failed", 0) + counts.get("pending", 0)
-            if failed == 0:
-                status, error = "succeeded", None
-            else:
-                status = "failed" if failed == total else "partially_failed"
-                error = f"{failed} of {total} repositories failed"
+            status, error = job_outcome(counts)
             conn.execute(
                 "UPDATE jobs SET status = ?, error = ?, finished_at = ? WHERE id = ?",
                 (status, error, now(), job_id),
@@ -448,6 +489,11 @@ class Store:
         job = self.get_job(job_id)
         assert job is not None
         return job
+
+    def stop_jobs(self, owner: str, reason: str) -> list[str]:
+        """What a stopping process does with the jobs it runs: here (one process, which may not
+        come back) they fail with ``reason`` like any interrupted job; return their ids."""
+        return self.interrupt_running_jobs(reason)
 
     def interrupt_running_jobs(self, reason: str) -> list[str]:
         """Mark every running job failed with ``reason`` (its pending items too); return their ids."""
@@ -494,8 +540,12 @@ class Store:
             ).fetchall()
         return {row[0]: _repository(row) for row in rows}
 
-    def keyword_scores(self, match: str, limit: int) -> dict[int, float]:
-        """BM25 relevance (higher is better) of the repositories matching an FTS5 expression."""
+    def keyword_scores(self, terms: Sequence[str], limit: int) -> dict[int, float]:
+        """BM25 relevance (higher is better) of the repositories matching any of ``terms``
+        (:func:`ragstar.ranking.query_terms`), at most ``limit``."""
+        match = fts5_expression(terms)
+        if match is None:
+            return {}
         weights = ", ".join(str(w) for w in BM25_WEIGHTS)
         with self._read() as conn:
             rows = conn.execute(
@@ -528,7 +578,7 @@ class Store:
 
 # -- helpers -----------------------------------------------------------------
 
-_JOB_COLUMNS = "id, status, error, rerun_of, created_at, started_at, finished_at"
+_JOB_COLUMNS = "id, status, error, rerun_of, created_at, started_at, finished_at, owner, attempts"
 _REPO_COLUMNS = (
     "id, owner, name, url, description, topics, stars, summary, summary_model, "
     "embedding_model, indexed_at"
@@ -578,21 +628,39 @@ def _upsert_repository(conn: sqlite3.Connection, repo: IndexedRepository) -> Non
             summary_model = excluded.summary_model, embedding = excluded.embedding,
             embedding_model = excluded.embedding_model, indexed_at = excluded.indexed_at
         """,
-        (
-            repo_key(repo.owner, repo.name),
-            repo.owner,
-            repo.name,
-            repo.url,
-            repo.description,
-            json.dumps(list(repo.topics)),
-            repo.stars,
-            repo.readme,
-            repo.summary,
-            repo.summary_model,
-            None if repo.embedding is None else pack_vector(repo.embedding),
-            repo.embedding_model if repo.embedding is not None else None,
-            now(),
-        ),
+        repository_row(repo),
+    )
+
+
+def job_outcome(counts: Mapping[str, int]) -> tuple[JobStatus, str | None]:
+    """A finished job's status and error from its items' counts by status (both stores):
+    ``succeeded`` when none failed or is still pending, ``failed`` when all did, else
+    ``partially_failed``; the error says how many of how many failed."""
+    total = sum(counts.values())
+    failed = counts.get("failed", 0) + counts.get("pending", 0)
+    if failed == 0:
+        return "succeeded", None
+    return ("failed" if failed == total else "partially_failed"), f"{failed} of {total} repositories failed"
+
+
+def repository_row(repo: IndexedRepository) -> tuple[object, ...]:
+    """The values of a repository's row, in the order key, owner, name, url, description, topics
+    (JSON), stars, readme, summary, summary_model, embedding (float32 bytes), embedding_model,
+    indexed_at: both stores' upserts."""
+    return (
+        repo_key(repo.owner, repo.name),
+        repo.owner,
+        repo.name,
+        repo.url,
+        repo.description,
+        json.dumps(list(repo.topics)),
+        repo.stars,
+        repo.readme,
+        repo.summary,
+        repo.summary_model,
+        None if repo.embedding is None else pack_vector(repo.embedding),
+        repo.embedding_model if repo.embedding is not None else None,
+        now(),
     )
 
 
@@ -617,6 +685,8 @@ def _job(row: Sequence[object], items: Sequence[Sequence[object]]) -> Job:
             )
             for item in items
         ),
+        owner=row[7],  # type: ignore[arg-type]
+        attempts=int(row[8]),  # type: ignore[call-overload]
     )
 
 

@@ -1,4 +1,6 @@
-"""Storage: data survives restarts, interrupted jobs are marked failed and can be rerun, SIGTERM."""
+"""Storage: data survives restarts (both stores), and the SQLite store's own rules: interrupted
+jobs are marked failed and can be rerun, SIGTERM, one process per data directory, the file's
+schema version. The PostgreSQL store's counterparts are in test_postgres.py."""
 
 from __future__ import annotations
 
@@ -27,7 +29,7 @@ HTTPX = RepoRef("encode", "httpx", "https://github.com/encode/httpx")
 REQUESTS = RepoRef("psf", "requests", "https://github.com/psf/requests")
 
 
-def test_index_and_jobs_survive_a_restart(make_settings: Callable[..., Settings], tmp_path: Path) -> None:
+def test_index_and_jobs_survive_a_restart(make_settings: Callable[..., Settings], tmp_path: Path, store_kind: str) -> None:
     settings = make_settings()
     with TestClient(create_app(settings)) as client:
         job = build(client, [repo.url for repo in CORPUS])
@@ -40,18 +42,19 @@ def test_index_and_jobs_survive_a_restart(make_settings: Callable[..., Settings]
         assert client.post("/query", json={"query": "search files for a regex pattern"}).json() == query
         assert client.get("/summaries").json() == summaries
         assert client.get(f"/jobs/{job['id']}").json() == job
-    assert (tmp_path / DB_FILENAME).is_file()
+    assert (tmp_path / DB_FILENAME).is_file() == (store_kind == "sqlite")
 
 
+@pytest.mark.sqlite_only
 def test_job_left_running_is_marked_interrupted_and_can_be_rerun(
     make_settings: Callable[..., Settings], tmp_path: Path
 ) -> None:
     # A process that died mid-job: one repository done, one still pending.
     store = Store.open(tmp_path)
     job = store.create_job([HTTPX, REQUESTS])
-    assert store.claim_next_job() is not None
+    assert store.claim_next_job("dead-process") is not None
     repo = IndexedRepository("encode", "httpx", HTTPX.url, "d", ("http",), 1, "", "s", "llama3.2")
-    store.record_item(job.id, 0, repository=repo)
+    store.record_item(job.id, 0, owner="dead-process", repository=repo)
     store.close()  # no interrupt_running_jobs: the process was killed
 
     with TestClient(create_app(make_settings())) as client:
@@ -76,6 +79,7 @@ def test_job_left_running_is_marked_interrupted_and_can_be_rerun(
         assert client.get("/summaries").json()["total"] == 2
 
 
+@pytest.mark.sqlite_only
 def test_queued_job_runs_after_a_restart(make_settings: Callable[..., Settings], tmp_path: Path) -> None:
     store = Store.open(tmp_path)
     job = store.create_job([REQUESTS])
@@ -98,6 +102,7 @@ def test_unfinished_job_cannot_be_rerun(client: TestClient, ollama: FakeOllama) 
     assert wait_for_job(client, job_id)["status"] == "succeeded"
 
 
+@pytest.mark.sqlite_only
 def test_shutdown_stops_the_running_job_promptly(
     make_settings: Callable[..., Settings], ollama: FakeOllama, tmp_path: Path
 ) -> None:
@@ -177,6 +182,7 @@ def test_sigterm_during_a_job(tmp_path: Path, github: FakeGitHub, ollama: FakeOl
     assert job.error is not None and job.error.startswith("interrupted: the service shut down")
 
 
+@pytest.mark.sqlite_only
 def test_second_process_on_the_same_directory_waits(make_settings: Callable[..., Settings], tmp_path: Path) -> None:
     holder = Store.open(tmp_path)
     try:
@@ -197,6 +203,7 @@ def test_second_process_on_the_same_directory_waits(make_settings: Callable[...,
         holder.close()
 
 
+@pytest.mark.sqlite_only
 def test_newer_schema_is_refused(make_settings: Callable[..., Settings], tmp_path: Path) -> None:
     with sqlite3.connect(tmp_path / DB_FILENAME) as conn:
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
@@ -209,6 +216,7 @@ def test_newer_schema_is_refused(make_settings: Callable[..., Settings], tmp_pat
     )
 
 
+@pytest.mark.sqlite_only
 def test_not_a_database(make_settings: Callable[..., Settings], tmp_path: Path) -> None:
     (tmp_path / DB_FILENAME).write_bytes(b"this is not an SQLite file" * 100)
     with TestClient(create_app(make_settings())) as client:
@@ -230,6 +238,7 @@ def test_fresh_store_is_migrated_and_in_wal_mode(tmp_path: Path) -> None:
     assert {"jobs", "job_items", "repositories", "repositories_fts"} <= tables
 
 
+@pytest.mark.sqlite_only
 def test_missing_data_directory(make_settings: Callable[..., Settings], tmp_path: Path) -> None:
     missing = tmp_path / "absent"
     with TestClient(create_app(make_settings(db_path=missing))) as client:
@@ -241,6 +250,7 @@ def test_missing_data_directory(make_settings: Callable[..., Settings], tmp_path
         assert client.post("/query", json={"query": "http"}).status_code == 200
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.skipif(os.geteuid() == 0, reason="root ignores permission bits")
 def test_read_only_data_directory(make_settings: Callable[..., Settings], tmp_path: Path) -> None:
     tmp_path.chmod(0o555)
