@@ -10,12 +10,13 @@ advisory lock (:data:`MIGRATION_LOCK`) first, so exactly one applies each migrat
 and the others see it done. A database whose version is newer than this code knows
 is refused, as the SQLite store does.
 
-Full-text search: a stored generated ``tsvector`` (the ``english`` configuration:
-Porter stemming, as SQLite's ``porter`` tokenizer) with a GIN index, its columns
-weighted A (owner and name), B (description, topics), C (summary), D (README) and
-ranked by ``ts_rank`` with weights in the ratios of :data:`ragstar.store.BM25_WEIGHTS`,
-so the order of the results follows the SQLite store's on the test corpus
-(tests/service/test_stores.py).
+Full-text search: a stored generated ``tsvector`` (the configuration ``ragstar_english``:
+the text split into words as FTS5's ``unicode61`` tokenizer splits it, the Porter stemmer
+as FTS5's ``porter`` tokenizer stems, and no stopword list, as FTS5 keeps every word) with a
+GIN index, its columns weighted A (owner and
+name), B (description, topics), C (summary), D (README), ranked by the same BM25 as FTS5's
+``bm25()`` (:func:`bm25`), so both stores rank alike (tests/service/test_stores.py compares
+them on a generated corpus).
 
 Jobs across replicas. A runner claims the oldest job that is queued, or running with
 an expired lease (its owner died), with ``FOR UPDATE SKIP LOCKED``: two runners never
@@ -65,17 +66,31 @@ POOL_MAX_CONNECTIONS = 8
 #: How long a request waits for a pooled connection, and to connect, in seconds.
 CONNECT_TIMEOUT_SECONDS = 5
 
+def _words(column: str) -> str:
+    """SQL: the column's text as the tsvector of its words, split on every character that is
+    not a letter or digit, as FTS5's unicode61 tokenizer splits (a URL is its words, not one token)."""
+    return f"to_tsvector('ragstar_english', regexp_replace({column}, '[^[:alnum:]]+', ' ', 'g'))"
+
+
+_OWNER_AND_NAME = "owner || ' ' || name"
 _SEARCH = (
-    "setweight(to_tsvector('english', owner || ' ' || name), 'A') || "
-    "setweight(to_tsvector('english', description), 'B') || "
-    "setweight(to_tsvector('english', translate(topics, '[]\",', '    ')), 'B') || "
-    "setweight(to_tsvector('english', summary), 'C') || "
-    "setweight(to_tsvector('english', readme), 'D')"
+    f"setweight({_words(_OWNER_AND_NAME)}, 'A') || "
+    f"setweight({_words('description')}, 'B') || "
+    f"setweight({_words('topics')}, 'B') || "
+    f"setweight({_words('summary')}, 'C') || "
+    f"setweight({_words('readme')}, 'D')"
 )
 
 #: Schema migrations: migration N (1-based) is recorded as version N. Append only.
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (
+        # The text search configuration: the Porter stemmer (Snowball's `porter`, the algorithm
+        # of FTS5's porter tokenizer; `english` is Porter2, which keeps "https" where Porter
+        # makes it "http") and no stopword list (FTS5 has none: every word counts for the row's
+        # length and can be searched); the text reaches it split into words (_words).
+        "CREATE TEXT SEARCH DICTIONARY ragstar_stem (TEMPLATE = snowball, LANGUAGE = porter)",
+        "CREATE TEXT SEARCH CONFIGURATION ragstar_english (COPY = english)",
+        "ALTER TEXT SEARCH CONFIGURATION ragstar_english ALTER MAPPING FOR asciiword, word, hword_asciipart, hword_part WITH ragstar_stem",
         """
         CREATE TABLE jobs (
             seq BIGSERIAL PRIMARY KEY,
@@ -433,7 +448,7 @@ class PostgresStore:
                 {
                     lexeme
                     for (lexeme,) in conn.execute(
-                        "SELECT DISTINCT unnest(tsvector_to_array(to_tsvector('english', t))) "
+                        f"SELECT DISTINCT unnest(tsvector_to_array({_words('t')})) "
                         "FROM unnest(%s::text[]) AS t",
                         (list(terms),),
                     ).fetchall()

@@ -181,7 +181,7 @@ def test_a_killed_process_job_is_taken_over_after_its_lease(
         ollama.hold_generate = None
         second = ServiceProcess(tmp_path, "second", service_env(url, github, ollama, lease))
         second.wait_ready()
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while (report := second.http.get(f"/jobs/{job_id}").json())["status"] == "running" and report["owner"] == owner:
             assert time.monotonic() < deadline, report
             time.sleep(0.05)
@@ -211,7 +211,8 @@ def test_a_stopping_process_puts_its_job_back_in_the_queue_with_its_progress(
         job_id = client.post("/build", json={"repositories": [CORPUS[1].url, CORPUS[2].url]}).json()["job_id"]
         assert ollama.generate_started.wait(5)
         stopping = time.monotonic()
-    assert time.monotonic() - stopping < 2
+    # Promptly: the model holds its answer for 30 s; the shutdown does not wait for it.
+    assert time.monotonic() - stopping < 10
     ollama.hold_generate.set()
     ollama.hold_generate = None
     store = PostgresStore.open(url)
