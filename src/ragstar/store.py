@@ -389,7 +389,7 @@ class Store:
                 "FROM job_items WHERE job_id = ? ORDER BY position",
                 (job_id,),
             ).fetchall()
-        return _job(row, items)
+        return job_from_row(row, items)
 
     def list_jobs(self, limit: int) -> list[tuple[Job, dict[str, int]]]:
         """The newest ``limit`` jobs (without items), each with its item counts by status."""
@@ -405,7 +405,7 @@ class Store:
                         (row[0],),
                     ).fetchall()
                 )
-                result.append((_job(row, []), counts))
+                result.append((job_from_row(row, []), counts))
         return result
 
     def claim_next_job(self, owner: str, lease_seconds: float = 0) -> Job | None:
@@ -518,7 +518,7 @@ class Store:
             row = conn.execute(
                 f"SELECT {_REPO_COLUMNS} FROM repositories WHERE key = ?", (repo_key(owner, name),)
             ).fetchone()
-        return None if row is None else _repository(row)
+        return None if row is None else repository_from_row(row)
 
     def list_repositories(self, limit: int, offset: int) -> tuple[int, list[Repository]]:
         """Return the number of stored repositories and one page of them, by name."""
@@ -528,7 +528,7 @@ class Store:
                 f"SELECT {_REPO_COLUMNS} FROM repositories ORDER BY key LIMIT ? OFFSET ?",
                 (limit, offset),
             ).fetchall()
-        return total, [_repository(row) for row in rows]
+        return total, [repository_from_row(row) for row in rows]
 
     def repositories_by_id(self, ids: Sequence[int]) -> dict[int, Repository]:
         if not ids:
@@ -538,7 +538,7 @@ class Store:
             rows = conn.execute(
                 f"SELECT {_REPO_COLUMNS} FROM repositories WHERE id IN ({marks})", tuple(ids)
             ).fetchall()
-        return {row[0]: _repository(row) for row in rows}
+        return {row[0]: repository_from_row(row) for row in rows}
 
     def keyword_scores(self, terms: Sequence[str], limit: int) -> dict[int, float]:
         """BM25 relevance (higher is better) of the repositories matching any of ``terms``
@@ -664,7 +664,8 @@ def repository_row(repo: IndexedRepository) -> tuple[object, ...]:
     )
 
 
-def _job(row: Sequence[object], items: Sequence[Sequence[object]]) -> Job:
+def job_from_row(row: Sequence[object], items: Sequence[Sequence[object]]) -> Job:
+    """A :class:`Job` from a row of ``_JOB_COLUMNS`` and its items' rows (both stores)."""
     return Job(
         id=str(row[0]),
         status=row[1],  # type: ignore[arg-type]
@@ -690,7 +691,8 @@ def _job(row: Sequence[object], items: Sequence[Sequence[object]]) -> Job:
     )
 
 
-def _repository(row: Sequence[object]) -> Repository:
+def repository_from_row(row: Sequence[object]) -> Repository:
+    """A :class:`Repository` from a row of ``_REPO_COLUMNS`` (both stores)."""
     return Repository(
         id=int(row[0]),  # type: ignore[call-overload]
         owner=str(row[1]),

@@ -50,8 +50,8 @@ from ragstar.store import (
     RepoRef,
     Repository,
     StoreUnavailable,
-    _job,
-    _repository,
+    job_from_row,
+    repository_from_row,
     job_outcome,
     now,
     repo_key,
@@ -291,7 +291,7 @@ class PostgresStore:
                 "FROM job_items WHERE job_id = %s ORDER BY position",
                 (job_id,),
             ).fetchall()
-        return _job(row, items)
+        return job_from_row(row, items)
 
     def list_jobs(self, limit: int) -> list[tuple[Job, dict[str, int]]]:
         """The newest ``limit`` jobs (without items), each with its item counts by status."""
@@ -304,7 +304,7 @@ class PostgresStore:
                         "SELECT status, count(*) FROM job_items WHERE job_id = %s GROUP BY status", (row[0],)
                     ).fetchall()
                 )
-                result.append((_job(row, []), {k: int(v) for k, v in counts.items()}))
+                result.append((job_from_row(row, []), {k: int(v) for k, v in counts.items()}))
         return result
 
     def claim_next_job(self, owner: str, lease_seconds: float) -> Job | None:
@@ -416,7 +416,7 @@ class PostgresStore:
             row = conn.execute(
                 f"SELECT {_REPO_COLUMNS} FROM repositories WHERE key = %s", (repo_key(owner, name),)
             ).fetchone()
-        return None if row is None else _repository(row)
+        return None if row is None else repository_from_row(row)
 
     def list_repositories(self, limit: int, offset: int) -> tuple[int, list[Repository]]:
         """Return the number of stored repositories and one page of them, by name."""
@@ -426,7 +426,7 @@ class PostgresStore:
                 f"SELECT {_REPO_COLUMNS} FROM repositories ORDER BY key COLLATE \"C\" LIMIT %s OFFSET %s",
                 (limit, offset),
             ).fetchall()
-        return total, [_repository(row) for row in rows]
+        return total, [repository_from_row(row) for row in rows]
 
     def repositories_by_id(self, ids: Sequence[int]) -> dict[int, Repository]:
         if not ids:
@@ -435,7 +435,7 @@ class PostgresStore:
             rows = conn.execute(
                 f"SELECT {_REPO_COLUMNS} FROM repositories WHERE id = ANY(%s)", (list(ids),)
             ).fetchall()
-        return {int(row[0]): _repository(row) for row in rows}
+        return {int(row[0]): repository_from_row(row) for row in rows}
 
     def keyword_scores(self, terms: Sequence[str], limit: int) -> dict[int, float]:
         """BM25 relevance (higher is better) of the repositories matching any of ``terms``

@@ -208,6 +208,7 @@ def test_a_stopping_process_puts_its_job_back_in_the_queue_with_its_progress(
         first = client.post("/build", json={"repositories": [CORPUS[0].url]}).json()["job_id"]
         assert wait_for_job(client, first)["status"] == "succeeded"
         ollama.hold_generate = threading.Event()
+        ollama.generate_started.clear()  # set by the first job: wait for this job's summary
         job_id = client.post("/build", json={"repositories": [CORPUS[1].url, CORPUS[2].url]}).json()["job_id"]
         assert ollama.generate_started.wait(5)
         stopping = time.monotonic()
