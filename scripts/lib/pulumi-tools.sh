@@ -11,6 +11,7 @@
 # Kubernetes provider only at a pseudo-version; KUBERNETES_PROVIDER_MODULE_VERSION in
 # scripts/lib/versions.sh maps the npm release to it.
 # Expects repo_root and the pins of scripts/lib/versions.sh, set before it is sourced.
+: "${GO_LDFLAGS_STRIP:?is not set: source scripts/lib/versions.sh first}"
 : "${repo_root:?is not set: the entry script sets it before sourcing scripts/lib/pulumi-tools.sh}"
 : "${KUBERNETES_PROVIDER_MODULE_VERSION[*]:?is not set: source scripts/lib/versions.sh first}"
 
@@ -19,7 +20,7 @@ npm_package_version() {
 }
 
 build_pulumi_cli() {
-    local version="$1" root="$2" build="$repo_root/.tools/build/pulumi-cli-v$1"
+    local version="$1" root="$2" build="$repo_root/.tools/build/pulumi-cli-v$1" t0=$SECONDS
     log "building the Pulumi CLI v$version from github.com/pulumi/pulumi/pkg/v3 (several minutes on a cold machine)"
     rm -rf "$build" && mkdir -p "$build"
     # pkg/go.mod carries replace directives, so `go install pkg@version` refuses it: build it from
@@ -40,15 +41,16 @@ GOMOD
     grep '^replace ' "$pkg_mod" | grep -v '=> \.\./' >>"$build/go.mod" || true
     printf '//go:build tools\n\npackage tools\n\nimport _ "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi"\n' >"$build/tools.go"
     (cd "$build" && GOFLAGS=-mod=mod go mod tidy >&2 \
-        && go build -ldflags "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$version" \
+        && go build -ldflags "$GO_LDFLAGS_STRIP -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$version" \
             -o "$root/bin/pulumi.partial" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi >&2) || die "building the Pulumi CLI v$version failed"
     mv "$root/bin/pulumi.partial" "$root/bin/pulumi"
+    log "built the Pulumi CLI v$version in $((SECONDS - t0)) s"
 }
 
 build_kubernetes_provider() {
     local version="$1" target="$2" module_version="${KUBERNETES_PROVIDER_MODULE_VERSION[$1]:-}"
     [[ -n "$module_version" ]] || die "no Go module version known for the Kubernetes provider $version; add it to KUBERNETES_PROVIDER_MODULE_VERSION in scripts/lib/versions.sh"
-    local build="$repo_root/.tools/build/kubernetes-provider-v$version" dir
+    local build="$repo_root/.tools/build/kubernetes-provider-v$version" dir t0=$SECONDS
     log "building pulumi-resource-kubernetes v$version from github.com/pulumi/pulumi-kubernetes/provider/v4@$module_version (several minutes on a cold machine)"
     dir="$(go mod download -json "github.com/pulumi/pulumi-kubernetes/provider/v4@$module_version" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).Dir))')"
     rm -rf "$build" && cp -r "$dir" "$build" && chmod -R u+w "$build"
@@ -58,10 +60,11 @@ build_kubernetes_provider() {
         go mod edit -dropreplace github.com/pulumi/pulumi-kubernetes/sdk/v4 -require "github.com/pulumi/pulumi-kubernetes/sdk/v4@v$version"
         # generate.go writes the versioned schema and mapping files that main.go embeds.
         (cd cmd/pulumi-resource-kubernetes && VERSION="$version" GOFLAGS=-mod=mod go run generate.go)
-        GOFLAGS=-mod=mod go build -ldflags "-X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=$version" \
+        GOFLAGS=-mod=mod go build -ldflags "$GO_LDFLAGS_STRIP -X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=$version" \
             -o "$target.partial" ./cmd/pulumi-resource-kubernetes
     ) >&2 || die "building pulumi-resource-kubernetes v$version failed"
     mv "$target.partial" "$target"
+    log "built pulumi-resource-kubernetes v$version in $((SECONDS - t0)) s"
 }
 
 ensure_pulumi_tools() {
