@@ -59,4 +59,6 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=3s --start-period=10s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=2)"]
 
-CMD ["uvicorn", "ragstar.api:app", "--host", "0.0.0.0", "--port", "8000"]
+# python -m ragstar is uvicorn with a drain on SIGTERM and a bounded shutdown
+# (src/ragstar/__main__.py; the deploy package derives its timings from the grace period).
+CMD ["python", "-m", "ragstar", "--host", "0.0.0.0", "--port", "8000"]

@@ -13,7 +13,8 @@ Endpoints (docs/service.md has the details; /docs the OpenAPI schema):
 * ``GET /health`` -> 200 ``{"status": "ok"}``. Liveness: touches nothing.
 * ``GET /ready`` -> 200 ``{"status": "ready", "store": "ok"}`` when the data
   directory exists and is writable and the store opens and answers a query,
-  else 503 ``{"status": "not ready", "reason": str}``.
+  else 503 ``{"status": "not ready", "reason": str}``; 503 at once after a stop
+  signal (``python -m ragstar`` drains: see ``ragstar.__main__``).
 * ``POST /build`` -> 202, a job indexing the given repositories.
 * ``GET /jobs``, ``GET /jobs/{id}``, ``POST /jobs/{id}/rerun``.
 * ``POST /query`` -> ranked repositories.
@@ -31,6 +32,7 @@ import hmac
 import logging
 import os
 import tempfile
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -219,7 +221,10 @@ def create_app(settings: Settings) -> FastAPI:
         try:
             yield
         finally:
-            await service.stop()
+            # What the server left of its shutdown budget goes to the repository being indexed.
+            deadline = service.shutdown_deadline
+            finish = 0.0 if deadline is None else max(0.0, deadline - time.monotonic())
+            await service.stop(finish_seconds=finish)
             logger.info("stopped")
 
     app = FastAPI(
@@ -248,8 +253,10 @@ def create_app(settings: Settings) -> FastAPI:
         A plain ``def`` so the filesystem and database probes run in the thread pool.
         """
         current: Settings | None = getattr(app.state, "settings", None)
-        if current is None:
-            reason: str | None = "configuration not loaded"
+        if service.draining:
+            reason: str | None = "draining: the server is shutting down"
+        elif current is None:
+            reason = "configuration not loaded"
         else:
             reason = None if uses_postgres(current) else check_data_dir(current.db_path)
         if reason is None:

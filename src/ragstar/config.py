@@ -137,6 +137,26 @@ class PublicSettings(BaseModel):
         description="Longest summary stored; a longer answer from the model is cut at a word boundary.",
     )
 
+    drain_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        le=300,
+        description=(
+            "After SIGTERM (python -m ragstar): how long /ready answers 503 while every other "
+            "endpoint is still served, so the Service's endpoints and load balancers stop "
+            "sending before the server stops accepting connections."
+        ),
+    )
+    shutdown_timeout_seconds: float = Field(
+        default=20.0,
+        gt=0,
+        le=3600,
+        description=(
+            "After draining: the longest wait for requests in flight, then for the repository "
+            "being indexed, before the process exits. drain_seconds plus this stays below the "
+            "pod's terminationGracePeriodSeconds (the deploy package derives both from it)."
+        ),
+    )
     job_lease_seconds: float = Field(
         default=30.0,
         ge=1,

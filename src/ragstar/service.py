@@ -65,6 +65,11 @@ class Service:
         self.ollama: Ollama
         self._policy = policy
         self.runner: JobRunner | None = None
+        #: Set once a stop signal arrived (``python -m ragstar``): /ready answers 503 from then on.
+        self.draining = False
+        #: ``time.monotonic()`` by which the shutdown after draining must end; None: no budget
+        #: (an embedding server such as ``uvicorn ragstar.api:app`` or a test client).
+        self.shutdown_deadline: float | None = None
 
     # -- lifecycle -------------------------------------------------------------
 

@@ -569,6 +569,26 @@ class Store:
         with self._read() as conn:
             return int(conn.execute("SELECT count(*) FROM repositories").fetchone()[0])
 
+    def export_repositories(self) -> list[tuple[IndexedRepository, str]]:
+        """Every stored repository with its ``indexed_at``, oldest first (for an index copy)."""
+        with self._read() as conn:
+            rows = conn.execute(f"SELECT {EXPORT_COLUMNS} FROM repositories ORDER BY id").fetchall()
+        return [indexed_from_row(row) for row in rows]
+
+    def import_repositories(self, repositories: Sequence[tuple[IndexedRepository, str]]) -> int:
+        """Store copied repositories, keeping their ``indexed_at``, in one transaction.
+
+        Raises:
+            TargetNotEmpty: this store already holds repositories (nothing was written).
+        """
+        with self._write() as conn:
+            held = conn.execute("SELECT count(*) FROM repositories").fetchone()[0]
+            if held:
+                raise TargetNotEmpty(f"{self.path} already holds {held} repositories")
+            for repo, indexed_at in repositories:
+                _upsert_repository(conn, repo, indexed_at)
+        return len(repositories)
+
     def clear_repositories(self) -> int:
         """Delete every stored repository (and its full-text entry); return how many."""
         with self._write() as conn:
@@ -615,7 +635,7 @@ def _migrate(conn: sqlite3.Connection) -> None:
         conn.execute("COMMIT")
 
 
-def _upsert_repository(conn: sqlite3.Connection, repo: IndexedRepository) -> None:
+def _upsert_repository(conn: sqlite3.Connection, repo: IndexedRepository, indexed_at: str | None = None) -> None:
     conn.execute(
         """
         INSERT INTO repositories (key, owner, name, url, description, topics, stars, readme,
@@ -628,8 +648,30 @@ def _upsert_repository(conn: sqlite3.Connection, repo: IndexedRepository) -> Non
             summary_model = excluded.summary_model, embedding = excluded.embedding,
             embedding_model = excluded.embedding_model, indexed_at = excluded.indexed_at
         """,
-        repository_row(repo),
+        repository_row(repo, indexed_at),
     )
+
+
+def read_snapshot(directory: Path) -> list[tuple[IndexedRepository, str]]:
+    """Every repository of the SQLite index in ``directory``, read in one read transaction of a
+    read-only connection, without the directory's lock: a live service may keep running (WAL mode
+    gives the reader a consistent snapshot).
+
+    Raises:
+        StoreUnavailable: no database there, or it cannot be read.
+    """
+    path = directory / DB_FILENAME
+    if not path.is_file():
+        raise StoreUnavailable(f"no SQLite index at {path}")
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            rows = conn.execute(f"SELECT {EXPORT_COLUMNS} FROM repositories ORDER BY id").fetchall()
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        raise StoreUnavailable(f"{path}: {exc}") from None
+    return [indexed_from_row(row) for row in rows]
 
 
 def job_outcome(counts: Mapping[str, int]) -> tuple[JobStatus, str | None]:
@@ -643,10 +685,10 @@ def job_outcome(counts: Mapping[str, int]) -> tuple[JobStatus, str | None]:
     return ("failed" if failed == total else "partially_failed"), f"{failed} of {total} repositories failed"
 
 
-def repository_row(repo: IndexedRepository) -> tuple[object, ...]:
+def repository_row(repo: IndexedRepository, indexed_at: str | None = None) -> tuple[object, ...]:
     """The values of a repository's row, in the order key, owner, name, url, description, topics
     (JSON), stars, readme, summary, summary_model, embedding (float32 bytes), embedding_model,
-    indexed_at: both stores' upserts."""
+    indexed_at (now, unless given: a copied index keeps its times): both stores' upserts."""
     return (
         repo_key(repo.owner, repo.name),
         repo.owner,
@@ -660,8 +702,41 @@ def repository_row(repo: IndexedRepository) -> tuple[object, ...]:
         repo.summary_model,
         None if repo.embedding is None else pack_vector(repo.embedding),
         repo.embedding_model if repo.embedding is not None else None,
-        now(),
+        indexed_at or now(),
     )
+
+
+#: The columns an index copy reads (``python -m ragstar.copy_index``), in ``indexed_from_row``'s order.
+EXPORT_COLUMNS = (
+    "owner, name, url, description, topics, stars, readme, summary, summary_model, "
+    "embedding, embedding_model, indexed_at"
+)
+
+
+def indexed_from_row(row: Sequence[object]) -> tuple[IndexedRepository, str]:
+    """A stored repository as it was indexed, and its ``indexed_at``, from a row of
+    ``EXPORT_COLUMNS`` (both stores)."""
+    blob = row[9]
+    return (
+        IndexedRepository(
+            owner=str(row[0]),
+            name=str(row[1]),
+            url=str(row[2]),
+            description=str(row[3]),
+            topics=tuple(json.loads(str(row[4]))),
+            stars=int(row[5]),  # type: ignore[call-overload]
+            readme=str(row[6]),
+            summary=str(row[7]),
+            summary_model=str(row[8]),
+            embedding=None if blob is None else tuple(unpack_vector(bytes(blob))),  # type: ignore[arg-type]
+            embedding_model=row[10],  # type: ignore[arg-type]
+        ),
+        str(row[11]),
+    )
+
+
+class TargetNotEmpty(Exception):
+    """An index copy's target already holds repositories (nothing was written)."""
 
 
 def job_from_row(row: Sequence[object], items: Sequence[Sequence[object]]) -> Job:

@@ -44,12 +44,15 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from ragstar.store import (
     BM25_WEIGHTS,
+    EXPORT_COLUMNS,
     IndexedRepository,
     Job,
     LeaseLost,
     RepoRef,
     Repository,
     StoreUnavailable,
+    TargetNotEmpty,
+    indexed_from_row,
     job_from_row,
     repository_from_row,
     job_outcome,
@@ -489,6 +492,28 @@ class PostgresStore:
         with self._tx() as conn:
             return int(conn.execute("SELECT count(*) FROM repositories").fetchone()[0])  # type: ignore[index]
 
+    def export_repositories(self) -> list[tuple[IndexedRepository, str]]:
+        """Every stored repository with its ``indexed_at``, oldest first (for an index copy)."""
+        with self._tx() as conn:
+            rows = conn.execute(f"SELECT {EXPORT_COLUMNS} FROM repositories ORDER BY id").fetchall()
+        return [indexed_from_row(row) for row in rows]
+
+    def import_repositories(self, repositories: Sequence[tuple[IndexedRepository, str]]) -> int:
+        """Store copied repositories, keeping their ``indexed_at``, in one transaction.
+
+        Raises:
+            TargetNotEmpty: this database already holds repositories (nothing was written).
+        """
+        with self._tx() as conn:
+            # Concurrent copies into one empty database: the second waits here, then sees the first's rows.
+            conn.execute("LOCK TABLE repositories IN SHARE ROW EXCLUSIVE MODE")
+            held = int(conn.execute("SELECT count(*) FROM repositories").fetchone()[0])  # type: ignore[index]
+            if held:
+                raise TargetNotEmpty(f"PostgreSQL {self.path} already holds {held} repositories")
+            for repo, indexed_at in repositories:
+                _upsert_repository(conn, repo, indexed_at)
+        return len(repositories)
+
     def clear_repositories(self) -> int:
         """Delete every stored repository; return how many."""
         with self._tx() as conn:
@@ -540,7 +565,7 @@ def _reason(exc: BaseException) -> str:
     return text[0] if text else type(exc).__name__
 
 
-def _upsert_repository(conn: psycopg.Connection[Any], repo: IndexedRepository) -> None:
+def _upsert_repository(conn: psycopg.Connection[Any], repo: IndexedRepository, indexed_at: str | None = None) -> None:
     conn.execute(
         """
         INSERT INTO repositories (key, owner, name, url, description, topics, stars, readme,
@@ -553,7 +578,7 @@ def _upsert_repository(conn: psycopg.Connection[Any], repo: IndexedRepository) -
             summary_model = excluded.summary_model, embedding = excluded.embedding,
             embedding_model = excluded.embedding_model, indexed_at = excluded.indexed_at
         """,
-        repository_row(repo),
+        repository_row(repo, indexed_at),
     )
     conn.execute(
         "UPDATE repositories SET tokens = (SELECT coalesce(max(p), 0) FROM unnest(search) AS u, "
