@@ -21,6 +21,7 @@ import { exposedTcpPorts } from "./dockerfile/exposedPorts";
 import { ConfigError, DockerfileError } from "./errors";
 import { imageBuildArgs, imagePullSecret, imageSource } from "./image";
 import { mountPathProblem, mountsBesideData } from "./k8s/mounts";
+import { shutdownSettings } from "./k8s/shutdown";
 import { configMapSizeProblem } from "./k8s/objectLimits";
 import type { ContainerFacts } from "./k8s/podSpec";
 import { RagstarApp } from "./k8s/ragstarApp";
@@ -116,8 +117,14 @@ function validatedInputs(rootDir: string, stack: string): ProgramInputs {
         return "problems" in checked ? checked.problems : [];
     }));
     if (config === undefined) throw problemsError(stack, problems);
+    // The shutdown timings are derived from the grace period (k8s/shutdown.ts), never set by hand.
+    const shutdown = shutdownSettings(config.terminationGracePeriodSeconds, config.database);
+    for (const key of Object.keys(shutdown).filter((k) => k in config.app)) {
+        problems.push(`ragstar:app.${key}: ${JSON.stringify(config.app[key])}: is derived from ragstar:terminationGracePeriodSeconds (docs/database.md, "Draining"); set that instead`);
+    }
+    if (problems.length > 0) throw problemsError(stack, problems);
     // Built again from the validated overrides, the object the check above was given: it passes now.
-    const service = serviceConfig(rootDir, config.app);
+    const service = serviceConfig(rootDir, { ...config.app, ...shutdown });
     if ("problems" in service) throw problemsError(stack, [...problems, ...service.problems]);
 
     const dockerfile = path.relative(process.cwd(), path.resolve(rootDir, config.image.dockerfile)) || config.image.dockerfile;

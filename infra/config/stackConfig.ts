@@ -13,10 +13,12 @@ import { z } from "zod";
 import { ConfigError } from "../errors";
 import { DIGEST_PINNED_REFERENCE, REGISTRY_PREFIX, REPOSITORY_PATH } from "../imageReference";
 import { DEFAULT_RUN_AS_USER } from "../k8s/securityContext";
+import { EXIT_MARGIN_SECONDS, MIN_GRACE_SECONDS } from "../k8s/shutdown";
 import { imagePullProblems } from "./imagePull";
 import { SERVICE_SECRET_KEYS, type ServiceSecretKey } from "./serviceSecrets";
 import { mentioning, type ConfigProblem, type Mention } from "./problem";
 import { cidrProblem } from "./cidr";
+import { DATABASE_MODES, databaseModeProblems } from "./database";
 import { dns1123LabelProblem, dns1123SubdomainProblem, labelKeyProblem, labelValueProblem } from "./kubernetesNames";
 import { compareQuantities, parseQuantity, isPositive } from "./quantity";
 import { TAINT_EFFECTS, TOLERATION_OPERATORS, tolerationProblems } from "./tolerations";
@@ -136,6 +138,38 @@ const toleration = z
 
 const port = z.object({ port: z.number().int().min(1).max(65535), protocol: z.enum(["TCP", "UDP"]).default("TCP") }).strict();
 
+/** One NetworkPolicy egress destination: an IP block (`cidr`) or the pods of a namespace (`namespace`, optionally `podLabels`), with ports. */
+const egressRule = z.union([
+    z
+        .object({
+            cidr: checked(cidrProblem),
+            ports: z.array(port).min(1),
+        })
+        .strict(),
+    z
+        .object({
+            namespace: checked(dns1123LabelProblem),
+            podLabels: labels.optional(),
+            ports: z.array(port).min(1),
+        })
+        .strict(),
+], { error: "expected {cidr, ports} or {namespace, podLabels?, ports}" });
+
+/**
+ * A HorizontalPodAutoscaler's bounds and CPU target, as the API server validates them
+ * (pkg/apis/autoscaling/validation ValidateHorizontalPodAutoscalerSpec: minReplicas ≥ 1 without the
+ * HPAScaleToZero gate, maxReplicas ≥ minReplicas; a resource metric's averageUtilization > 0).
+ */
+const autoscaling = z
+    .object({
+        minReplicas: z.number().int().min(1).default(1),
+        maxReplicas: z.number().int().min(1),
+        /** Average CPU use the autoscaler aims at, percent of the cpu request (above 100 is allowed). */
+        targetCPUUtilizationPercentage: z.number().int().min(1).default(70),
+    })
+    .strict()
+    .refine((a) => a.maxReplicas >= a.minReplicas, { path: ["maxReplicas"], message: "must be at least minReplicas (the API server refuses a smaller maximum)" });
+
 /** All secret keys: the registry password (image push and the managed pull Secret) and the service secrets (config/serviceSecrets.ts). */
 export const SECRET_KEYS: readonly string[] = ["registryPassword", ...SERVICE_SECRET_KEYS];
 
@@ -184,8 +218,12 @@ const imageSchema = z
 export const stackConfigSchema = z
     .object({
         namespace: ownNamespace,
-        /** 1, or 0 to stop the service; never more (see replicaProblems). */
-        replicas: z.number().int().min(0).default(1),
+        /** Where the index and jobs live: `sqlite` (one replica) or `postgres` (config/database.ts). */
+        database: z.enum(DATABASE_MODES).default("sqlite"),
+        /** Fixed replica count (default 1); 0 stops the service; above 1 only with postgres (config/database.ts). */
+        replicas: z.number().int().min(0).optional(),
+        /** A HorizontalPodAutoscaler instead of a fixed count; postgres only. */
+        autoscaling: autoscaling.optional(),
         /** UID and GID the container runs as; must equal the Dockerfile's numeric USER. */
         runAsUser: z.number().int().min(1).max(2 ** 31 - 1).default(DEFAULT_RUN_AS_USER),
         image: imageSchema,
@@ -212,7 +250,8 @@ export const stackConfigSchema = z
             })
             .strict()
             .default({ allowMissingHealthcheck: false }),
-        terminationGracePeriodSeconds: z.number().int().min(1).max(3600).default(30),
+        /** Seconds between SIGTERM and SIGKILL; the service's drain and shutdown timeout are derived from it (k8s/shutdown.ts). */
+        terminationGracePeriodSeconds: z.number().int().min(MIN_GRACE_SECONDS, { message: `must be at least ${MIN_GRACE_SECONDS}: the service needs 1 s to shut down and ${EXIT_MARGIN_SECONDS} s to exit inside it` }).max(3600).default(30),
         /** The pod's `nodeSelector`: node label key → value (apimachinery ValidateLabels); empty: none. */
         nodeSelector: labels.default({}),
         /** The pod's `tolerations` (see `toleration`); empty: none. */
@@ -226,25 +265,9 @@ export const stackConfigSchema = z
                  * Destinations the pod may reach besides DNS: the Ollama server and the GitHub API.
                  * Each is an IP block (`cidr`) or the pods of a namespace (`namespace`, optionally `podLabels`).
                  */
-                egress: z
-                    .array(
-                        z.union([
-                            z
-                                .object({
-                                    cidr: checked(cidrProblem),
-                                    ports: z.array(port).min(1),
-                                })
-                                .strict(),
-                            z
-                                .object({
-                                    namespace: checked(dns1123LabelProblem),
-                                    podLabels: labels.optional(),
-                                    ports: z.array(port).min(1),
-                                })
-                                .strict(),
-                        ], { error: "expected {cidr, ports} or {namespace, podLabels?, ports}" }),
-                    )
-                    .default([]),
+                egress: z.array(egressRule).default([]),
+                /** The PostgreSQL server (ragstar:database: postgres): its address or pods and port. */
+                database: egressRule.optional(),
             })
             .strict()
             .default({ ingressNamespaces: [], egress: [] }),
@@ -264,18 +287,9 @@ export const stackConfigSchema = z
     .strict();
 
 /**
- * Checked even when other keys are invalid, so one run reports everything: the service keeps
- * its index in one SQLite database with one writer (a lock file in the data directory), so a
- * second pod would only wait, unready; the Deployment runs one replica with Recreate.
+ * The validated plain config. `replicas` is the Deployment's count: the stack's, 1 when unset, and
+ * undefined exactly when `autoscaling` is set (the HorizontalPodAutoscaler owns it).
  */
-function replicaProblems(plain: Record<string, unknown>): ConfigProblem[] {
-    const replicas = plain.replicas;
-    if (typeof replicas === "number" && replicas > 1) {
-        return [{ path: ["replicas"], value: replicas, message: "must be 1 (or 0 to stop it): RAGstar keeps its index in one SQLite database with one writer, so a second pod would stay unready" }];
-    }
-    return [];
-}
-
 export type PlainStackConfig = z.infer<typeof stackConfigSchema>;
 
 /** The validated stack config; secrets stay Pulumi secrets. */
@@ -419,8 +433,8 @@ function problemOf(issue: z.core.$ZodIssue, plain: Record<string, unknown>): Con
  * value it shows (at its path, or mentioned) prints `[secret]` when its top-level key is held as secret.
  */
 function formatProblem(problem: ConfigProblem, secretPlainKeys: ReadonlySet<string>): string {
-    const isSecret = (path: readonly PropertyKey[]) => secretPlainKeys.has(String(path[0]));
-    const shown = isSecret(problem.path) ? "[secret]" : describe(problem.value);
+    const isSecret = (path: readonly PropertyKey[]) => secretPlainKeys.has(String(path[0])) || SECRET_KEYS.includes(String(path[0]));
+    const shown = problem.value === undefined ? "(unset)" : isSecret(problem.path) ? "[secret]" : describe(problem.value);
     const message = problem.message.replace(/\{(\w+)\}/g, (placeholder, name: string) => {
         const mention = problem.mentions?.[name];
         if (!mention) return placeholder;
@@ -475,7 +489,8 @@ export function parseStackConfig(
     // Every problem that shows a value goes through `show`, so a key held as secret prints none.
     const checks: ConfigProblem[] = [];
     if (!result.success) checks.push(...result.error.issues.flatMap(closestBranch).map((issue) => problemOf(issue, plain)));
-    checks.push(...replicaProblems(plain));
+    // Checked even when other keys are invalid, so one run reports everything.
+    checks.push(...databaseModeProblems(plain, (key) => secrets[key] !== undefined));
     if (result.success) checks.push(...imagePullProblems(result.data.image, secrets.registryPassword !== undefined));
     problems.push(...checks.map((problem) => formatProblem(problem, secretPlainKeys)));
     // The service's messages are text with its values in them: not run on a key held as secret.
@@ -489,6 +504,7 @@ export function parseStackConfig(
     }
     return {
         ...result.data,
+        replicas: result.data.autoscaling ? undefined : (result.data.replicas ?? 1),
         registryPassword: secrets.registryPassword === undefined ? undefined : pulumi.secret(secrets.registryPassword),
         serviceSecrets,
     };

@@ -80,30 +80,31 @@ export interface PodVolumesArgs {
     tmpSizeLimit: string;
     /** Name of the ConfigMap holding ragstar.yaml. */
     configMapName: pulumi.Input<string>;
-    /** Name of the data PersistentVolumeClaim. */
-    claimName: pulumi.Input<string>;
+    /** Name of the data PersistentVolumeClaim; unset in the postgres mode (no data volume, no mount). */
+    claimName?: pulumi.Input<string>;
     /** Name of the Secret holding the service's secret files; unset when the stack has none (no volume, no mount). */
     secretName?: pulumi.Input<string>;
 }
 
 /**
  * The pod's volumes and the container's mounts of them, in the same order: the config
- * directory (read-only), the data claim, a size-limited /tmp (the root filesystem is read-only)
+ * directory (read-only), the data claim (when there is one), a size-limited /tmp (the root filesystem is read-only)
  * and, with secrets, the secret files (read-only, mode 0440).
  */
 export function podVolumes(args: PodVolumesArgs): { volumes: k8s.types.input.core.v1.Volume[]; volumeMounts: k8s.types.input.core.v1.VolumeMount[] } {
     const [config, tmp, secrets] = mountsBesideData(args.configPath);
     const withSecrets = args.secretName !== undefined;
+    const claimName = args.claimName;
     return {
         volumes: [
             { name: config.name, configMap: { name: args.configMapName } },
-            { name: "data", persistentVolumeClaim: { claimName: args.claimName } },
+            ...(claimName !== undefined ? [{ name: "data", persistentVolumeClaim: { claimName } }] : []),
             { name: tmp.name, emptyDir: { sizeLimit: args.tmpSizeLimit } },
             ...(withSecrets ? [{ name: secrets.name, secret: { secretName: args.secretName, defaultMode: SECRET_FILE_MODE } }] : []),
         ],
         volumeMounts: [
             { name: config.name, mountPath: config.mountPath, readOnly: true },
-            { name: "data", mountPath: args.dataPath },
+            ...(claimName !== undefined ? [{ name: "data", mountPath: args.dataPath }] : []),
             { name: tmp.name, mountPath: tmp.mountPath },
             ...(withSecrets ? [{ name: secrets.name, mountPath: secrets.mountPath, readOnly: true }] : []),
         ],

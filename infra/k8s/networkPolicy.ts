@@ -1,7 +1,8 @@
 /**
  * The pod's NetworkPolicy: default deny in both directions for the pods of one stack, then the
- * `http` port from the stack's own namespace and the configured ones; DNS, and the configured
- * destinations (`ragstar:network.egress`), out.
+ * `http` port from the stack's own namespace and the configured ones; DNS, the PostgreSQL server
+ * (`ragstar:network.database`, postgres mode) and the configured destinations
+ * (`ragstar:network.egress`), out.
  */
 import type * as k8s from "@pulumi/kubernetes";
 
@@ -25,10 +26,25 @@ export function dnsEgressRule(): k8s.types.input.networking.v1.NetworkPolicyEgre
     };
 }
 
+/** One egress rule to a validated destination: an IP block, or a namespace's pods (optionally by labels), with its ports. */
+function egressTo(rule: PlainStackConfig["network"]["egress"][number]): k8s.types.input.networking.v1.NetworkPolicyEgressRule {
+    return {
+        to: [
+            "cidr" in rule
+                ? { ipBlock: { cidr: rule.cidr } }
+                : {
+                      namespaceSelector: namespaceNamed(rule.namespace),
+                      ...(rule.podLabels ? { podSelector: { matchLabels: rule.podLabels } } : {}),
+                  },
+        ],
+        ports: rule.ports,
+    };
+}
+
 /**
  * @param instance the stack name (`app.kubernetes.io/instance`), which selects the pods
- * @param network the validated `ragstar:network`: namespaces allowed in, and destinations
- *   (an IP block, or a namespace's pods, optionally by labels) with their ports
+ * @param network the validated `ragstar:network`: namespaces allowed in, the database (postgres mode
+ *   only) and the other destinations (an IP block, or a namespace's pods, optionally by labels) with their ports
  */
 export function networkPolicySpec(instance: string, network: PlainStackConfig["network"]): k8s.types.input.networking.v1.NetworkPolicySpec {
     return {
@@ -42,19 +58,6 @@ export function networkPolicySpec(instance: string, network: PlainStackConfig["n
             ],
             ports: [{ port: CONTAINER_PORT_NAME, protocol: "TCP" }],
         }],
-        egress: [
-            dnsEgressRule(),
-            ...network.egress.map((rule) => ({
-                to: [
-                    "cidr" in rule
-                        ? { ipBlock: { cidr: rule.cidr } }
-                        : {
-                              namespaceSelector: namespaceNamed(rule.namespace),
-                              ...(rule.podLabels ? { podSelector: { matchLabels: rule.podLabels } } : {}),
-                          },
-                ],
-                ports: rule.ports,
-            })),
-        ],
+        egress: [dnsEgressRule(), ...(network.database ? [egressTo(network.database)] : []), ...network.egress.map(egressTo)],
     };
 }

@@ -13,6 +13,7 @@ import type { Toleration } from "../config/tolerations";
 import type { ProbeSet } from "../probes/types";
 import { podVolumes, secretFilePath } from "./mounts";
 import { containerSecurityContext, podSecurityContext } from "./securityContext";
+import { topologySpreadConstraints } from "./topologySpread";
 
 export const CONTAINER_NAME = "ragstar";
 /** Name of the container's port; the Service's targetPort and the NetworkPolicy's ingress port refer to it. */
@@ -38,13 +39,15 @@ export interface ContainerFacts {
     containerPort: number;
     /** Absolute path of ragstar.yaml in the container (RAGSTAR_CONFIG_PATH). */
     configPath: string;
-    /** Absolute path of the data directory in the container (RAGSTAR_DB_PATH), the data claim's mount path. */
+    /** Absolute path of the data directory in the container (RAGSTAR_DB_PATH), the data claim's mount path; unused in the postgres mode. */
     dataPath: string;
 }
 
 /** Inputs of `ragstarPodSpec`, all already validated. */
 export interface PodSpecArgs extends ContainerFacts {
-    config: Pick<PlainStackConfig, "runAsUser" | "resources" | "tmpSizeLimit" | "terminationGracePeriodSeconds" | "nodeSelector" | "tolerations">;
+    /** The stack name (`app.kubernetes.io/instance`): the spread constraints count its pods. */
+    instance: string;
+    config: Pick<PlainStackConfig, "database" | "runAsUser" | "resources" | "tmpSizeLimit" | "terminationGracePeriodSeconds" | "nodeSelector" | "tolerations">;
     /** Digest-pinned image reference `REGISTRY/REPO@sha256:…`. */
     image: pulumi.Input<string>;
     /** Secret file names (e.g. `admin_token`), sorted; each becomes a `RAGSTAR_<NAME>_FILE` variable. */
@@ -56,7 +59,8 @@ export interface PodSpecArgs extends ContainerFacts {
     objects: {
         serviceAccount: pulumi.Input<string>;
         configMap: pulumi.Input<string>;
-        dataClaim: pulumi.Input<string>;
+        /** The data claim; unset in the postgres mode, which has none (no volume, no RAGSTAR_DB_PATH). */
+        dataClaim?: pulumi.Input<string>;
         /** The Secret of the secret files; set exactly when `secretFiles` is not empty. */
         secret?: pulumi.Input<string>;
         /** The pull Secret the kubelet uses; unset: no `imagePullSecrets` field. */
@@ -70,8 +74,9 @@ export interface PodSpecArgs extends ContainerFacts {
  * probes and `volumeMounts`. `imagePullPolicy: IfNotPresent`, since a digest cannot change.
  */
 export function ragstarContainer(
-    args: Omit<PodSpecArgs, "objects">,
+    args: Omit<PodSpecArgs, "objects" | "instance">,
     volumeMounts: k8s.types.input.core.v1.VolumeMount[],
+    withData = true,
 ): k8s.types.input.core.v1.Container {
     const probes = args.probes
         ? { livenessProbe: args.probes.livenessProbe, readinessProbe: args.probes.readinessProbe, startupProbe: args.probes.startupProbe }
@@ -83,7 +88,7 @@ export function ragstarContainer(
         ports: [{ name: CONTAINER_PORT_NAME, containerPort: args.containerPort, protocol: "TCP" }],
         env: [
             { name: "RAGSTAR_CONFIG_PATH", value: args.configPath },
-            { name: "RAGSTAR_DB_PATH", value: args.dataPath },
+            ...(withData ? [{ name: "RAGSTAR_DB_PATH", value: args.dataPath }] : []),
             ...args.secretFiles.map((file) => ({ name: secretFileVariable(file), value: secretFilePath(file) })),
         ],
         resources: args.config.resources,
@@ -111,7 +116,8 @@ export function podToleration(toleration: Toleration): k8s.types.input.core.v1.T
  * The pod spec: the hardened pod securityContext for `config.runAsUser`, no service-account token
  * and no service-link variables, the stack's termination grace period, the node placement
  * (`ragstar:nodeSelector`, `ragstar:tolerations`; each field left out when empty, so a stack
- * without them renders as before), the pull Secret (named here so a reviewer sees it in the
+ * without them renders as before; in the postgres mode the spread over nodes and zones,
+ * topologySpread.ts), the pull Secret (named here so a reviewer sees it in the
  * Deployment), the container and its volumes.
  */
 export function ragstarPodSpec(args: PodSpecArgs): k8s.types.input.core.v1.PodSpec {
@@ -132,8 +138,9 @@ export function ragstarPodSpec(args: PodSpecArgs): k8s.types.input.core.v1.PodSp
         securityContext: podSecurityContext(args.config.runAsUser),
         ...(Object.keys(args.config.nodeSelector).length > 0 ? { nodeSelector: args.config.nodeSelector } : {}),
         ...(args.config.tolerations.length > 0 ? { tolerations: args.config.tolerations.map(podToleration) } : {}),
+        ...(args.config.database === "postgres" ? { topologySpreadConstraints: topologySpreadConstraints(args.instance) } : {}),
         ...(objects.imagePullSecret !== undefined ? { imagePullSecrets: [{ name: objects.imagePullSecret }] } : {}),
-        containers: [ragstarContainer(args, volumeMounts)],
+        containers: [ragstarContainer(args, volumeMounts, objects.dataClaim !== undefined)],
         volumes,
     };
 }

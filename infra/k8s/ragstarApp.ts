@@ -13,9 +13,11 @@ import * as pulumi from "@pulumi/pulumi";
 import { SERVICE_SECRET_NAME } from "../config/serviceSecrets";
 import type { PlainStackConfig } from "../config/stackConfig";
 import { reviewWaivers } from "../review/waivers";
+import { AUTOSCALER_NAME, autoscalerSpec } from "./autoscaler";
 import { configMapData, configMapName } from "./configMap";
 import { dataClaimSpec } from "./dataClaim";
 import { DEPLOYMENT_NAME, deploymentSpec } from "./deployment";
+import { DISRUPTION_BUDGET_NAME, disruptionBudgetSpec } from "./disruptionBudget";
 import { commonLabels, podSecurityLabels } from "./labels";
 import { networkPolicySpec } from "./networkPolicy";
 import { ragstarPodSpec, type ContainerFacts } from "./podSpec";
@@ -29,7 +31,7 @@ export interface RagstarAppArgs extends ContainerFacts {
     instance: string;
     /** Version label, e.g. the service's pyproject version. */
     version: string;
-    config: Pick<PlainStackConfig, "namespace" | "replicas" | "runAsUser" | "resources" | "storage" | "tmpSizeLimit" | "terminationGracePeriodSeconds" | "nodeSelector" | "tolerations" | "network">;
+    config: Pick<PlainStackConfig, "namespace" | "database" | "replicas" | "autoscaling" | "runAsUser" | "resources" | "storage" | "tmpSizeLimit" | "terminationGracePeriodSeconds" | "nodeSelector" | "tolerations" | "network">;
     /** Digest-pinned image reference `REGISTRY/REPO@sha256:…`. */
     image: pulumi.Input<string>;
     /** The rendered ragstar.yaml and its content hash. */
@@ -95,13 +97,15 @@ export class RagstarApp extends pulumi.ComponentResource {
             ...pullSecretBody(pull.dockerConfigJson),
         }, { ...inNamespace, deleteBeforeReplace: true });
 
-        const claim = new k8s.core.v1.PersistentVolumeClaim(`${name}-data`, {
+        // The postgres mode keeps the index in the database: no data volume.
+        const claim = config.database === "postgres" ? undefined : new k8s.core.v1.PersistentVolumeClaim(`${name}-data`, {
             metadata: metadata("ragstar-data"),
             spec: dataClaimSpec(config.storage),
         }, inNamespace);
 
         // The pod refers to the objects above by their name outputs, so the Deployment depends on each.
         const podSpec = ragstarPodSpec({
+            instance: args.instance,
             config,
             image: args.image,
             probes: args.probes,
@@ -112,7 +116,7 @@ export class RagstarApp extends pulumi.ComponentResource {
             objects: {
                 serviceAccount: serviceAccount.metadata.name,
                 configMap: configMap.metadata.name,
-                dataClaim: claim.metadata.name,
+                dataClaim: claim?.metadata.name,
                 secret: secret?.metadata.name,
                 imagePullSecret: pull === undefined ? undefined : pullSecret ? pullSecret.metadata.name : pull.name,
             },
@@ -123,11 +127,23 @@ export class RagstarApp extends pulumi.ComponentResource {
         // same: the provider waits for it to have a ready endpoint, i.e. the same pod, and the engine
         // ends `up` only when that wait ends too. Without probes (opted out) there is no budget to
         // derive, so the provider's default stays. Not part of the manifest: rendered/ is unchanged.
-        const timeouts = args.probes === null ? undefined : customTimeouts(rolloutTimeouts(args.probes, config.terminationGracePeriodSeconds));
+        const timeouts = args.probes === null ? undefined : customTimeouts(rolloutTimeouts(args.probes, config.terminationGracePeriodSeconds, config));
         const deployment = new k8s.apps.v1.Deployment(`${name}-deployment`, {
             metadata: { ...metadata(DEPLOYMENT_NAME), annotations: reviewWaivers(config) },
             spec: deploymentSpec(args.instance, labels, config, podSpec),
         }, { ...inNamespace, customTimeouts: timeouts });
+
+        // Several replicas (postgres mode): evictions one at a time, and the autoscaler when configured.
+        const budget = disruptionBudgetSpec(args.instance, config);
+        if (budget) {
+            new k8s.policy.v1.PodDisruptionBudget(`${name}-disruptionbudget`, { metadata: metadata(DISRUPTION_BUDGET_NAME), spec: budget }, inNamespace);
+        }
+        if (config.autoscaling) {
+            new k8s.autoscaling.v2.HorizontalPodAutoscaler(`${name}-autoscaler`, {
+                metadata: metadata(AUTOSCALER_NAME),
+                spec: autoscalerSpec(DEPLOYMENT_NAME, config.autoscaling),
+            }, { ...inNamespace, dependsOn: [deployment] });
+        }
 
         const service = new k8s.core.v1.Service(`${name}-service`, {
             metadata: metadata("ragstar"),

@@ -9,6 +9,7 @@
  * engine ends `up` only after every started operation ended. Pure arithmetic; docs/probes.md,
  * "Rollout timeout".
  */
+import { replicaCeiling, type ReplicaConfig } from "../config/database";
 import { startupBudgetSeconds } from "../probes/timingModel";
 import type { Probe } from "../probes/types";
 
@@ -29,20 +30,32 @@ export interface RolloutTimeouts {
      * it passes at the latest one period later).
      */
     createSeconds: number;
-    /** An update: the same, after the old pod ends (the Recreate strategy waits up to its grace period). */
+    /**
+     * An update. Recreate (sqlite): the same, after the old pod ends (up to its grace period).
+     * RollingUpdate with maxSurge 1 and maxUnavailable 0 (postgres): the new pods start one after
+     * another, each once the previous one is ready, so the create budget once per replica that can
+     * run (`replicaCeiling`); the old pods end beside them and add nothing.
+     */
     updateSeconds: number;
 }
 
 /**
  * @param probes the derived startupProbe and readinessProbe (whole seconds)
  * @param terminationGracePeriodSeconds the pod's grace period (`ragstar:terminationGracePeriodSeconds`)
+ * @param replicas the mode and replica count (default: the sqlite mode's one replica)
  * @returns the timeouts in seconds; for the repository's Dockerfile and a 30 s grace period:
- *   60 + 108 + 30 = 198 s to create, 228 s to update
+ *   60 + 108 + 30 = 198 s to create and 228 s to update in the sqlite mode; in the postgres mode
+ *   with 3 replicas, 198 s to create and 3 × 198 = 594 s to update
  * @throws RangeError from `startupBudgetSeconds` when the startupProbe's timeout exceeds its period
  */
-export function rolloutTimeouts(probes: { startupProbe: Probe; readinessProbe: Probe }, terminationGracePeriodSeconds: number): RolloutTimeouts {
+export function rolloutTimeouts(
+    probes: { startupProbe: Probe; readinessProbe: Probe },
+    terminationGracePeriodSeconds: number,
+    replicas: ReplicaConfig = { database: "sqlite", replicas: 1 },
+): RolloutTimeouts {
     const createSeconds = ROLLOUT_START_MARGIN_SECONDS + startupBudgetSeconds(probes.startupProbe) + probes.readinessProbe.periodSeconds;
-    return { createSeconds, updateSeconds: createSeconds + terminationGracePeriodSeconds };
+    const updateSeconds = replicas.database === "postgres" ? createSeconds * Math.max(1, replicaCeiling(replicas)) : createSeconds + terminationGracePeriodSeconds;
+    return { createSeconds, updateSeconds };
 }
 
 /** The Pulumi resource option: Go duration strings, as the engine parses them (`"198s"`). */

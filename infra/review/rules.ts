@@ -51,7 +51,8 @@ const CLUSTER_SCOPED = new Set([
     "PriorityLevelConfiguration", "CertificateSigningRequest", "ClusterIssuer",
 ]);
 
-export const RULES: Rule[] = [
+/** Rules for every object: the pod's hardening, images, probes, resources, namespaces. */
+const POD_RULES: Rule[] = [
     {
         name: "pod-security-restricted",
         description: "Pods meet the Pod Security Standard 'restricted' profile (kubernetes.io/docs/concepts/security/pod-security-standards).",
@@ -145,6 +146,65 @@ export const RULES: Rule[] = [
         },
     },
 ];
+
+/**
+ * Whether a Deployment may run more than one pod: `replicas` above 1, or left out (the
+ * HorizontalPodAutoscaler owns it; this package leaves it out only then, deployment.ts).
+ */
+function mayRunSeveral(o: Obj): boolean {
+    return o.kind === "Deployment" && (o.spec?.replicas === undefined || o.spec.replicas > 1);
+}
+
+/** A PodDisruptionBudget bound that allows no eviction: 0 or 0% unavailable, 100% available. */
+const blocksEveryEviction = (spec: Obj) => spec.maxUnavailable === 0 || spec.maxUnavailable === "0%" || spec.minAvailable === "100%";
+
+/** Whether a pod spec spreads its pods over nodes: a topology spread or a podAntiAffinity (required or preferred) on the hostname label. */
+function spreadsOverNodes(spec: Obj): boolean {
+    const HOSTNAME = "kubernetes.io/hostname";
+    if ((spec.topologySpreadConstraints ?? []).some((c: Obj) => c.topologyKey === HOSTNAME)) return true;
+    const anti = spec.affinity?.podAntiAffinity ?? {};
+    const required: Obj[] = anti.requiredDuringSchedulingIgnoredDuringExecution ?? [];
+    const preferred: Obj[] = (anti.preferredDuringSchedulingIgnoredDuringExecution ?? []).map((p: Obj) => p.podAffinityTerm ?? {});
+    return [...required, ...preferred].some((term) => term.topologyKey === HOSTNAME);
+}
+
+/**
+ * Rules for workloads that run several replicas (the postgres mode, docs/database.md). The sqlite
+ * mode's one replica with Recreate passes them: they look at Deployments that may run more than one pod.
+ */
+const REPLICA_RULES: Rule[] = [
+    {
+        name: "several-replicas-roll",
+        description: "A Deployment that may run more than one pod (replicas above 1, or left to an autoscaler) uses the RollingUpdate strategy: Recreate stops every replica before the first new one starts.",
+        enforcement: "mandatory",
+        check: (o) => (mayRunSeveral(o) && o.spec?.strategy?.type === "Recreate" ? ["strategy Recreate stops every replica at once; use RollingUpdate"] : []),
+    },
+    {
+        name: "rolling-update-keeps-capacity",
+        description: "A RollingUpdate Deployment that may run more than one pod sets maxUnavailable 0, so the ready count never drops below the replica count during an update (the default 25% takes pods away first).",
+        enforcement: "advisory",
+        check: (o) => {
+            if (!mayRunSeveral(o) || o.spec?.strategy?.type === "Recreate") return [];
+            const maxUnavailable = o.spec?.strategy?.rollingUpdate?.maxUnavailable;
+            return maxUnavailable === 0 || maxUnavailable === "0%" ? [] : [`rollingUpdate.maxUnavailable is ${JSON.stringify(maxUnavailable ?? "25% (the default)")}, not 0`];
+        },
+    },
+    {
+        name: "disruption-budget-allows-drain",
+        description: "A PodDisruptionBudget allows at least one eviction: maxUnavailable 0 (or 0%) or minAvailable 100% blocks every node drain.",
+        enforcement: "mandatory",
+        check: (o) => (o.kind === "PodDisruptionBudget" && blocksEveryEviction(o.spec ?? {}) ? ["the budget allows no eviction, so every node drain blocks on these pods; use maxUnavailable: 1"] : []),
+    },
+    {
+        name: "replicas-spread-over-nodes",
+        description: "A Deployment that may run more than one pod spreads them over nodes (topologySpreadConstraints or a podAntiAffinity on kubernetes.io/hostname), so one node lost does not take them all.",
+        enforcement: "advisory",
+        check: (o) => (mayRunSeveral(o) && !spreadsOverNodes(o.spec?.template?.spec ?? {}) ? ["no topology spread or podAntiAffinity over kubernetes.io/hostname"] : []),
+    },
+];
+
+/** Every rule, in the order the policy pack and `render` report them. */
+export const RULES: Rule[] = [...POD_RULES, ...REPLICA_RULES];
 
 /** `Kind namespace/name` for messages. */
 export function describeObject(object: Obj): string {

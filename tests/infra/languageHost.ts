@@ -142,6 +142,7 @@ export async function runLikeLanguageHost(
     stack: string,
     config: Record<string, string>,
     state: (type: string, inputs: Record<string, unknown>) => Record<string, unknown> = (_type, inputs) => inputs,
+    secretKeys: string[] = [],
 ): Promise<HostRun> {
     const project = readProjectFile(rootDir);
     if (project.runtime.name !== "nodejs") throw new Error(`runtime ${project.runtime.name} is not nodejs`);
@@ -156,7 +157,7 @@ export async function runLikeLanguageHost(
         const env: Record<string, string> = {
             ...(process.env as Record<string, string>),
             PULUMI_CONFIG: JSON.stringify(Object.fromEntries(Object.entries(config).map(([key, value]) => [key.replace(/^([^:]+):/, "$1:config:"), value]))),
-            PULUMI_CONFIG_SECRET_KEYS: "[]",
+            PULUMI_CONFIG_SECRET_KEYS: JSON.stringify(secretKeys),
             ...(typescript ? { PULUMI_NODEJS_TYPESCRIPT: "true" } : {}),
             ...(tsconfig !== "" ? { PULUMI_NODEJS_TSCONFIG_PATH: tsconfig } : {}),
         };

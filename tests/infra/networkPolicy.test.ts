@@ -39,3 +39,16 @@ test("egress: an IP block, a namespace's pods by labels, a whole namespace, each
         { to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "llm" } } }], ports: [{ port: 8080, protocol: "TCP" }, { port: 8081, protocol: "UDP" }] },
     ]);
 });
+
+test("postgres mode: the database's rule comes right after DNS, before the other destinations", () => {
+    const spec = plain(networkPolicySpec("staging", {
+        ingressNamespaces: [],
+        database: { namespace: "ragstar-staging-db", podLabels: { "cnpg.io/cluster": "ragstar-db" }, ports: [{ port: 5432, protocol: "TCP" }] },
+        egress: [{ cidr: "140.82.112.0/20", ports: [{ port: 443, protocol: "TCP" }] }],
+    }));
+    expect(spec.egress.map((rule: any) => rule.ports[0].port)).toEqual([53, 5432, 443]);
+    expect(spec.egress[1]).toEqual({
+        to: [{ namespaceSelector: namespaceNamed("ragstar-staging-db"), podSelector: { matchLabels: { "cnpg.io/cluster": "ragstar-db" } } }],
+        ports: [{ port: 5432, protocol: "TCP" }],
+    });
+});

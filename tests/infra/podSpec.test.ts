@@ -12,7 +12,8 @@ const probe = (path: string, periodSeconds: number) => ({ httpGet: { path, port:
 const PROBES: ProbeSet = { livenessProbe: probe("/health", 33), readinessProbe: probe("/ready", 30), startupProbe: { ...probe("/health", 5), failureThreshold: 21 } };
 
 const args = (extra: Partial<PodSpecArgs> = {}): PodSpecArgs => ({
-    config: { runAsUser: 10001, resources, tmpSizeLimit: "64Mi", terminationGracePeriodSeconds: 45, nodeSelector: {}, tolerations: [] },
+    instance: "dev",
+    config: { database: "sqlite", runAsUser: 10001, resources, tmpSizeLimit: "64Mi", terminationGracePeriodSeconds: 45, nodeSelector: {}, tolerations: [] },
     image: IMAGE,
     probes: PROBES,
     containerPort: 8000,
@@ -87,6 +88,26 @@ describe("ragstarPodSpec", () => {
         const withSecrets = plain(ragstarPodSpec(args({ secretFiles: ["admin_token"], objects: { ...args().objects, secret: "ragstar-secrets" } })));
         expect(withSecrets.volumes[3]).toEqual({ name: "secrets", secret: { secretName: "ragstar-secrets", defaultMode: 0o440 } });
         expect(withSecrets.containers[0].volumeMounts[3]).toEqual({ name: "secrets", mountPath: "/run/secrets/ragstar", readOnly: true });
+    });
+
+    test("postgres mode: no data volume, no RAGSTAR_DB_PATH, the spread over nodes and zones", () => {
+        const base = args();
+        const spec = plain(ragstarPodSpec({
+            ...base,
+            instance: "prod",
+            config: { ...base.config, database: "postgres" },
+            secretFiles: ["database_url"],
+            objects: { serviceAccount: "ragstar", configMap: "ragstar-config-0123456789", secret: "ragstar-secrets" },
+        }));
+        expect(spec.volumes.map((v: { name: string }) => v.name)).toEqual(["config", "tmp", "secrets"]);
+        expect(spec.containers[0].volumeMounts.map((m: { name: string }) => m.name)).toEqual(["config", "tmp", "secrets"]);
+        expect(spec.containers[0].env).toEqual([
+            { name: "RAGSTAR_CONFIG_PATH", value: "/app/config/ragstar.yaml" },
+            { name: "RAGSTAR_DATABASE_URL_FILE", value: "/run/secrets/ragstar/database_url" },
+        ]);
+        expect(spec.topologySpreadConstraints.map((c: { topologyKey: string }) => c.topologyKey)).toEqual(["kubernetes.io/hostname", "topology.kubernetes.io/zone"]);
+        expect(plain(ragstarPodSpec(args()))).not.toHaveProperty("topologySpreadConstraints");
+        expect(checkRestricted(spec)).toEqual([]);
     });
 });
 

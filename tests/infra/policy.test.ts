@@ -3,13 +3,18 @@ import { evaluatePolicy, RULES, type Rule } from "../../infra/review/rules";
 import { renderStack, type Render } from "../../infra/tools/render/render";
 
 let dev: Render;
+let prod: Render;
 beforeAll(async () => {
     dev = await renderStack("dev");
+    prod = await renderStack("prod");
 });
 
 const clone = <T>(value: T): T => JSON.parse(JSON.stringify(value));
 const deployment = () => clone(dev.objects.find((o) => o.kind === "Deployment")!) as any;
 const configMap = () => clone(dev.objects.find((o) => o.kind === "ConfigMap")!) as any;
+/** prod runs the postgres mode: an autoscaled RollingUpdate Deployment and a PodDisruptionBudget. */
+const replicated = () => clone(prod.objects.find((o) => o.kind === "Deployment")!) as any;
+const budget = () => clone(prod.objects.find((o) => o.kind === "PodDisruptionBudget")!) as any;
 const rule = (name: string): Rule => {
     const found = RULES.find((r) => r.name === name);
     if (!found) throw new Error(`no rule ${name}`);
@@ -44,6 +49,13 @@ const CASES: [string, () => any, (o: any) => void, string][] = [
     ["read-only-root-filesystem", deployment, (o) => (podSpecOf(o)!.containers[0].securityContext.readOnlyRootFilesystem = false), "root filesystem is writable"],
     ["cpu-limit", deployment, (o) => delete podSpecOf(o)!.containers[0].resources.limits.cpu, "container ragstar: no cpu limit"],
     ["no-service-account-token", deployment, (o) => delete podSpecOf(o)!.automountServiceAccountToken, "mounts a service-account token"],
+    ["several-replicas-roll", replicated, (o) => (o.spec.strategy = { type: "Recreate" }), "strategy Recreate stops every replica at once"],
+    ["several-replicas-roll", deployment, (o) => (o.spec.replicas = 2), "strategy Recreate stops every replica at once"],
+    ["rolling-update-keeps-capacity", replicated, (o) => delete o.spec.strategy.rollingUpdate, 'rollingUpdate.maxUnavailable is "25% (the default)", not 0'],
+    ["rolling-update-keeps-capacity", replicated, (o) => (o.spec.strategy.rollingUpdate.maxUnavailable = 1), "rollingUpdate.maxUnavailable is 1, not 0"],
+    ["disruption-budget-allows-drain", budget, (o) => (o.spec.maxUnavailable = 0), "the budget allows no eviction"],
+    ["disruption-budget-allows-drain", budget, (o) => { delete o.spec.maxUnavailable; o.spec.minAvailable = "100%"; }, "the budget allows no eviction"],
+    ["replicas-spread-over-nodes", replicated, (o) => delete podSpecOf(o)!.topologySpreadConstraints, "no topology spread or podAntiAffinity over kubernetes.io/hostname"],
 ];
 
 test.each(CASES)("%s flags a broken object and passes the rendered one", (name, make, breakIt, message) => {
@@ -59,6 +71,23 @@ test("high-uid passes at 10001 and flags 1000", () => {
     podSpecOf(object)!.securityContext.runAsUser = 10001;
     podSpecOf(object)!.containers[0].securityContext.runAsUser = 10001;
     expect(rule("high-uid").check(object)).toEqual([]);
+});
+
+test("a preferred podAntiAffinity over the hostname counts as spread; one over the zone alone does not", () => {
+    const object = replicated();
+    const spec = podSpecOf(object)!;
+    delete spec.topologySpreadConstraints;
+    const term = (topologyKey: string) => ({ weight: 100, podAffinityTerm: { topologyKey, labelSelector: { matchLabels: { "app.kubernetes.io/name": "ragstar" } } } });
+    spec.affinity = { podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [term("topology.kubernetes.io/zone")] } };
+    expect(rule("replicas-spread-over-nodes").check(object)).toHaveLength(1);
+    spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution.push(term("kubernetes.io/hostname"));
+    expect(rule("replicas-spread-over-nodes").check(object)).toEqual([]);
+});
+
+test("the replica rules pass the sqlite mode's one replica with Recreate", () => {
+    const object = deployment();
+    expect(object.spec).toMatchObject({ replicas: 1, strategy: { type: "Recreate" } });
+    for (const name of ["several-replicas-roll", "rolling-update-keeps-capacity", "replicas-spread-over-nodes"]) expect(rule(name).check(object)).toEqual([]);
 });
 
 test("every rule has a failing case here", () => {

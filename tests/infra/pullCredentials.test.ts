@@ -165,8 +165,14 @@ describe("a distinctive registry password (canary) never shows", () => {
     });
 });
 
-test("the committed rendered/ holds no pull credentials: no stack sets image.username", () => {
+test("the committed rendered/ holds no pull credentials (no stack sets image.username); its only Secret is the postgres stacks' database URL, masked", () => {
     for (const stack of ["dev", "staging", "prod"]) {
-        expect(fs.readdirSync(path.join(REPO_ROOT, "rendered", stack)).filter((f) => f.startsWith("secret-"))).toEqual([]);
+        const files = fs.readdirSync(path.join(REPO_ROOT, "rendered", stack)).filter((f) => f.startsWith("secret-"));
+        expect(files).toEqual(stack === "dev" ? [] : ["secret-ragstar-secrets.yaml"]);
+        for (const file of files) {
+            const text = fs.readFileSync(path.join(REPO_ROOT, "rendered", stack, file), "utf8");
+            expect(text).not.toContain("dockerconfigjson");
+            expect(text).toContain('  database_url: "[secret]"\n');
+        }
     }
 });

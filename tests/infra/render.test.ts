@@ -1,6 +1,8 @@
 import * as fs from "node:fs";
 
 import * as appsV1 from "kubernetes-models/apps/v1";
+import * as autoscalingV2 from "kubernetes-models/autoscaling/v2";
+import * as policyV1 from "kubernetes-models/policy/v1";
 import * as networkingV1 from "kubernetes-models/networking.k8s.io/v1";
 import * as coreV1 from "kubernetes-models/v1";
 import { parseAllDocuments } from "yaml";
@@ -20,7 +22,12 @@ const MODELS: Record<string, new (data: any) => { validate(): void }> = {
     Service: coreV1.Service,
     Deployment: appsV1.Deployment,
     NetworkPolicy: networkingV1.NetworkPolicy,
+    PodDisruptionBudget: policyV1.PodDisruptionBudget,
+    HorizontalPodAutoscaler: autoscalingV2.HorizontalPodAutoscaler,
 };
+
+/** The database mode of each committed stack (docs/database.md): dev sqlite; staging 2 replicas and prod 2–6 autoscaled on postgres. */
+const MODES: Record<string, "sqlite" | "postgres"> = { dev: "sqlite", staging: "postgres", prod: "postgres" };
 
 const find = (render: Render, kind: string): KubernetesObject & Record<string, any> => {
     const object = render.objects.find((o) => o.kind === kind);
@@ -36,8 +43,11 @@ describe.each(["dev", "staging", "prod"])("stack %s", (stack) => {
         render = await renderStack(stack);
     });
 
-    test("declares the full object set in apply order", () => {
-        expect(render.objects.map((o) => o.kind)).toEqual(["Namespace", "NetworkPolicy", "ServiceAccount", "ConfigMap", "PersistentVolumeClaim", "Service", "Deployment"]);
+    test("declares the full object set of its database mode, in apply order", () => {
+        const kinds = render.objects.map((o) => o.kind);
+        if (MODES[stack] === "sqlite") expect(kinds).toEqual(["Namespace", "NetworkPolicy", "ServiceAccount", "ConfigMap", "PersistentVolumeClaim", "Service", "Deployment"]);
+        // postgres: the URL's Secret (a render assumes it set), no claim, a budget; prod's autoscaler.
+        else expect(kinds).toEqual(["Namespace", "NetworkPolicy", "ServiceAccount", "Secret", "ConfigMap", "Service", "Deployment", "PodDisruptionBudget", ...(stack === "prod" ? ["HorizontalPodAutoscaler"] : [])]);
     });
 
     test("every object is valid against the Kubernetes schema", () => {
@@ -87,8 +97,13 @@ describe.each(["dev", "staging", "prod"])("stack %s", (stack) => {
         expect(render.outputs.image).toBe(container(render).image);
     });
 
-    test("volumes: read-only config, the data claim, a size-limited /tmp", () => {
+    test("volumes: read-only config, the data claim (sqlite), a size-limited /tmp", () => {
         const c = container(render);
+        if (MODES[stack] === "postgres") {
+            expect(c.volumeMounts.map((m: { name: string }) => m.name)).toEqual(["config", "tmp", "secrets"]);
+            expect(c.env.map((e: { name: string }) => e.name)).toEqual(["RAGSTAR_CONFIG_PATH", "RAGSTAR_DATABASE_URL_FILE"]);
+            return;
+        }
         const configMap = find(render, "ConfigMap");
         expect(c.volumeMounts).toEqual([
             { name: "config", mountPath: "/app/config", readOnly: true },
@@ -105,15 +120,34 @@ describe.each(["dev", "staging", "prod"])("stack %s", (stack) => {
         ]);
     });
 
-    test("requests and limits cover cpu, memory and ephemeral-storage; one replica with Recreate on a ReadWriteOnce volume", () => {
+    test("requests and limits cover cpu, memory and ephemeral-storage; sqlite: one replica with Recreate on a ReadWriteOnce volume; postgres: rolling, budgeted, spread", () => {
         const { resources } = container(render);
         for (const part of [resources.requests, resources.limits]) expect(Object.keys(part).sort()).toEqual(["cpu", "ephemeral-storage", "memory"]);
-        expect(find(render, "Deployment").spec).toMatchObject({ replicas: 1, strategy: { type: "Recreate" } });
-        expect(find(render, "PersistentVolumeClaim").spec.accessModes).toEqual(["ReadWriteOnce"]);
+        const deployment = find(render, "Deployment").spec;
+        if (MODES[stack] === "sqlite") {
+            expect(deployment).toMatchObject({ replicas: 1, strategy: { type: "Recreate" } });
+            expect(find(render, "PersistentVolumeClaim").spec.accessModes).toEqual(["ReadWriteOnce"]);
+            return;
+        }
+        expect(deployment.strategy).toEqual({ type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } });
+        expect(find(render, "PodDisruptionBudget").spec).toMatchObject({ maxUnavailable: 1, selector: { matchLabels: { "app.kubernetes.io/instance": stack } } });
+        expect(podSpec(render).topologySpreadConstraints).toHaveLength(2);
+        if (stack === "prod") {
+            expect(deployment).not.toHaveProperty("replicas");
+            expect(find(render, "HorizontalPodAutoscaler").spec).toMatchObject({ minReplicas: 2, maxReplicas: 6, scaleTargetRef: { kind: "Deployment", name: "ragstar" } });
+        } else {
+            expect(deployment.replicas).toBe(2);
+        }
+        expect(find(render, "Secret").stringData).toEqual({ database_url: "[secret]" });
     });
 
-    test("the NetworkPolicy admits the http port from the namespace and lets out only DNS, Ollama and the GitHub API", () => {
+    test("the NetworkPolicy admits the http port from the namespace and lets out only DNS, the database (postgres), Ollama and the GitHub API", () => {
         const spec = find(render, "NetworkPolicy").spec;
+        if (MODES[stack] === "postgres") {
+            const [database] = spec.egress.splice(1, 1);
+            expect(database.ports).toEqual([{ port: 5432, protocol: "TCP" }]);
+            expect(database.to).toEqual(stack === "prod" ? [{ ipBlock: { cidr: "10.20.0.0/24" } }] : [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "ragstar-staging-db" } }, podSelector: { matchLabels: { "cnpg.io/cluster": "ragstar-db" } } }]);
+        }
         expect(spec.podSelector).toEqual({ matchLabels: { "app.kubernetes.io/name": "ragstar", "app.kubernetes.io/instance": stack } });
         expect(spec.policyTypes).toEqual(["Ingress", "Egress"]);
         expect(spec.ingress).toEqual([{ from: [{ podSelector: {} }], ports: [{ port: "http", protocol: "TCP" }] }]);
@@ -132,7 +166,8 @@ describe.each(["dev", "staging", "prod"])("stack %s", (stack) => {
 
     test("the checkers' waivers are annotations with reasons, only those the config needs", () => {
         const annotations = find(render, "Deployment").metadata.annotations as Record<string, string>;
-        expect(annotations["kube-score/ignore"]).toBe("container-image-pull-policy,deployment-replicas,deployment-strategy,container-security-context-user-group-id");
+        const mode = MODES[stack] === "sqlite" ? "deployment-replicas,deployment-strategy" : "deployment-has-host-podantiaffinity";
+        expect(annotations["kube-score/ignore"]).toBe(`container-image-pull-policy,${mode},container-security-context-user-group-id`);
         expect(annotations["checkov.io/skip1"]).toMatch(/^CKV_K8S_40=runAsUser 1000 is the image's numeric USER/);
         expect(annotations["ragstar.dev/review-waivers"]).toContain("container-image-pull-policy: the image is pinned by digest");
     });
@@ -162,7 +197,8 @@ test("dev and prod differ where real stacks do", async () => {
     const [dev, prod] = [await renderStack("dev"), await renderStack("prod")];
     expect([dev.outputs.namespace, prod.outputs.namespace]).toEqual(["ragstar-dev", "ragstar"]);
     expect(find(dev, "PersistentVolumeClaim").spec.resources.requests.storage).toBe("1Gi");
-    expect(find(prod, "PersistentVolumeClaim").spec).toMatchObject({ resources: { requests: { storage: "20Gi" } }, storageClassName: "standard-retain" });
+    expect(prod.objects.map((o) => o.kind)).not.toContain("PersistentVolumeClaim");
+    expect(find(prod, "HorizontalPodAutoscaler").spec.maxReplicas).toBe(6);
     expect(find(dev, "ConfigMap").data["ragstar.yaml"]).toContain("log_level: debug");
     expect(find(prod, "ConfigMap").data["ragstar.yaml"]).toContain("log_level: info");
 });
@@ -281,12 +317,12 @@ describe("redact", () => {
 });
 
 test("every problem of the stack config and the service config is reported in one run", async () => {
-    const stackYaml = fs.readFileSync(`${REPO_ROOT}/Pulumi.prod.yaml`, "utf8").replace("log_level: info", "log_level: verbose").replace("size: 20Gi", "size: big").replace("ragstar:tmpSizeLimit: 128Mi", "ragstar:replicas: 2\n  ragstar:tmpSizeLimit: 128Mi");
-    const error: ConfigError = await renderStack("prod", projectWith("prod", stackYaml)).then(() => { throw new Error("expected an error"); }, (e) => e);
+    const stackYaml = fs.readFileSync(`${REPO_ROOT}/Pulumi.dev.yaml`, "utf8").replace("log_level: debug", "log_level: verbose").replace("size: 1Gi", "size: big").replace("ragstar:namespace: ragstar-dev", "ragstar:namespace: ragstar-dev\n  ragstar:replicas: 2");
+    const error: ConfigError = await renderStack("dev", projectWith("dev", stackYaml)).then(() => { throw new Error("expected an error"); }, (e) => e);
     expect(error).toBeInstanceOf(ConfigError);
     expect(error.problems).toEqual([
         'ragstar:storage.size: "big": not a Kubernetes quantity (e.g. 1Gi)',
-        "ragstar:replicas: 2: must be 1 (or 0 to stop it): RAGstar keeps its index in one SQLite database with one writer, so a second pod would stay unready",
+        "ragstar:replicas: 2: must be 1 (or 0 to stop it): RAGstar keeps its index in one SQLite database with one writer, so a second pod would stay unready; set ragstar:database to postgres for more replicas",
         'ragstar:app.log_level: "verbose": must be equal to one of the allowed values (allowed: "debug", "info", "warning", "error") (schema src/ragstar/config.schema.json)',
     ]);
 });

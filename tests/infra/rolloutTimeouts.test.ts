@@ -9,6 +9,7 @@ import * as path from "node:path";
 import { customTimeouts, ROLLOUT_START_MARGIN_SECONDS, rolloutTimeouts } from "../../infra/k8s/rolloutTimeouts";
 import { probeTiming } from "../../infra/probes/derive";
 import type { Probe } from "../../infra/probes/types";
+import { withRequiredSecrets } from "../../infra/tools/render/render";
 import { readStackFile } from "../../infra/tools/render/stackFile";
 import { runLikeLanguageHost } from "./languageHost";
 import { REPO_ROOT } from "./projectFixture";
@@ -36,14 +37,25 @@ test("a startupProbe whose timeout exceeds its period has no budget: the error s
     expect(() => rolloutTimeouts({ startupProbe: probe(2, 3, 4), readinessProbe: probe(30, 3, 3) }, 30)).toThrow("startupProbe timeoutSeconds 3 exceeds periodSeconds 2");
 });
 
-test("the program registers the Deployment and the Service (which waits for the same pod) with these customTimeouts (prod: grace 45 s → 198 s and 243 s), and no other resource with any", async () => {
-    const config = readStackFile(path.join(REPO_ROOT, "Pulumi.prod.yaml"), "ragstar").config;
-    expect(fs.readFileSync(path.join(REPO_ROOT, "Pulumi.prod.yaml"), "utf8")).toMatch(/ragstar:terminationGracePeriodSeconds: 45/);
-    const run = await runLikeLanguageHost(REPO_ROOT, "prod", config, (_type, inputs) => inputs);
-    expect(run.exitCode).toBe(0);
-    const timed = run.registrations.filter((r) => r.customTimeouts);
-    expect(timed.map((r) => [r.type, r.customTimeouts]).sort()).toEqual([
-        ["kubernetes:apps/v1:Deployment", { create: "198s", update: "243s" }],
-        ["kubernetes:core/v1:Service", { create: "198s", update: "243s" }],
-    ]);
-}, 120_000);
+test("postgres mode (RollingUpdate, maxSurge 1): the update budget once per replica that can run; the grace period adds nothing", () => {
+    const probes = { startupProbe: probe(5, 3, 21), readinessProbe: probe(30, 3, 3) };
+    const sqlite = rolloutTimeouts(probes, 30);
+    expect(rolloutTimeouts(probes, 30, { database: "postgres", replicas: 3 })).toEqual({ createSeconds: sqlite.createSeconds, updateSeconds: 3 * sqlite.createSeconds });
+    expect(rolloutTimeouts(probes, 45, { database: "postgres", autoscaling: { minReplicas: 2, maxReplicas: 6, targetCPUUtilizationPercentage: 70 } }).updateSeconds).toBe(6 * sqlite.createSeconds);
+    expect(rolloutTimeouts(probes, 30, { database: "postgres", replicas: 0 }).updateSeconds).toBe(sqlite.createSeconds);
+});
+
+test("the program registers the Deployment and the Service (which waits for the same pod) with these customTimeouts, and no other resource with any", async () => {
+    // dev: sqlite, grace 30 s → 198 s and 228 s. prod: postgres with up to 6 replicas → 198 s and 6 × 198 = 1188 s.
+    expect(fs.readFileSync(path.join(REPO_ROOT, "Pulumi.prod.yaml"), "utf8")).toMatch(/maxReplicas: 6/);
+    for (const [stack, update] of [["dev", "228s"], ["prod", "1188s"]]) {
+        const { config, secretKeys } = withRequiredSecrets(readStackFile(path.join(REPO_ROOT, `Pulumi.${stack}.yaml`), "ragstar"));
+        const run = await runLikeLanguageHost(REPO_ROOT, stack, config, (type, inputs) => (type === "docker:index/image:Image" ? { ...inputs, repoDigest: `${String(inputs.imageName).replace(/:[^/:]*$/, "")}@sha256:${"a".repeat(64)}` } : inputs), secretKeys);
+        expect({ stack, exitCode: run.exitCode, logs: run.exitCode === 0 ? [] : run.logs.filter((line) => line.startsWith("3:")) }).toEqual({ stack, exitCode: 0, logs: [] });
+        const timed = run.registrations.filter((r) => r.customTimeouts);
+        expect(timed.map((r) => [r.type, r.customTimeouts]).sort()).toEqual([
+            ["kubernetes:apps/v1:Deployment", { create: "198s", update }],
+            ["kubernetes:core/v1:Service", { create: "198s", update }],
+        ]);
+    }
+}, 240_000);

@@ -17,6 +17,7 @@ test("defaults fill everything the stack does not set", () => {
     const config = parse({});
     expect(config).toMatchObject({
         namespace: "ragstar-test",
+        database: "sqlite",
         replicas: 1,
         runAsUser: 1000,
         image: { registry: "registry.example.com:5000", repository: "ragstar", platform: "linux/amd64", target: "runtime", dockerfile: "Dockerfile", buildCache: true },
@@ -45,7 +46,7 @@ test.each([
     [{ "ragstar:probes": JSON.stringify({ readinessPath: "ready" }) }, 'ragstar:probes.readinessPath: "ready": must be an absolute HTTP path, e.g. /ready'],
     [{ "ragstar:image": JSON.stringify({ registry: "r.example.com", ref: `r.example.com/x@sha256:${"a".repeat(64)}` }) }, "ragstar:image: "],
     [{ "ragstar:image": JSON.stringify({ fromStack: "staging" }) }, 'ragstar:image.fromStack: "staging": expected a fully qualified stack name ORGANIZATION/PROJECT/STACK'],
-    [{ "ragstar:replica": "2" }, "ragstar:replica: unknown key; allowed keys are ragstar:namespace, ragstar:replicas"],
+    [{ "ragstar:replica": "2" }, "ragstar:replica: unknown key; allowed keys are ragstar:namespace, ragstar:database, ragstar:replicas, ragstar:autoscaling"],
     [{ "ragstar:replicas": "2" }, "ragstar:replicas: 2: must be 1 (or 0 to stop it): RAGstar keeps its index in one SQLite database with one writer"],
     [{ "ragstar:adminToken": "hunter2" }, "ragstar:adminToken: is stored in plain text; set it with `pulumi config set --secret ragstar:adminToken`"],
     [{ "ragstar:image": JSON.stringify({ registry: "r.example.com", username: "ci" }) }, "ragstar:registryPassword: (unset): required because ragstar:image.username is set"],

@@ -11,6 +11,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { stringify } from "yaml";
 
 import type { KubernetesObject } from "../../k8s/kubernetesObject";
+import { CONFIG_NAMESPACE } from "../../config/stackConfig";
+import { requiredSecretKeys } from "../../config/database";
 import { ROOT_DIR } from "../../paths";
 import { ragstarProgram, type RagstarOutputs } from "../../program";
 import { readStackFile, SECRET_MARKER, type StackFileConfig } from "./stackFile";
@@ -25,7 +27,7 @@ export interface Render {
 }
 
 /** Apply order: things others refer to first (the order Helm installs kinds in). */
-const KIND_ORDER = ["Namespace", "NetworkPolicy", "ServiceAccount", "Secret", "ConfigMap", "PersistentVolumeClaim", "Service", "Deployment"];
+const KIND_ORDER = ["Namespace", "NetworkPolicy", "ServiceAccount", "Secret", "ConfigMap", "PersistentVolumeClaim", "Service", "Deployment", "PodDisruptionBudget", "HorizontalPodAutoscaler"];
 
 /** Pulumi's marker for a secret value inside mock inputs (`@pulumi/pulumi/runtime/rpc`). */
 const SIG_KEY = "4dabf18193072939515e22adb298388d";
@@ -74,7 +76,20 @@ function outputValue<T>(output: pulumi.Input<T>): Promise<T> {
  * @throws ConfigError or DockerfileError from the program, before any object exists
  */
 export async function renderStack(stack: string, rootDir: string = ROOT_DIR, stackFile: string = path.join(rootDir, `Pulumi.${stack}.yaml`)): Promise<Render> {
-    return renderConfig(stack, rootDir, readStackFile(stackFile, "ragstar"));
+    return renderConfig(stack, rootDir, withRequiredSecrets(readStackFile(stackFile, CONFIG_NAMESPACE)));
+}
+
+/**
+ * The stack file's config with every secret its database mode needs (`requiredSecretKeys`) set to
+ * the marker when the file lacks it: a team sets those per stack (`pulumi config set --secret`),
+ * and a secret's value never shows in a render anyway. The program still refuses a stack that
+ * lacks one under the engine.
+ */
+export function withRequiredSecrets({ config, secretKeys }: StackFileConfig): StackFileConfig {
+    const missing = requiredSecretKeys(config[`${CONFIG_NAMESPACE}:database`])
+        .map((key) => `${CONFIG_NAMESPACE}:${key}`)
+        .filter((key) => config[key] === undefined);
+    return { config: { ...config, ...Object.fromEntries(missing.map((key) => [key, SECRET_MARKER])) }, secretKeys: [...secretKeys, ...missing] };
 }
 
 /**
