@@ -56,3 +56,25 @@ YAML
     wait_until 30 "registry" curl -sf -u "$REGISTRY_USERNAME:$REGISTRY_PASSWORD" "http://$REGISTRY/v2/" \
         || { tail -20 "$dir/registry.log" >&2; die "docker-registry did not answer on $REGISTRY"; }
 }
+
+# registry_pid: the pid of the registry ensure_registry started for this clone, while it still
+# runs (the pid file's process serves this clone's config); nothing otherwise.
+registry_pid() {
+    local file="$cache_dir/registry/registry.pid" pid
+    [[ -s "$file" ]] || return 0
+    pid="$(cat "$file")"
+    if [[ "$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" == "docker-registry serve $cache_dir/registry/config.yml "* ]]; then
+        echo "$pid"
+    fi
+}
+
+# stop_registry: stop that registry (its data stays in .cache/registry/data for the next start).
+stop_registry() {
+    local pid
+    pid="$(registry_pid)"
+    if [[ -n "$pid" ]]; then
+        kill "$pid"
+        log "stopped docker-registry (pid $pid)"
+    fi
+    rm -f "$cache_dir/registry/registry.pid"
+}

@@ -165,6 +165,32 @@ class BodySizeLimit:
 _bearer = HTTPBearer(auto_error=False, description="The admin token (admin_token).")
 
 
+class CloseWhenDraining:
+    """ASGI middleware: while the service drains, every response carries ``Connection: close``.
+
+    A client on a keep-alive connection (pooled, as most HTTP clients do) then opens a new one for
+    its next request, which the Service routes to a pod that is not leaving, instead of sending it
+    down a connection this server is about to close.
+    """
+
+    def __init__(self, app: ASGIApp, service: Service) -> None:
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not self.service.draining:
+            await self.app(scope, receive, send)
+            return
+
+        async def closing(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"connection"]
+                message = {**message, "headers": [*headers, (b"connection", b"close")]}
+            await send(message)
+
+        await self.app(scope, receive, closing)
+
+
 def _service(request: Request) -> Service:
     service: Service = request.app.state.service
     return service
@@ -236,6 +262,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.service = service
     app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
+    app.add_middleware(CloseWhenDraining, service=service)
 
     @app.exception_handler(StoreUnavailable)
     async def store_unavailable(request: Request, exc: StoreUnavailable) -> JSONResponse:

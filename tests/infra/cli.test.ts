@@ -43,7 +43,7 @@ test("render prints the stack's objects as YAML and writes one file per object w
     expect(result.stdout).toContain("kind: Deployment");
     expect(fs.readFileSync(path.join(out, "deployment-ragstar.yaml"), "utf8")).toMatch(/^# stack prod: 1 object rendered by RAGstar deploy without the Pulumi engine\.\n# The image is the digest-pinned ragstar:image.ref of the stack file\. Secrets print as \[secret\]\.\n/);
     expect(fs.readdirSync(out).sort()).toEqual(
-        [".ragstar-render.json", "configmap-", "deployment-ragstar.yaml", "namespace-ragstar.yaml", "networkpolicy-ragstar.yaml", "persistentvolumeclaim-ragstar-data.yaml", "service-ragstar.yaml", "serviceaccount-ragstar.yaml"]
+        [".ragstar-render.json", "configmap-", "deployment-ragstar.yaml", "horizontalpodautoscaler-ragstar.yaml", "namespace-ragstar.yaml", "networkpolicy-ragstar.yaml", "poddisruptionbudget-ragstar.yaml", "secret-ragstar-secrets.yaml", "service-ragstar.yaml", "serviceaccount-ragstar.yaml"]
             .map((f) => (f === "configmap-" ? fs.readdirSync(out).find((n) => n.startsWith("configmap-"))! : f))
             .sort(),
     );

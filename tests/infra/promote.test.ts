@@ -349,11 +349,13 @@ describe("one-line errors name the file and line", () => {
         const root = stackCopies();
         const file = path.join(root, "Pulumi.staging.yaml");
         const lines = fs.readFileSync(file, "utf8").split("\n");
-        lines.splice(8, 0, "    ref: registry.example.com/platform/ragstar@sha256:" + "c3".repeat(32));
+        // A second ref right after the first: line (index of the first) + 2, counted from 1.
+        const first = lines.findIndex((line) => line.startsWith("    ref: "));
+        lines.splice(first + 1, 0, "    ref: registry.example.com/platform/ragstar@sha256:" + "c3".repeat(32));
         fs.writeFileSync(file, lines.join("\n"));
         const result = await promote(root, ["--from", "dev", "--to", "staging", "--ref", ref(), "--offline"]);
         expect(result.code).toBe(1);
-        expect(result.stderr).toBe("promotion refused: Pulumi.staging.yaml: line 9: Map keys must be unique\n");
+        expect(result.stderr).toBe(`promotion refused: Pulumi.staging.yaml: line ${first + 2}: Map keys must be unique\n`);
     });
 
     test("a target that is a directory is named, with what is expected", async () => {
@@ -404,9 +406,10 @@ describe("YAML the stack file must not contain", () => {
         const root = stackCopies();
         const file = path.join(root, "Pulumi.staging.yaml");
         fs.writeFileSync(file, fs.readFileSync(file, "utf8").replace("ragstar:namespace: ragstar-staging", "ragstar:namespace: *nope"));
+        const line = fs.readFileSync(file, "utf8").split("\n").findIndex((l) => l.includes("*nope")) + 1;
         const result = await promote(root, ["--from", "dev", "--to", "staging", "--ref", `${registryHost}/platform/ragstar@${PUSHED}`]);
         expect(result.code).toBe(1);
-        expect(result.stderr).toBe(`promotion refused: Pulumi.staging.yaml: line 5: alias *nope names no anchor defined before it\n`);
+        expect(result.stderr).toBe(`promotion refused: Pulumi.staging.yaml: line ${line}: alias *nope names no anchor defined before it\n`);
     });
 
     test("an alias bomb is refused quickly with one line", async () => {

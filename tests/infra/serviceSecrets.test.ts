@@ -4,6 +4,7 @@
  * settings, how the service names the file variable, and every deploy-side user of the table.
  */
 import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
 import * as path from "node:path";
 
 import { buildAppConfig } from "../../infra/app/ragstarYaml";
@@ -11,7 +12,7 @@ import { SERVICE_SECRETS, SERVICE_SECRET_KEYS, serviceSecret, serviceSecretOfSet
 import { SECRET_KEYS } from "../../infra/config/stackConfig";
 import { ConfigError } from "../../infra/errors";
 import { renderStack } from "../../infra/tools/render/render";
-import { devStackWith, projectWith, REPO_ROOT } from "./projectFixture";
+import { projectWith, REPO_ROOT } from "./projectFixture";
 import { thrown } from "./thrown";
 
 /** What the Python module says, as `ast` sees it. */
@@ -119,7 +120,9 @@ describe("every deploy-side user of the table agrees with it", () => {
 
     test("the rendered Deployment carries each secret as the table's file, under the table's variable", async () => {
         const lines = SERVICE_SECRETS.flatMap((secret) => [`  ragstar:${secret.configKey}:`, "    secure: v1:c2VjcmV0LWNpcGhlcnRleHQ="]);
-        const render = await renderStack("dev", projectWith("dev", devStackWith(`${lines.join("\n")}\n`)));
+        // staging runs the postgres mode, the one that takes every secret (databaseUrl included).
+        const staging = `${fs.readFileSync(path.join(REPO_ROOT, "Pulumi.staging.yaml"), "utf8").trimEnd()}\n${lines.join("\n")}\n`;
+        const render = await renderStack("staging", projectWith("staging", staging));
         const secret = render.objects.find((o) => o.kind === "Secret" && o.metadata.name === "ragstar-secrets") as Record<string, any>;
         expect(Object.keys(secret.stringData).sort()).toEqual(SERVICE_SECRETS.map((s) => s.fileName).sort());
         const deployment = render.objects.find((o) => o.kind === "Deployment") as Record<string, any>;

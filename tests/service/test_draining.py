@@ -78,6 +78,8 @@ def test_sigterm_fails_ready_at_once_serves_during_the_drain_then_exits_inside_t
     tmp_path: Path, github: FakeGitHub, ollama: FakeOllama
 ) -> None:
     with draining_server(tmp_path, github, ollama) as (server, sock):
+        keepalive = httpx.Client(transport=httpx.HTTPTransport(uds=str(sock)), base_url="http://ragstar", timeout=5)
+        assert "connection" not in keepalive.get("/health").headers
         with client(sock) as http:
             stopping = time.monotonic()
             server.send_signal(signal.SIGTERM)
@@ -87,6 +89,9 @@ def test_sigterm_fails_ready_at_once_serves_during_the_drain_then_exits_inside_t
             assert ready.status_code == 503
             assert ready.json() == {"status": "not ready", "reason": "draining: the server is shutting down"}
             assert first_503 < 0.5
+            # A client on a keep-alive connection is told to open a new one (routed elsewhere).
+            assert keepalive.get("/health").headers["connection"] == "close"
+            keepalive.close()
             served = 0
             while time.monotonic() - stopping < DRAIN - 0.5:
                 assert http.get("/health").status_code == 200
