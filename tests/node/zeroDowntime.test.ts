@@ -12,7 +12,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 
-import { kubectlJson, nodeFacts, openTestStack, pushedImage, serviceAddress, type TestStack } from "../../infra/tools/node/nodeCluster";
+import { kubectl, kubectlJson, nodeFacts, openTestStack, pushedImage, serviceAddress, type TestStack } from "../../infra/tools/node/nodeCluster";
 import { nowNs } from "../../infra/tools/node/probeTiming";
 import type { Poll } from "../../infra/tools/node/rolloutStats";
 import { ROOT_DIR } from "../../infra/paths";
@@ -61,7 +61,9 @@ const livePods = () => kubectlJson<{ items: any[] }>(["-n", NAMESPACE, "get", "p
 
 beforeAll(async () => {
     const node = nodeFacts();
-    pgDir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "ragstar-node-pg-")), "cluster");
+    const parent = fs.mkdtempSync(path.join(os.tmpdir(), "ragstar-node-pg-"));
+    fs.chmodSync(parent, 0o755); // the server runs as the postgres user, which must reach its folder
+    pgDir = path.join(parent, "cluster");
     const url = postgres(["start", pgDir, node.hostIp]);
     const port = Number(new URL(url).port);
     const image = pushedImage();
@@ -73,7 +75,13 @@ beforeAll(async () => {
         "ragstar:network": { value: JSON.stringify({ database: { cidr: `${node.hostIp}/32`, ports: [{ port }] } }) },
     };
     deployed = await openTestStack(NAMESPACE, image, mode);
-    expect((await deployed.stack.up()).summary.result).toBe("succeeded");
+    try {
+        await deployed.stack.up();
+    } catch (error) {
+        // The pods' own words (e.g. the store's error) say more than the provider's timeout.
+        for (const pod of livePods()) process.stdout.write(`--- ${pod.metadata.name}\n${kubectl(["-n", NAMESPACE, "logs", pod.metadata.name, "--tail=30"])}\n`);
+        throw error;
+    }
     podsSeen = new Set(livePods().map((p) => p.metadata.name));
 
     const next = pushDerivedImage(image, ["LABEL dev.ragstar.test=zero-downtime"], "ragstar-zero", "v2");
@@ -102,7 +110,10 @@ beforeAll(async () => {
 
 afterAll(async () => {
     await deployed?.dispose();
-    if (pgDir) postgres(["stop", pgDir]);
+    if (pgDir) {
+        postgres(["stop", pgDir]);
+        fs.rmSync(path.dirname(pgDir), { recursive: true, force: true });
+    }
 });
 
 test("two replicas on PostgreSQL rolled twice (image, then config) while every request through the Service succeeded", () => {
