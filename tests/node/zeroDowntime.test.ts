@@ -13,7 +13,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 
 import { kubectl, kubectlJson, nodeFacts, openTestStack, pushedImage, serviceAddress, type TestStack } from "../../infra/tools/node/nodeCluster";
-import { nowNs } from "../../infra/tools/node/probeTiming";
+import { pollUrl } from "../../infra/tools/node/rolloutTiming";
 import type { Poll } from "../../infra/tools/node/rolloutStats";
 import { ROOT_DIR } from "../../infra/paths";
 import { pushDerivedImage } from "./lib/derivedImage";
@@ -23,38 +23,13 @@ const EVERY_MS = 50;
 
 let deployed: TestStack;
 let pgDir: string;
-const polls: Poll[] = [];
+let polls: Poll[] = [];
 let podsSeen = new Set<string>();
 
 function postgres(args: string[]): string {
     const result = spawnSync("bash", [path.join(ROOT_DIR, "scripts/node/postgres"), ...args], { encoding: "utf8", timeout: 300_000 });
     if (result.status !== 0) throw new Error(`scripts/node/postgres ${args[0]} failed: ${result.stderr}`);
     return result.stdout.trim();
-}
-
-/** POST /query every EVERY_MS (without waiting for the previous), each cut at 2 s. */
-function pollQueries(url: string): { stop(): Promise<void> } {
-    const inFlight = new Set<Promise<void>>();
-    const send = () => {
-        const atNs = nowNs();
-        const request = fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query: "http client" }), signal: AbortSignal.timeout(2000) })
-            .then(async (response) => {
-                await response.arrayBuffer();
-                polls.push({ atNs, ok: response.status === 200, detail: `HTTP ${response.status}` });
-            })
-            .catch((error: Error & { cause?: { code?: string } }) => {
-                polls.push({ atNs, ok: false, detail: error.cause?.code ?? error.name });
-            })
-            .finally(() => inFlight.delete(request));
-        inFlight.add(request);
-    };
-    const timer = setInterval(send, EVERY_MS);
-    return {
-        async stop() {
-            clearInterval(timer);
-            await Promise.all([...inFlight]);
-        },
-    };
 }
 
 const livePods = () => kubectlJson<{ items: any[] }>(["-n", NAMESPACE, "get", "pods", "-l", "app.kubernetes.io/name=ragstar"]).items.filter((p) => !p.metadata.deletionTimestamp);
@@ -86,7 +61,8 @@ beforeAll(async () => {
 
     const next = pushDerivedImage(image, ["LABEL dev.ragstar.test=zero-downtime"], "ragstar-zero", "v2");
     const serviceUrl = `http://${serviceAddress(NAMESPACE)}/query`;
-    const poller = pollQueries(serviceUrl);
+    // POST /query every 50 ms, each cut at 2 s, on keep-alive connections (Node's fetch pools them).
+    const poller = pollUrl(serviceUrl, EVERY_MS, 2000, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query: "http client" }) });
     try {
         await new Promise((resolve) => setTimeout(resolve, 2000));
         const imageChange = await deployed.reconfigure({
@@ -103,7 +79,7 @@ beforeAll(async () => {
         expect((await configChange.up()).summary.result).toBe("succeeded");
         await new Promise((resolve) => setTimeout(resolve, 2000));
     } finally {
-        await poller.stop();
+        polls = await poller.stop();
     }
     for (const pod of livePods()) podsSeen.add(pod.metadata.name);
 }, 900_000);

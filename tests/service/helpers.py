@@ -1,10 +1,12 @@
-"""Helpers for the service tests: waiting for jobs."""
+"""Helpers for the service tests: waiting for jobs, and for a server process to be ready."""
 
 from __future__ import annotations
 
 import time
+import subprocess
 from typing import Any
 
+import httpx
 from fastapi.testclient import TestClient
 
 ADMIN_TOKEN = "test-admin-token-0123456789"
@@ -29,3 +31,18 @@ def build(client: TestClient, urls: list[str]) -> dict[str, Any]:
     response = client.post("/build", json={"repositories": urls})
     assert response.status_code == 202, response.text
     return wait_for_job(client, response.json()["job_id"])
+
+
+def wait_until_ready(http: httpx.Client, process: subprocess.Popen[str], timeout: float = 20.0) -> None:
+    """Poll ``GET /ready`` through ``http`` until it answers 200; fail with the server's output
+    when ``process`` exits first, or after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if http.get("/ready").status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        assert process.poll() is None, process.stdout.read() if process.stdout else ""
+        assert time.monotonic() < deadline, f"the server did not become ready in {timeout} s"
+        time.sleep(0.05)

@@ -24,6 +24,7 @@ import pytest
 
 from ragstar.store import RepoRef, Store
 from fakes import FakeGitHub, FakeOllama
+from helpers import wait_until_ready
 
 pytestmark = pytest.mark.sqlite_only
 
@@ -52,16 +53,7 @@ def draining_server(tmp_path: Path, github: FakeGitHub, ollama: FakeOllama) -> I
     )
     try:
         with client(sock) as http:
-            deadline = time.monotonic() + 20
-            while True:
-                try:
-                    if http.get("/ready").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert server.poll() is None, server.stdout.read() if server.stdout else ""
-                assert time.monotonic() < deadline, "python -m ragstar did not become ready"
-                time.sleep(0.05)
+            wait_until_ready(http, server)
         yield server, sock
     finally:
         if server.poll() is None:

@@ -20,7 +20,7 @@ from fastapi.testclient import TestClient
 
 from corpus import CORPUS
 from fakes import FakeGitHub, FakeOllama
-from helpers import build, wait_for_job
+from helpers import build, wait_for_job, wait_until_ready
 from ragstar.api import create_app
 from ragstar.config import Settings
 from ragstar.store import DB_FILENAME, SCHEMA_VERSION, IndexedRepository, RepoRef, Store
@@ -146,16 +146,7 @@ def test_sigterm_during_a_job(tmp_path: Path, github: FakeGitHub, ollama: FakeOl
     )
     try:
         with httpx.Client(transport=httpx.HTTPTransport(uds=str(socket_path)), base_url="http://ragstar") as http:
-            deadline = time.monotonic() + 20
-            while True:
-                try:
-                    if http.get("/ready").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert server.poll() is None, server.stdout.read() if server.stdout else ""
-                assert time.monotonic() < deadline, "uvicorn did not become ready"
-                time.sleep(0.05)
+            wait_until_ready(http, server)
             response = http.post("/build", json={"repositories": [HTTPX.url, REQUESTS.url]})
             assert response.status_code == 202
             job_id = response.json()["job_id"]

@@ -17,13 +17,16 @@ export interface Poller {
     readonly polls: Poll[];
 }
 
-/** Poll `url` every `everyMs`; a poll is ok when it answers 200 within `timeoutMs`. */
-export function pollUrl(url: string, everyMs = 100, timeoutMs = 1000): Poller {
+/**
+ * Poll `url` every `everyMs`; a poll is ok when it answers 200 within `timeoutMs`.
+ * @param init the request (default a GET), e.g. `{ method: "POST", headers, body }`
+ */
+export function pollUrl(url: string, everyMs = 100, timeoutMs = 1000, init: RequestInit = {}): Poller {
     const polls: Poll[] = [];
     const inFlight = new Set<Promise<void>>();
     const send = () => {
         const atNs = nowNs();
-        const request = fetch(url, { signal: AbortSignal.timeout(timeoutMs) })
+        const request = fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) })
             .then(async (response) => {
                 await response.arrayBuffer();
                 polls.push({ atNs, ok: response.status === 200, detail: `HTTP ${response.status}` });
