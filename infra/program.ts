@@ -122,7 +122,6 @@ function validatedInputs(rootDir: string, stack: string): ProgramInputs {
     for (const key of Object.keys(shutdown).filter((k) => k in config.app)) {
         problems.push(`ragstar:app.${key}: ${JSON.stringify(config.app[key])}: is derived from ragstar:terminationGracePeriodSeconds (docs/database.md, "Draining"); set that instead`);
     }
-    if (problems.length > 0) throw problemsError(stack, problems);
     // Built again from the validated overrides, the object the check above was given: it passes now.
     const service = serviceConfig(rootDir, { ...config.app, ...shutdown });
     if ("problems" in service) throw problemsError(stack, [...problems, ...service.problems]);
