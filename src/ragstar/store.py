@@ -35,7 +35,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from ragstar.ranking import fts5_expression
 
@@ -572,8 +572,7 @@ class Store:
     def export_repositories(self) -> list[tuple[IndexedRepository, str]]:
         """Every stored repository with its ``indexed_at``, oldest first (for an index copy)."""
         with self._read() as conn:
-            rows = conn.execute(f"SELECT {EXPORT_COLUMNS} FROM repositories ORDER BY id").fetchall()
-        return [indexed_from_row(row) for row in rows]
+            return export_rows(conn)
 
     def import_repositories(self, repositories: Sequence[tuple[IndexedRepository, str]]) -> int:
         """Store copied repositories, keeping their ``indexed_at``, in one transaction.
@@ -666,12 +665,11 @@ def read_snapshot(directory: Path) -> list[tuple[IndexedRepository, str]]:
     try:
         conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
         try:
-            rows = conn.execute(f"SELECT {EXPORT_COLUMNS} FROM repositories ORDER BY id").fetchall()
+            return export_rows(conn)
         finally:
             conn.close()
     except sqlite3.Error as exc:
         raise StoreUnavailable(f"{path}: {exc}") from None
-    return [indexed_from_row(row) for row in rows]
 
 
 def job_outcome(counts: Mapping[str, int]) -> tuple[JobStatus, str | None]:
@@ -733,6 +731,13 @@ def indexed_from_row(row: Sequence[object]) -> tuple[IndexedRepository, str]:
         ),
         str(row[11]),
     )
+
+
+def export_rows(conn: Any) -> list[tuple[IndexedRepository, str]]:
+    """Every repository on ``conn`` (a sqlite3 or psycopg connection: both have ``execute``) with
+    its ``indexed_at``, oldest first: the one query of an index copy, for both stores."""
+    rows = conn.execute(f"SELECT {EXPORT_COLUMNS} FROM repositories ORDER BY id").fetchall()
+    return [indexed_from_row(row) for row in rows]
 
 
 class TargetNotEmpty(Exception):

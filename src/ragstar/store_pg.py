@@ -44,7 +44,6 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from ragstar.store import (
     BM25_WEIGHTS,
-    EXPORT_COLUMNS,
     IndexedRepository,
     Job,
     LeaseLost,
@@ -52,7 +51,7 @@ from ragstar.store import (
     Repository,
     StoreUnavailable,
     TargetNotEmpty,
-    indexed_from_row,
+    export_rows,
     job_from_row,
     repository_from_row,
     job_outcome,
@@ -495,8 +494,7 @@ class PostgresStore:
     def export_repositories(self) -> list[tuple[IndexedRepository, str]]:
         """Every stored repository with its ``indexed_at``, oldest first (for an index copy)."""
         with self._tx() as conn:
-            rows = conn.execute(f"SELECT {EXPORT_COLUMNS} FROM repositories ORDER BY id").fetchall()
-        return [indexed_from_row(row) for row in rows]
+            return export_rows(conn)
 
     def import_repositories(self, repositories: Sequence[tuple[IndexedRepository, str]]) -> int:
         """Store copied repositories, keeping their ``indexed_at``, in one transaction.
