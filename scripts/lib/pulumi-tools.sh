@@ -4,6 +4,8 @@
 # modules into git-ignored folders keyed by version, and reuses them:
 #   .tools/pulumi-v<version>/bin/pulumi
 #   .tools/pulumi-home/plugins/resource-kubernetes-v<version>/pulumi-resource-kubernetes
+# The provider is built in one Go module with the control plane, which shares most of its
+# packages (build_kube_family in scripts/lib/kube-tools.sh, sourced here).
 # Also installs the policy pack's npm packages and the launcher the CLI uses to run it.
 # Exports PULUMI_ROOT (the folder holding bin/pulumi), PULUMI_HOME and PATH.
 #
@@ -14,6 +16,8 @@
 : "${GO_LDFLAGS_STRIP:?is not set: source scripts/lib/versions.sh first}"
 : "${repo_root:?is not set: the entry script sets it before sourcing scripts/lib/pulumi-tools.sh}"
 : "${KUBERNETES_PROVIDER_MODULE_VERSION[*]:?is not set: source scripts/lib/versions.sh first}"
+source "$repo_root/scripts/lib/kube-tools.sh"
+source "$repo_root/scripts/lib/netpol.sh"
 
 npm_package_version() {
     node -p "require('$repo_root/node_modules/$1/package.json').version"
@@ -47,33 +51,13 @@ GOMOD
     log "built the Pulumi CLI v$version in $((SECONDS - t0)) s"
 }
 
-build_kubernetes_provider() {
-    local version="$1" target="$2" module_version="${KUBERNETES_PROVIDER_MODULE_VERSION[$1]:-}"
-    [[ -n "$module_version" ]] || die "no Go module version known for the Kubernetes provider $version; add it to KUBERNETES_PROVIDER_MODULE_VERSION in scripts/lib/versions.sh"
-    local build="$repo_root/.tools/build/kubernetes-provider-v$version" dir t0=$SECONDS
-    log "building pulumi-resource-kubernetes v$version from github.com/pulumi/pulumi-kubernetes/provider/v4@$module_version (several minutes on a cold machine)"
-    dir="$(go mod download -json "github.com/pulumi/pulumi-kubernetes/provider/v4@$module_version" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).Dir))')"
-    rm -rf "$build" && cp -r "$dir" "$build" && chmod -R u+w "$build"
-    (
-        cd "$build"
-        # The module replaces its SDK with ../sdk, which the module zip does not carry: use the published one.
-        go mod edit -dropreplace github.com/pulumi/pulumi-kubernetes/sdk/v4 -require "github.com/pulumi/pulumi-kubernetes/sdk/v4@v$version"
-        # generate.go writes the versioned schema and mapping files that main.go embeds.
-        (cd cmd/pulumi-resource-kubernetes && VERSION="$version" GOFLAGS=-mod=mod go run generate.go)
-        GOFLAGS=-mod=mod go build -ldflags "$GO_LDFLAGS_STRIP -X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=$version" \
-            -o "$target.partial" ./cmd/pulumi-resource-kubernetes
-    ) >&2 || die "building pulumi-resource-kubernetes v$version failed"
-    mv "$target.partial" "$target"
-    log "built pulumi-resource-kubernetes v$version in $((SECONDS - t0)) s"
-}
-
 ensure_pulumi_tools() {
     local cli_version k8s_version
     cli_version="$(npm_package_version @pulumi/pulumi)"
-    k8s_version="$(npm_package_version @pulumi/kubernetes)"
+    k8s_version="$(kubernetes_provider_version)"
     export PULUMI_HOME="$repo_root/.tools/pulumi-home" PULUMI_SKIP_UPDATE_CHECK=true
-    local plugin_dir="$PULUMI_HOME/plugins/resource-kubernetes-v$k8s_version"
-    mkdir -p "$plugin_dir"
+    local plugin_dir
+    plugin_dir="$(kubernetes_provider_dir)"
     local pids=() on_path
     on_path="$(command -v pulumi || true)"
     if [[ -n "$on_path" && "$("$on_path" version 2>/dev/null)" == "v$cli_version" ]]; then
@@ -90,7 +74,8 @@ ensure_pulumi_tools() {
     fi
     if [[ ! -x "$plugin_dir/pulumi-resource-kubernetes" ]]; then
         command -v go >/dev/null || die "Go is needed to build pulumi-resource-kubernetes v$k8s_version"
-        build_kubernetes_provider "$k8s_version" "$plugin_dir/pulumi-resource-kubernetes" &
+        # Waits for a family build already running (scripts/build-tools), then builds what is still missing.
+        build_kube_family pulumi-resource-kubernetes &
         pids+=($!)
     fi
     for pid in "${pids[@]}"; do wait "$pid" || die "a Pulumi tool build failed (see above)"; done

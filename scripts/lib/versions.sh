@@ -47,5 +47,5 @@ KWOK_VERSION=v0.8.0
 declare -gA KUBERNETES_PROVIDER_MODULE_VERSION=(
     [4.25.0]=v4.0.0-20260115033456-f47bc2d6f199 # the commit tagged v4.25.0, the @pulumi/kubernetes in package-lock.json
 )
-# kube-network-policies (Go module sigs.k8s.io/kube-network-policies, a release tag): SIG Network's NetworkPolicy agent (nftables + nfqueue), built by scripts/lib/netpol.sh and started on the real node (start_netpol).
+# kube-network-policies (Go module sigs.k8s.io/kube-network-policies, a release tag): SIG Network's NetworkPolicy agent (nftables + nfqueue), built with the control plane (build_kube_family, scripts/lib/kube-tools.sh) and started on the real node (start_netpol in scripts/lib/netpol.sh).
 KUBE_NETWORK_POLICIES_VERSION=v0.8.0
