@@ -4,6 +4,7 @@
 # module. Exports HADOLINT, CHECKOV and KUBE_SCORE (absolute paths).
 # Expects repo_root and the pins of scripts/lib/versions.sh, set before it is sourced.
 : "${GO_LDFLAGS_STRIP:?is not set: source scripts/lib/versions.sh first}"
+: "${GO_GCFLAGS_NODWARF:?is not set: source scripts/lib/versions.sh first}"
 : "${repo_root:?is not set: the entry script sets it before sourcing scripts/lib/checkers.sh}"
 : "${HADOLINT_VERSION:?is not set: source scripts/lib/versions.sh first}"
 : "${CHECKOV_VERSION:?is not set: source scripts/lib/versions.sh first}"
@@ -29,7 +30,7 @@ ensure_checkers() {
         command -v go >/dev/null || die "Go is needed to build kube-score $KUBE_SCORE_VERSION (go install)"
         log "building kube-score $KUBE_SCORE_VERSION from its Go module into $gobin"
         local t0=$SECONDS
-        GOBIN="$gobin" go install -ldflags "$GO_LDFLAGS_STRIP" "github.com/zegl/kube-score/cmd/kube-score@$KUBE_SCORE_VERSION" >&2 || die "go install kube-score@$KUBE_SCORE_VERSION failed"
+        GOBIN="$gobin" go install -gcflags "$GO_GCFLAGS_NODWARF" -ldflags "$GO_LDFLAGS_STRIP" "github.com/zegl/kube-score/cmd/kube-score@$KUBE_SCORE_VERSION" >&2 || die "go install kube-score@$KUBE_SCORE_VERSION failed"
         log "built kube-score $KUBE_SCORE_VERSION in $((SECONDS - t0)) s"
     fi
     export HADOLINT="$venv/bin/hadolint" CHECKOV="$venv/bin/checkov" KUBE_SCORE="$gobin/kube-score"

@@ -13,6 +13,7 @@
 # Expects repo_root and the pins of scripts/lib/versions.sh, set before it is sourced, and
 # scripts/lib/netpol.sh sourced before ensure_kube_tools runs.
 : "${GO_LDFLAGS_STRIP:?is not set: source scripts/lib/versions.sh first}"
+: "${GO_GCFLAGS_NODWARF:?is not set: source scripts/lib/versions.sh first}"
 : "${repo_root:?is not set: the entry script sets it before sourcing scripts/lib/kube-tools.sh}"
 : "${KUBE_VERSION:?is not set: source scripts/lib/versions.sh first}"
 : "${ETCD_VERSION:?is not set: source scripts/lib/versions.sh first}"
@@ -126,7 +127,7 @@ kube_family_module() {
     (cd "$build" && GOFLAGS=-mod=mod go mod tidy) >&2 || die "resolving the Kubernetes family's module (go mod tidy in $build) failed"
     (
         cd "$build"
-        go build -ldflags "$GO_LDFLAGS_STRIP" -o "$build/provider-generate/generate" ./provider-generate
+        go build -gcflags "$GO_GCFLAGS_NODWARF" -ldflags "$GO_LDFLAGS_STRIP" -o "$build/provider-generate/generate" ./provider-generate
         cd "$provider_src/cmd/pulumi-resource-kubernetes" && VERSION="$provider_version" "$build/provider-generate/generate"
     ) >&2 || die "generating the Kubernetes provider's embedded schema failed"
 }
@@ -155,7 +156,7 @@ build_kube_family() {
         ldflags+=" -X k8s.io/client-go/pkg/version.gitVersion=v$KUBE_VERSION"
         ldflags+=" -X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=$(kubernetes_provider_version)"
         # `go build -o DIR/` names each binary after its package's last element.
-        (cd "$build" && go build -ldflags "$ldflags" -o "$build/bin/" "${pkgs[@]}") >&2 || die "building ${names[*]} failed"
+        (cd "$build" && go build -gcflags "$GO_GCFLAGS_NODWARF" -ldflags "$ldflags" -o "$build/bin/" "${pkgs[@]}") >&2 || die "building ${names[*]} failed"
         for i in "${!names[@]}"; do
             mkdir -p "${dirs[$i]}"
             mv "$build/bin/${pkgs[$i]##*/}" "${dirs[$i]}/${names[$i]}"
@@ -167,7 +168,7 @@ build_kube_family() {
 build_kwok() {
     local out="$1" t0=$SECONDS
     log "building kwok $KWOK_VERSION from sigs.k8s.io/kwok"
-    GOBIN="$out" go install -ldflags "$GO_LDFLAGS_STRIP" "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION" >&2 || die "building kwok $KWOK_VERSION failed"
+    GOBIN="$out" go install -gcflags "$GO_GCFLAGS_NODWARF" -ldflags "$GO_LDFLAGS_STRIP" "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION" >&2 || die "building kwok $KWOK_VERSION failed"
     log "built kwok $KWOK_VERSION in $((SECONDS - t0)) s"
 }
 

@@ -14,6 +14,7 @@
 # scripts/lib/versions.sh maps the npm release to it.
 # Expects repo_root and the pins of scripts/lib/versions.sh, set before it is sourced.
 : "${GO_LDFLAGS_STRIP:?is not set: source scripts/lib/versions.sh first}"
+: "${GO_GCFLAGS_NODWARF:?is not set: source scripts/lib/versions.sh first}"
 : "${repo_root:?is not set: the entry script sets it before sourcing scripts/lib/pulumi-tools.sh}"
 : "${KUBERNETES_PROVIDER_MODULE_VERSION[*]:?is not set: source scripts/lib/versions.sh first}"
 source "$repo_root/scripts/lib/kube-tools.sh"
@@ -45,7 +46,7 @@ GOMOD
     grep '^replace ' "$pkg_mod" | grep -v '=> \.\./' >>"$build/go.mod" || true
     printf '//go:build tools\n\npackage tools\n\nimport _ "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi"\n' >"$build/tools.go"
     (cd "$build" && GOFLAGS=-mod=mod go mod tidy >&2 \
-        && go build -ldflags "$GO_LDFLAGS_STRIP -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$version" \
+        && go build -gcflags "$GO_GCFLAGS_NODWARF" -ldflags "$GO_LDFLAGS_STRIP -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$version" \
             -o "$root/bin/pulumi.partial" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi >&2) || die "building the Pulumi CLI v$version failed"
     mv "$root/bin/pulumi.partial" "$root/bin/pulumi"
     log "built the Pulumi CLI v$version in $((SECONDS - t0)) s"

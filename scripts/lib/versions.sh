@@ -33,6 +33,10 @@ KUBE_SCORE_VERSION=v1.20.0
 # here debugs these binaries, and skipping DWARF makes each link of a large binary about 2.5 times
 # faster (kube-apiserver: 19.5 s to 7.6 s, 146 MB to 102 MB), which counts on a cold machine.
 GO_LDFLAGS_STRIP="-s -w"
+# The compiler flags every Go tool here is built with: no DWARF generated for any package (-w only
+# drops it at the link, after every package compiled it). Compiling client-go and the API
+# server's packages cold: 244 s → 216 s wall (406 → 372 s CPU) on 2 cores.
+GO_GCFLAGS_NODWARF="all=-dwarf=false"
 
 # Kubernetes (Go module k8s.io/kubernetes: kube-apiserver, controller-manager, scheduler, kubectl): a v1.34 patch release, as infra/config and infra/k8s mirror v1.34's validation rules.
 KUBE_VERSION=1.34.4
