@@ -139,7 +139,7 @@ start_control_plane() {
     cp_start_process kube-scheduler "$KUBE_BIN/kube-scheduler" --kubeconfig "$KUBECONFIG" --leader-elect=false --bind-address 127.0.0.1 --secure-port 0
     # kwok's own "fast" stages (node ready at once, heartbeats with leases, pods ready at once), from its module.
     local kwok_dir stage_args=()
-    kwok_dir="$(go mod download -json "sigs.k8s.io/kwok@$KWOK_VERSION" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).Dir))')"
+    kwok_dir="$(go_module_file Dir "sigs.k8s.io/kwok@$KWOK_VERSION")" || die "go mod download sigs.k8s.io/kwok@$KWOK_VERSION (its stage files) failed"
     for stage in node/fast/node-initialize node/heartbeat-with-lease/node-heartbeat-with-lease pod/fast/pod-ready pod/fast/pod-complete pod/fast/pod-delete; do
         stage_args+=(--config "$kwok_dir/kustomize/stage/$stage.yaml")
     done

@@ -77,11 +77,6 @@ kube_family_missing() {
     done < <(kube_family_tools)
 }
 
-# go_mod_file MODULE@VERSION: the go.mod of a module version, downloaded through the proxy.
-go_mod_file() {
-    go mod download -json "$1" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const j=JSON.parse(s);if(j.Error){console.error(j.Error);process.exit(1)}console.log(j.GoMod)})'
-}
-
 # kube_family_module DIR: write the wrapper module into DIR (go.mod, tools.go, etcd/main.go, the
 # provider's source with its generated files) and resolve it (go mod tidy). Always all the tools,
 # whichever are built, so the module graph (and every binary's dependencies) does not depend on
@@ -91,12 +86,12 @@ kube_family_module() {
     provider_version="$(kubernetes_provider_version)"
     provider_module="${KUBERNETES_PROVIDER_MODULE_VERSION[$provider_version]:-}"
     [[ -n "$provider_module" ]] || die "no Go module version known for the Kubernetes provider $provider_version; add it to KUBERNETES_PROVIDER_MODULE_VERSION in scripts/lib/versions.sh"
-    kube_mod="$(go_mod_file "k8s.io/kubernetes@v$KUBE_VERSION")" || die "go mod download k8s.io/kubernetes@v$KUBE_VERSION failed"
+    kube_mod="$(go_module_file GoMod "k8s.io/kubernetes@v$KUBE_VERSION")" || die "go mod download k8s.io/kubernetes@v$KUBE_VERSION failed"
     # The provider's source: the module zip, plus the versioned schema and mapping files its main
     # embeds, which its generate.go writes. generate.go is built here as a main package of the
     # family module (without its `ignore` build constraint), so its pkg/v3 packages compile once.
     provider_src="$build/pulumi-kubernetes-provider"
-    cp -r "$(go mod download -json "github.com/pulumi/pulumi-kubernetes/provider/v4@$provider_module" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).Dir))')" "$provider_src" \
+    cp -r "$(go_module_file Dir "github.com/pulumi/pulumi-kubernetes/provider/v4@$provider_module")" "$provider_src" \
         || die "go mod download github.com/pulumi/pulumi-kubernetes/provider/v4@$provider_module failed"
     chmod -R u+w "$provider_src"
     mkdir -p "$build/provider-generate" "$build/etcd"

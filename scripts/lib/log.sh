@@ -41,3 +41,12 @@ wait_until() {
     done
     log "$what is ready"
 }
+
+# go_module_file FIELD MODULE@VERSION: download a module version through the Go module proxy and
+# print one field of `go mod download -json` (GoMod: its go.mod file; Dir: its extracted folder).
+# Fails naming the module when the proxy refuses it.
+go_module_file() {
+    local field="$1" module="$2" json
+    json="$(go mod download -json "$module")" || { printf '%s\n' "$json" >&2; return 1; }
+    node -e 'const j=JSON.parse(process.argv[1]);if(j.Error||!j[process.argv[2]]){console.error(j.Error||"no "+process.argv[2]);process.exit(1)}console.log(j[process.argv[2]])' "$json" "$field"
+}

@@ -31,7 +31,7 @@ build_pulumi_cli() {
     # pkg/go.mod carries replace directives, so `go install pkg@version` refuses it: build it from
     # a throwaway module that requires pkg and sdk at one version and repeats the replaces it needs.
     local pkg_mod
-    pkg_mod="$(go mod download -json "github.com/pulumi/pulumi/pkg/v3@v$version" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).GoMod))')"
+    pkg_mod="$(go_module_file GoMod "github.com/pulumi/pulumi/pkg/v3@v$version")" || die "go mod download github.com/pulumi/pulumi/pkg/v3@v$version failed"
     cat >"$build/go.mod" <<GOMOD
 module ragstar.local/pulumi-cli-build
 
