@@ -9,14 +9,12 @@
 # Also installs the policy pack's npm packages and the launcher the CLI uses to run it.
 # Exports PULUMI_ROOT (the folder holding bin/pulumi), PULUMI_HOME and PATH.
 #
-# The Go module proxy serves github.com/pulumi/pulumi/pkg/v3 at release tags, but the
-# Kubernetes provider only at a pseudo-version; KUBERNETES_PROVIDER_MODULE_VERSION in
-# scripts/lib/versions.sh maps the npm release to it.
+# The Go module proxy serves github.com/pulumi/pulumi/pkg/v3 at release tags (the provider's
+# pseudo-version mapping is kube-tools.sh's concern).
 # Expects repo_root and the pins of scripts/lib/versions.sh, set before it is sourced.
 : "${GO_LDFLAGS_STRIP:?is not set: source scripts/lib/versions.sh first}"
 : "${GO_GCFLAGS_NODWARF:?is not set: source scripts/lib/versions.sh first}"
 : "${repo_root:?is not set: the entry script sets it before sourcing scripts/lib/pulumi-tools.sh}"
-: "${KUBERNETES_PROVIDER_MODULE_VERSION[*]:?is not set: source scripts/lib/versions.sh first}"
 source "$repo_root/scripts/lib/kube-tools.sh"
 source "$repo_root/scripts/lib/netpol.sh"
 
