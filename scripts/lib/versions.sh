@@ -53,3 +53,8 @@ declare -gA KUBERNETES_PROVIDER_MODULE_VERSION=(
 )
 # kube-network-policies (Go module sigs.k8s.io/kube-network-policies, a release tag): SIG Network's NetworkPolicy agent (nftables + nfqueue), built with the control plane (build_kube_family, scripts/lib/kube-tools.sh) and started on the real node (start_netpol in scripts/lib/netpol.sh).
 KUBE_NETWORK_POLICIES_VERSION=v0.8.0
+
+# cosign (Go module github.com/sigstore/cosign/v2, a release tag): signs each pushed digest and attaches its SBOM as an in-toto attestation; promote and the program verify both (infra/supplyChain/cosign.ts, docs/supply-chain.md).
+COSIGN_VERSION=v2.6.5
+# syft (Go module github.com/anchore/syft, a release tag): the SBOM (SPDX JSON) of the pushed image, read from the registry (infra/supplyChain/syft.ts).
+SYFT_VERSION=v1.57.1

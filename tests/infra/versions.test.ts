@@ -24,13 +24,15 @@ const MENTIONS: [string, RegExp][] = [
     ["CHECKOV_VERSION", /checkov (\d+\.\d+\.\d+)/g],
     ["KUBE_SCORE_VERSION", /kube-score (v\d+\.\d+\.\d+)/g],
     ["KUBE_NETWORK_POLICIES_VERSION", /kube-network-policies (v\d+\.\d+\.\d+)/g],
+    ["COSIGN_VERSION", /cosign (v\d+\.\d+\.\d+)/g],
+    ["SYFT_VERSION", /syft (v\d+\.\d+\.\d+)/g],
 ];
 
 describe("pinned tool versions", () => {
     const pinned = pins();
 
     it("reads every pin", () => {
-        expect(Object.keys(pinned).sort()).toEqual(["CHECKOV_VERSION", "ETCD_VERSION", "HADOLINT_VERSION", "KUBE_NETWORK_POLICIES_VERSION", "KUBE_SCORE_VERSION", "KUBE_VERSION", "KWOK_VERSION"]);
+        expect(Object.keys(pinned).sort()).toEqual(["CHECKOV_VERSION", "COSIGN_VERSION", "ETCD_VERSION", "HADOLINT_VERSION", "KUBE_NETWORK_POLICIES_VERSION", "KUBE_SCORE_VERSION", "KUBE_VERSION", "KWOK_VERSION", "SYFT_VERSION"]);
     });
 
     it.each(["README.md", "docs/review.md", "docs/performance.md", "docs/probes.md", "docs/node.md"])("%s names only the pinned versions", (file) => {
@@ -49,7 +51,7 @@ describe("pinned tool versions", () => {
     });
 
     it("is the only script file that assigns a version", () => {
-        const scripts = ["scripts/main", "scripts/test", "scripts/test-python", "scripts/with-checkers", "scripts/with-cluster", "scripts/with-image-infra", "scripts/with-pulumi", ...fs.readdirSync(path.join(REPO_ROOT, "scripts/lib")).map((f) => `scripts/lib/${f}`)];
+        const scripts = ["scripts/main", "scripts/test", "scripts/test-python", "scripts/with-checkers", "scripts/with-cluster", "scripts/with-image-infra", "scripts/with-pulumi", "scripts/with-supply-chain", ...fs.readdirSync(path.join(REPO_ROOT, "scripts/lib")).map((f) => `scripts/lib/${f}`)];
         const assigning = scripts.filter((f) => f !== "scripts/lib/versions.sh" && /^\s*(declare -\w+ )?[A-Z_]+_VERSION=/m.test(read(f)));
         expect(assigning).toEqual([]);
     });
