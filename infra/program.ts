@@ -29,6 +29,7 @@ import { userMismatch } from "./k8s/securityContext";
 import { probesFromDockerfile } from "./probes/fromDockerfile";
 import type { ProbeSet } from "./probes/types";
 import { ROOT_DIR } from "./paths";
+import { failureText, verifyImage, type ImageVerifier } from "./supplyChain/verifyImage";
 
 /** Where the image keeps its config and data when its Dockerfile sets no ENV for them. */
 const DEFAULT_CONFIG_PATH = "/app/config/ragstar.yaml";
@@ -170,14 +171,44 @@ function serviceVersion(rootDir: string): string {
     return project.project?.version ?? "unknown";
 }
 
+/** How the program runs. */
+export interface ProgramOptions {
+    /**
+     * Verifies `image.ref` when `ragstar:supplyChain.verify` is on (default: cosign, verifyImage.ts);
+     * `false` skips it, for `render`, which contacts no registry and says so.
+     */
+    verifier?: ImageVerifier | false;
+}
+
+/**
+ * With `ragstar:supplyChain.verify` on: `image.ref` must be signed by `supplyChain.publicKey`
+ * and carry an SBOM attestation signed by it, checked in the registry before any resource is
+ * registered. Registry credentials: `image.username` and the `ragstar:registryPassword` secret
+ * (its plain value goes only into the verifier's private client config).
+ *
+ * @throws ConfigError `ragstar:image.ref: <ref> <reason> …` naming the digest and the reason
+ */
+function verifyConfiguredImage(config: StackConfig, stack: string, verifier: ImageVerifier | false): void {
+    const { verify, publicKey } = config.supplyChain;
+    const ref = config.image.ref;
+    if (!verify || verifier === false || ref === undefined || publicKey === undefined) return;
+    const password = pulumi.runtime.allConfig()["ragstar:registryPassword"];
+    const registry = ref.split("/")[0];
+    const logins = config.image.username && password ? { [registry]: { username: config.image.username, password } } : {};
+    const result = verifier(ref, publicKey, logins);
+    if (!result.ok) throw new ConfigError(`stack "${stack}"`, [`ragstar:image.ref: ${ref} ${failureText(result.failure, result.detail, publicKey)} (ragstar:supplyChain.verify is on)`]);
+}
+
 /**
  * Run the program for the current stack.
  *
- * @throws ConfigError or DockerfileError before any resource is registered, one for every problem found (see `validatedInputs`)
+ * @throws ConfigError or DockerfileError before any resource is registered, one for every problem
+ *   found (see `validatedInputs`), or the one problem of the image's verification
  */
-export function ragstarProgram(rootDir: string = ROOT_DIR): RagstarOutputs {
+export function ragstarProgram(rootDir: string = ROOT_DIR, options: ProgramOptions = {}): RagstarOutputs {
     const stack = pulumi.getStack();
     const { config, appConfig, probes, containerPort, configPath, dataPath } = validatedInputs(rootDir, stack);
+    verifyConfiguredImage(config, stack, options.verifier ?? verifyImage);
 
     const secretFiles: Record<string, pulumi.Output<string>> = {};
     for (const [key, value] of Object.entries(config.serviceSecrets)) {

@@ -22,6 +22,7 @@ import { DATABASE_MODES, databaseModeProblems } from "./database";
 import { dns1123LabelProblem, dns1123SubdomainProblem, labelKeyProblem, labelValueProblem } from "./kubernetesNames";
 import { compareQuantities, parseQuantity, isPositive } from "./quantity";
 import { TAINT_EFFECTS, TOLERATION_OPERATORS, tolerationProblems } from "./tolerations";
+import { promotionSchema, supplyChainSchema } from "./supplyChain";
 
 /** The Pulumi config namespace of this project (the `name` in Pulumi.yaml). */
 export const CONFIG_NAMESPACE = "ragstar";
@@ -283,8 +284,18 @@ export const stackConfigSchema = z
             .default({}),
         /** Overrides merged over the repository's ragstar.yaml (validated against the service's schema). */
         app: z.record(z.string(), z.unknown()).default({}),
+        /** Signature and SBOM verification of image.ref before anything deploys (config/supplyChain.ts). */
+        supplyChain: supplyChainSchema.default({ verify: false }),
+        /** The repository `promote` copies a digest to for this stage (config/supplyChain.ts). */
+        promotion: promotionSchema.optional(),
     })
-    .strict();
+    .strict()
+    .superRefine((config, ctx) => {
+        // Verification is of a digest known before the program runs: image.ref.
+        if (config.supplyChain?.verify === true && config.image !== undefined && config.image.ref === undefined) {
+            ctx.addIssue({ code: "custom", path: ["supplyChain", "verify"], message: "applies only to a stack that deploys image.ref: a stack that builds (image.registry) signs after its push (npm run attest), and image.fromStack's digest is not known before the program runs; promote the digest into image.ref instead" });
+        }
+    }, { when: isMapping });
 
 /**
  * The validated plain config. `replicas` is the Deployment's count: the stack's, 1 when unset, and
@@ -327,7 +338,11 @@ function parseValue(key: string, text: string): unknown {
 /** Keys whose values a message must not repeat, e.g. a password put under `ragstar:image` by mistake. */
 const SECRET_LOOKING_KEY = /passw(or)?d|token|api[-_]?key|credential|auth/i;
 
+/** A PEM private key pasted into a plain key (e.g. supplyChain.publicKey): never repeated in a message. */
+const PRIVATE_KEY_PEM = /-----BEGIN [A-Z ]*PRIVATE KEY-----/;
+
 function masked(value: unknown): unknown {
+    if (typeof value === "string" && PRIVATE_KEY_PEM.test(value)) return "[private key]";
     if (Array.isArray(value)) return value.map(masked);
     if (value !== null && typeof value === "object") {
         return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, SECRET_LOOKING_KEY.test(k) ? "[secret]" : masked(v)]));

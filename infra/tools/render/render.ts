@@ -129,7 +129,9 @@ export async function renderConfig(stack: string, rootDir: string, { config, sec
         stack,
         false,
     );
-    const outputs = ragstarProgram(rootDir);
+    // Engine-free and registry-free: a stack that verifies its image (ragstar:supplyChain.verify) is
+    // rendered without the check, which `promote` and `pulumi up` run.
+    const outputs = ragstarProgram(rootDir, { verifier: false });
     const [image, namespace, serviceName] = await Promise.all([outputValue(outputs.image), outputValue(outputs.namespace), outputValue(outputs.serviceName)]);
     // Wait until every registration has reached the mocks.
     const settings = (await import("@pulumi/pulumi/runtime/settings")) as unknown as { waitForRPCs(): Promise<void> };
