@@ -19,11 +19,10 @@ import * as os from "node:os";
 import * as path from "node:path";
 
 import { dockerRunPlan } from "../docker/dockerRun";
-import { buildImage, containerAddress, docker, dockerOk, pushImage, registryManifest, runContainer, secondsSince } from "../docker/docker";
+import { buildImage, containerAddress, copyBuildContext, docker, dockerOk, pushImage, registryManifest, runContainer, secondsSince } from "../docker/docker";
 import { localImageBuildArgs } from "../engine/localStack";
 import { renderStack } from "../render/render";
 import type { KubernetesObject } from "../../k8s/kubernetesObject";
-import { ROOT_DIR } from "../../paths";
 import { parseCommandLine, positiveInteger } from "./commandLine";
 import { asFailure, CommandFailure, runCli } from "./runCli";
 
@@ -41,15 +40,6 @@ function env(name: string): string {
     const value = process.env[name];
     if (!value) throw new CommandFailure(`${name} is not set: run through scripts/with-image-infra (npm run bench:image does)`);
     return value;
-}
-
-/** A copy of exactly what the build context admits, so source edits never touch the work tree. */
-function copyContext(): string {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ragstar-bench-context-"));
-    for (const entry of ["Dockerfile", ".dockerignore", "pyproject.toml", "uv.lock", "ragstar.yaml", "src"]) {
-        fs.cpSync(path.join(ROOT_DIR, entry), path.join(dir, entry), { recursive: true, filter: (source) => !source.includes("__pycache__") });
-    }
-    return dir;
 }
 
 async function timeToHealthy(image: string, run: number): Promise<number> {
@@ -100,7 +90,7 @@ async function bench(runs: number): Promise<void> {
     // A client config of our own, so `docker login` here does not race another run's.
     process.env.DOCKER_CONFIG = fs.mkdtempSync(path.join(os.tmpdir(), "ragstar-docker-config-"));
     dockerOk(["login", registry, "--username", auth.username, "--password-stdin"], { input: auth.password });
-    const context = copyContext();
+    const context = copyBuildContext();
     const cold: number[] = [];
     const hot: number[] = [];
     const sizes: number[] = [];

@@ -1,6 +1,14 @@
 /**
  * `npm run --silent promote -- --from dev --to staging [--ref REF] [--rollback] [--offline] [--skip-stage]`
  *
+ * Supply chain (docs/supply-chain.md): when the target's `ragstar:supplyChain.verify` is on, the
+ * digest must be signed by its `publicKey` and carry an SBOM attestation signed by it, or the
+ * promotion is refused naming the digest and the reason. When the target names
+ * `ragstar:promotion.repository` (its own registry), the digest is copied there with its
+ * signature and SBOM by cosign, checked to be served under the same digest (and verified there),
+ * and the target's reference is what is written (target credentials: TARGET_REGISTRY_USERNAME /
+ * TARGET_REGISTRY_PASSWORD).
+ *
  * Promotes one digest-pinned image reference from a stage to the next (dev → staging →
  * prod) by writing it into `Pulumi.<to>.yaml` as `ragstar:image.ref`, and nothing else.
  * The reference is what the source stage deploys: its stack file's `ragstar:image.ref`, else
@@ -27,7 +35,11 @@ import { promotionOrderProblem } from "../promotion/order";
 import { deployedRefs, findDeployed } from "../promotion/history";
 import { parseImageReference } from "../../imageReference";
 import { checkManifest } from "../promotion/registryCheck";
-import { readStackImage, setImageRef } from "../promotion/stackFileImage";
+import { readStackImage, readStackSupplyChain, setImageRef } from "../promotion/stackFileImage";
+import { copySigned } from "../../supplyChain/cosign";
+import { publicKeyFingerprint } from "../../supplyChain/publicKey";
+import type { RegistryLogins } from "../../supplyChain/registryAuth";
+import { failureText, verifyImage } from "../../supplyChain/verifyImage";
 
 const USAGE = "usage: npm run --silent promote -- --from STAGE --to STAGE [--ref REGISTRY/REPO@sha256:…] [--rollback] [--offline] [--skip-stage] [--root DIR]";
 
@@ -95,6 +107,16 @@ function rollbackSource(root: string, to: string, ref: string): string {
     return `--ref (rollback: ${stackFile} deployed it in commit ${found.commit})`;
 }
 
+/**
+ * The login for one registry from `<PREFIX>_USERNAME` / `<PREFIX>_PASSWORD` (REGISTRY_…: the source,
+ * TARGET_REGISTRY_…: the target of a cross-registry promotion); none when unset.
+ */
+function registryLogins(registry: string, prefix: "REGISTRY" | "TARGET_REGISTRY"): RegistryLogins {
+    const username = process.env[`${prefix}_USERNAME`];
+    const password = process.env[`${prefix}_PASSWORD`];
+    return username && password ? { [registry]: { username, password } } : {};
+}
+
 /** The one line for a refusal; a config error's problems joined, so nothing spills onto a second line. */
 function refusalText(error: Error): string {
     const text = error instanceof ConfigError ? `${error.source}: ${error.problems.join("; ")}` : error.message;
@@ -142,14 +164,20 @@ async function main(argv: string[]): Promise<number> {
         } catch {
             throw new Refused(`${target} is not writable by this user; make it writable to promote into it`);
         }
-        const edit = setImageRef(before, targetName, ref);
+        // Where the target deploys from: its own registry (ragstar:promotion.repository), where the
+        // digest is copied with its signature and SBOM, or the source's reference as it is.
+        const targetSupplyChain = readStackSupplyChain(before, targetName);
+        const sourceRepository = `${reference.registry}/${reference.repository}`;
+        const copyTo = targetSupplyChain.promotion && targetSupplyChain.promotion.repository !== sourceRepository ? targetSupplyChain.promotion.repository : undefined;
+        const targetRef = copyTo ? `${copyTo}@${reference.digest}` : ref;
+        if (copyTo && values.offline) throw new Refused(`--offline cannot copy ${ref} to ${copyTo} (ragstar:promotion.repository in ${targetName}); promote with both registries reachable`);
+        const edit = setImageRef(before, targetName, targetRef);
 
         let checkLine: string;
         if (values.offline) {
             checkLine = "registry check SKIPPED (--offline): the registry was not contacted";
         } else {
-            const credentials = process.env.REGISTRY_USERNAME && process.env.REGISTRY_PASSWORD ? { username: process.env.REGISTRY_USERNAME, password: process.env.REGISTRY_PASSWORD } : undefined;
-            const check = await checkManifest(reference, credentials);
+            const check = await checkManifest(reference, registryLogins(reference.registry, "REGISTRY")[reference.registry]);
             const named = `${reference.repository}@${reference.digest}`;
             if (check.status === "missing") throw new Refused(`${reference.registry} has no manifest ${named}; promote only what dev pushed`);
             if (check.status === "mismatch") throw new Refused(`${reference.registry} answered for ${named} with Docker-Content-Digest ${check.served ?? "(none)"}; it does not serve the digest asked for`);
@@ -157,16 +185,46 @@ async function main(argv: string[]): Promise<number> {
             checkLine = `registry check: ${reference.registry} serves ${named}`;
         }
 
-        process.stdout.write(`promote ${values.from} → ${values.to}: ${ref} (from ${source})\n${checkLine}\n`);
-        if (edit.previous === ref) {
+        const sourceLogins = registryLogins(reference.registry, "REGISTRY");
+        const { verify, publicKey } = targetSupplyChain.supplyChain;
+        const verifies = verify && publicKey !== undefined;
+        const verifyAt = (at: string, logins: RegistryLogins): string => {
+            const result = verifyImage(at, publicKey!, logins);
+            if (!result.ok) throw new Refused(`${at} ${failureText(result.failure, result.detail, publicKey!)} (ragstar:supplyChain.verify is on in ${targetName})`);
+            return `signature check: ${at} is signed by key ${publicKeyFingerprint(publicKey!)} and has its SBOM (${result.sbomPackages} packages), both verified`;
+        };
+        let signatureLine: string;
+        if (!verifies) signatureLine = `signature check: off (ragstar:supplyChain.verify is not on in ${targetName})`;
+        else if (values.offline) signatureLine = `signature check SKIPPED (--offline): the registry was not asked; ${values.to}'s program verifies the digest before it deploys`;
+        else signatureLine = verifyAt(ref, sourceLogins);
+
+        const lines = [`promote ${values.from} → ${values.to}: ${ref} (from ${source})`, checkLine, signatureLine];
+        if (copyTo) {
+            const targetRegistry = parseImageReference(targetRef).registry;
+            const targetLogins = registryLogins(targetRegistry, "TARGET_REGISTRY");
+            try {
+                copySigned(ref, copyTo, { ...sourceLogins, ...targetLogins });
+            } catch (error) {
+                const taken = /image "([^"]+)" already exists/.exec((error as Error).message);
+                if (taken) throw new Refused(`${copyTo} already holds a different manifest under ${taken[1]}; promotion never overwrites one: delete it in ${targetRegistry} if it is stale`);
+                throw new Refused(`copying ${ref} to ${copyTo}: ${(error as Error).message}`);
+            }
+            const login = targetLogins[targetRegistry];
+            const copied = await checkManifest(parseImageReference(targetRef), login);
+            if (copied.status !== "present") throw new Refused(`after the copy, ${targetRegistry} does not serve ${targetRef} with that digest (${copied.status}${"reason" in copied ? `: ${copied.reason}` : ""})`);
+            lines.push(`copied to ${copyTo}: ${targetRegistry} serves ${targetRef} (digest unchanged), with its signature and SBOM`);
+            if (verifies) lines.push(verifyAt(targetRef, targetLogins).replace(/^signature check:/, "signature check at the target:"));
+        }
+        process.stdout.write(`${lines.join("\n")}\n`);
+        if (edit.previous === targetRef) {
             process.stdout.write(`${targetName} already deploys this digest; nothing changed\n`);
             return 0;
         }
         writeFileAtomic(target, edit.text, before);
         // Success is what the file now says, not what was meant to be written.
         const written = readStackImage(fs.readFileSync(target, "utf8"), targetName).ref;
-        if (written !== ref) throw new Refused(`${target} was written but now has ragstar:image.ref ${JSON.stringify(written)}, not ${ref}; check the file`);
-        process.stdout.write(`${targetName}: ragstar:image.ref\n- ${edit.previous}\n+ ${ref}\n`);
+        if (written !== targetRef) throw new Refused(`${target} was written but now has ragstar:image.ref ${JSON.stringify(written)}, not ${targetRef}; check the file`);
+        process.stdout.write(`${targetName}: ragstar:image.ref\n- ${edit.previous}\n+ ${targetRef}\n`);
         return 0;
     } catch (error) {
         if (error instanceof Refused || error instanceof ConfigError || error instanceof FileChangedError || error instanceof FileLockedError || (error as NodeJS.ErrnoException).syscall !== undefined) {

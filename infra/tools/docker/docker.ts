@@ -11,6 +11,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 
 import { SHA256_DIGEST } from "../../imageReference";
+import { ROOT_DIR } from "../../paths";
 import type { DockerRunPlan } from "./dockerRun";
 
 /** The engine's client: `$DOCKER`, else /usr/bin/docker (the client on PATH may want buildx). */
@@ -179,4 +180,42 @@ export function buildAndPushImage(context: string, push: PushTarget, repository:
         if (previous === undefined) delete process.env.DOCKER_CONFIG;
         else process.env.DOCKER_CONFIG = previous;
     }
+}
+
+/**
+ * An image derived from `base` by one label (a new config, so a new digest), built and pushed as
+ * `<registry>/<repository>:<tag>` with a client config of its own. For tests and benchmarks that
+ * need fresh digests of the same contents.
+ *
+ * @returns the digest-pinned reference the push reported
+ * @throws Error with the client's output on failure
+ */
+export function pushDerivedImage(base: string, push: PushTarget, repository: string, tag: string): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ragstar-derived-"));
+    const previous = process.env.DOCKER_CONFIG;
+    process.env.DOCKER_CONFIG = dir;
+    try {
+        dockerOk(["login", push.registry, "--username", push.username, "--password-stdin"], { input: push.password });
+        fs.writeFileSync(path.join(dir, "Dockerfile"), `FROM ${base}\nLABEL org.example.ragstar-derived=${tag}\n`);
+        const name = `${push.registry}/${repository}:${tag}`;
+        dockerOk(["build", "--quiet", "--tag", name, dir]);
+        return `${push.registry}/${repository}@${pushImage(name)}`;
+    } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+        if (previous === undefined) delete process.env.DOCKER_CONFIG;
+        else process.env.DOCKER_CONFIG = previous;
+    }
+}
+
+/**
+ * A copy of exactly what the project's build context admits (Dockerfile, .dockerignore,
+ * pyproject.toml, uv.lock, ragstar.yaml, src/), in a new temporary folder, so a benchmark's source
+ * edits never touch the work tree.
+ */
+export function copyBuildContext(rootDir: string = ROOT_DIR): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ragstar-bench-context-"));
+    for (const entry of ["Dockerfile", ".dockerignore", "pyproject.toml", "uv.lock", "ragstar.yaml", "src"]) {
+        fs.cpSync(path.join(rootDir, entry), path.join(dir, entry), { recursive: true, filter: (source) => !source.includes("__pycache__") });
+    }
+    return dir;
 }

@@ -4,8 +4,10 @@
  * (CST) keeps every other character, comment, blank line and line ending as it was.
  */
 import { Composer, CST, isScalar, LineCounter, Parser, type Document } from "yaml";
+import type { z } from "zod";
 
 import { ConfigError } from "../../errors";
+import { promotionSchema, supplyChainSchema, type PromotionConfig, type SupplyChainConfig } from "../../config/supplyChain";
 import { documentValue } from "../../yamlText";
 
 const IMAGE_KEY = "ragstar:image";
@@ -93,4 +95,38 @@ export function setImageRef(text: string, file: string, ref: string): ImageRefEd
     const check = readStackImage(edited, file);
     if (check.ref !== ref) throw new ConfigError(file, [`replacing ${IMAGE_KEY}.ref would not yield ${ref} (got ${JSON.stringify(check.ref)}); edit it by hand`]);
     return { text: edited, previous: node.value };
+}
+
+/** What a target stack file says about verification and where promotion copies to. */
+export interface StackSupplyChain {
+    supplyChain: SupplyChainConfig;
+    promotion?: PromotionConfig;
+}
+
+/**
+ * The `ragstar:supplyChain` and `ragstar:promotion` settings of a stack file, validated with the
+ * stack config's own schemas (config/supplyChain.ts).
+ *
+ * @throws ConfigError naming the key, the value (a private key is never repeated) and what is allowed
+ */
+export function readStackSupplyChain(text: string, file: string): StackSupplyChain {
+    const root = parse(text, file).value as { config?: Record<string, unknown> } | null;
+    const problems: string[] = [];
+    const read = <T>(key: string, schema: z.ZodType<T>, fallback: unknown): T | undefined => {
+        const value = root?.config?.[key] ?? fallback;
+        if (value === undefined) return undefined;
+        const result = schema.safeParse(value);
+        if (result.success) return result.data;
+        for (const issue of result.error.issues) {
+            const at = [key, ...issue.path.map(String)].join(".");
+            const shown = issue.path.length === 0 ? value : issue.path.reduce<unknown>((v, p) => (v as Record<PropertyKey, unknown> | undefined)?.[p as PropertyKey], value);
+            const text = typeof shown === "string" && /PRIVATE KEY-----/.test(shown) ? "[private key]" : JSON.stringify(shown) ?? "(unset)";
+            problems.push(`${at}: ${text}: ${issue.message}`);
+        }
+        return undefined;
+    };
+    const supplyChain = read("ragstar:supplyChain", supplyChainSchema, {});
+    const promotion = read("ragstar:promotion", promotionSchema, undefined);
+    if (problems.length > 0 || supplyChain === undefined) throw new ConfigError(file, problems);
+    return { supplyChain, promotion };
 }
