@@ -1,6 +1,6 @@
 # ensure_registry: a real OCI registry (Debian's docker-registry, distribution 2.8) on
 # loopback with htpasswd authentication. Exports REGISTRY (host:port), REGISTRY_USERNAME
-# and REGISTRY_PASSWORD. The password is random per machine and kept in
+# and REGISTRY_PASSWORD (the user is ragstar-ci). The password is random per machine and kept in
 # .cache/registry/password (mode 0600); a registry the user names instead is taken from
 # RAGSTAR_TEST_REGISTRY, RAGSTAR_TEST_REGISTRY_USERNAME and RAGSTAR_TEST_REGISTRY_PASSWORD.
 # Expects cache_dir (from ensure_cache_dir in scripts/lib/log.sh), set before it is sourced.
@@ -11,29 +11,46 @@ ensure_registry() {
         log "registry: $REGISTRY (named by RAGSTAR_TEST_REGISTRY)"
         return
     fi
-    local dir="$cache_dir/registry" first="${RAGSTAR_TEST_REGISTRY_PORT:-5000}" port status
-    export REGISTRY_USERNAME="ragstar-ci"
+    start_registry registry "${RAGSTAR_TEST_REGISTRY_PORT:-5000}" ragstar-ci
+    export REGISTRY="$started_registry" REGISTRY_USERNAME="$started_registry_username" REGISTRY_PASSWORD="$started_registry_password"
+}
+
+# ensure_release_registry: a second registry like the first, the one the main job promotes to
+# (docs/supply-chain.md, "Cross-registry promotion"): its own folder (.cache/registry-release),
+# user, random password and ports (from 5100). Exports RELEASE_REGISTRY,
+# RELEASE_REGISTRY_USERNAME and RELEASE_REGISTRY_PASSWORD.
+ensure_release_registry() {
+    start_registry registry-release "${RAGSTAR_RELEASE_REGISTRY_PORT:-5100}" ragstar-release
+    export RELEASE_REGISTRY="$started_registry" RELEASE_REGISTRY_USERNAME="$started_registry_username" RELEASE_REGISTRY_PASSWORD="$started_registry_password"
+}
+
+# start_registry NAME FIRST_PORT USERNAME: start Debian's docker-registry with htpasswd
+# authentication from $cache_dir/NAME (data, config, password, pid, log), on the first free port
+# from FIRST_PORT, or find it running; sets started_registry (host:port),
+# started_registry_username and started_registry_password.
+start_registry() {
+    local name="$1" first="$2" dir="$cache_dir/$1" port status
+    started_registry_username="$3"
     mkdir -p "$dir/data"
     if [[ ! -s "$dir/password" ]]; then
         (umask 077 && head -c 24 /dev/urandom | base64 | tr -d '/+=' >"$dir/password")
     fi
-    REGISTRY_PASSWORD="$(cat "$dir/password")"
-    export REGISTRY_PASSWORD
+    started_registry_password="$(cat "$dir/password")"
     # Reuse this clone's registry if it runs; skip ports where another one answers (another clone's).
     for ((port = first; port < first + 20; port++)); do
-        export REGISTRY="127.0.0.1:$port"
-        status="$(curl -s -o /dev/null -w '%{http_code}' "http://$REGISTRY/v2/" || true)"
-        if [[ "$status" == 401 ]] && curl -sf -u "$REGISTRY_USERNAME:$REGISTRY_PASSWORD" "http://$REGISTRY/v2/" >/dev/null; then
-            log "registry: $REGISTRY (already running, authentication on)"
+        started_registry="127.0.0.1:$port"
+        status="$(curl -s -o /dev/null -w '%{http_code}' "http://$started_registry/v2/" || true)"
+        if [[ "$status" == 401 ]] && curl -sf -u "$started_registry_username:$started_registry_password" "http://$started_registry/v2/" >/dev/null; then
+            log "$name: $started_registry (already running, authentication on)"
             return
         fi
         [[ "$status" == 000 ]] && break
         log "port $port is taken by another server (HTTP $status); trying the next"
     done
-    [[ "$status" == 000 ]] || die "no free port in $first..$((first + 19)) for the test registry; set RAGSTAR_TEST_REGISTRY_PORT"
+    [[ "$status" == 000 ]] || die "no free port in $first..$((first + 19)) for the $name; set RAGSTAR_TEST_REGISTRY_PORT or RAGSTAR_RELEASE_REGISTRY_PORT"
     command -v docker-registry >/dev/null || apt_install docker-registry
     command -v htpasswd >/dev/null || apt_install apache2-utils
-    htpasswd -Bbc "$dir/htpasswd" "$REGISTRY_USERNAME" "$REGISTRY_PASSWORD" 2>/dev/null
+    htpasswd -Bbc "$dir/htpasswd" "$started_registry_username" "$started_registry_password" 2>/dev/null
     cat >"$dir/config.yml" <<YAML
 version: 0.1
 log:
@@ -44,37 +61,39 @@ storage:
   delete:
     enabled: true
 http:
-  addr: $REGISTRY
+  addr: $started_registry
 auth:
   htpasswd:
-    realm: ragstar-test
+    realm: ragstar-$name
     path: $dir/htpasswd
 YAML
-    log "starting docker-registry on $REGISTRY (log: $dir/registry.log)"
+    log "starting docker-registry ($name) on $started_registry (log: $dir/registry.log)"
     nohup docker-registry serve "$dir/config.yml" >"$dir/registry.log" 2>&1 &
     echo $! >"$dir/registry.pid"
-    wait_until 30 "registry" curl -sf -u "$REGISTRY_USERNAME:$REGISTRY_PASSWORD" "http://$REGISTRY/v2/" \
-        || { tail -20 "$dir/registry.log" >&2; die "docker-registry did not answer on $REGISTRY"; }
+    wait_until 30 "$name" curl -sf -u "$started_registry_username:$started_registry_password" "http://$started_registry/v2/" \
+        || { tail -20 "$dir/registry.log" >&2; die "docker-registry ($name) did not answer on $started_registry"; }
 }
 
-# registry_pid: the pid of the registry ensure_registry started for this clone, while it still
-# runs (the pid file's process serves this clone's config); nothing otherwise.
+# registry_pid [NAME]: the pid of the registry start_registry started for this clone from
+# $cache_dir/NAME (default: registry), while it still runs (the pid file's process serves that
+# config); nothing otherwise.
 registry_pid() {
-    local file="$cache_dir/registry/registry.pid" pid
+    local name="${1:-registry}" file pid
+    file="$cache_dir/$name/registry.pid"
     [[ -s "$file" ]] || return 0
     pid="$(cat "$file")"
-    if [[ "$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" == "docker-registry serve $cache_dir/registry/config.yml "* ]]; then
+    if [[ "$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" == "docker-registry serve $cache_dir/$name/config.yml "* ]]; then
         echo "$pid"
     fi
 }
 
-# stop_registry: stop that registry (its data stays in .cache/registry/data for the next start).
+# stop_registry [NAME]: stop that registry (its data stays in $cache_dir/NAME/data for the next start).
 stop_registry() {
-    local pid
-    pid="$(registry_pid)"
+    local name="${1:-registry}" pid
+    pid="$(registry_pid "$name")"
     if [[ -n "$pid" ]]; then
         kill "$pid"
-        log "stopped docker-registry (pid $pid)"
+        log "stopped docker-registry $name (pid $pid)"
     fi
-    rm -f "$cache_dir/registry/registry.pid"
+    rm -f "$cache_dir/$name/registry.pid"
 }

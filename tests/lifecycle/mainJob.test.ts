@@ -18,7 +18,7 @@ const copy = fs.mkdtempSync(path.join(os.tmpdir(), "ragstar-main-job-"));
 function userEnvironment(): NodeJS.ProcessEnv {
     const env = { ...process.env };
     for (const name of Object.keys(env)) {
-        if (/^(KUBECONFIG|KUBE_BIN|NODE_BIN|ETCD_BIN|KWOK_BIN|REGISTRY.*|PULUMI_.*|PYTHON_IMAGE|BASE_IMAGE_KIND|DOCKER_CONFIG|RAGSTAR_.*)$/.test(name)) delete env[name];
+        if (/^(KUBECONFIG|KUBE_BIN|NODE_BIN|ETCD_BIN|KWOK_BIN|REGISTRY.*|RELEASE_REGISTRY.*|COSIGN|SYFT|PULUMI_.*|PYTHON_IMAGE|BASE_IMAGE_KIND|DOCKER_CONFIG|RAGSTAR_.*)$/.test(name)) delete env[name];
     }
     return env;
 }
@@ -45,9 +45,12 @@ beforeAll(() => {
 
 afterAll(() => {
     main("stop-cluster");
-    // The copy's registry (scripts/lib/registry.sh) is left running by design; this test started it.
-    const pidFile = path.join(copy, ".cache/registry/registry.pid");
-    if (fs.existsSync(pidFile)) spawnSync("kill", [fs.readFileSync(pidFile, "utf8").trim()]);
+    // The copy's registries (scripts/lib/registry.sh: the push and the release registry) are left
+    // running by design; this test started them.
+    for (const name of ["registry", "registry-release"]) {
+        const pidFile = path.join(copy, `.cache/${name}/registry.pid`);
+        if (fs.existsSync(pidFile)) spawnSync("kill", [fs.readFileSync(pidFile, "utf8").trim()]);
+    }
     fs.rmSync(copy, { recursive: true, force: true });
 });
 
@@ -56,6 +59,12 @@ const answered = /RAGstar answers \/health and \/ready on node (ragstar-node-[0-
 test("the main job ends with the service answering through its Service on the real node", () => {
     const first = main();
     expect({ code: first.code, tail: lastLines(first.stderr) }).toEqual({ code: 0, tail: expect.stringMatching(answered) });
+    // The supply chain on the way (docs/supply-chain.md): attested, promoted to the release
+    // registry, and deployed from there, the program verifying it first.
+    expect(first.stderr).toMatch(/^attested 127\.0\.0\.1:\d+\/ragstar@sha256:[a-f0-9]{64}: SBOM of \d+ packages \(.*pypi.*\), signed with key SHA256:\S+$/m);
+    const released = /^promoted to the release registry: (127\.0\.0\.1:\d+\/ragstar@sha256:[a-f0-9]{64}) \(digest unchanged\), its signature and SBOM verified there$/m.exec(first.stderr);
+    expect(released).not.toBeNull();
+    expect(JSON.parse(first.stdout.slice(first.stdout.indexOf("{"), first.stdout.lastIndexOf("}") + 1)).image).toBe(released![1]);
 });
 
 test("stop-cluster stops the copy's cluster and node", () => {
@@ -70,5 +79,7 @@ test("stop-cluster stops the copy's cluster and node", () => {
 test("the main job runs again on the new, empty cluster (the stack is refreshed first)", () => {
     const again = main();
     expect({ code: again.code, tail: lastLines(again.stderr) }).toEqual({ code: 0, tail: expect.stringMatching(answered) });
+    // The same digest, already signed and attested by the clone's key: nothing pushed, the copy a no-op.
+    expect(again.stderr).toMatch(/^already attested 127\.0\.0\.1:\d+\/ragstar@sha256:[a-f0-9]{64}: SBOM of \d+ packages/m);
     expect(again.stderr).not.toContain('deployments.apps "ragstar" not found');
 });

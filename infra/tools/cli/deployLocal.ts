@@ -3,7 +3,9 @@
  *
  * The `local` stack under the real Pulumi engine (infra/tools/engine/localStack.ts). `up` without
  * `--image` first builds the Dockerfile with BuildKit and pushes it to the registry that
- * scripts/with-image-infra provides, and deploys the pushed digest. Engine output goes to
+ * scripts/with-image-infra provides; with the release registry of scripts/main (RELEASE_REGISTRY)
+ * it then attests the digest, copies it there and deploys that reference with signature
+ * verification on (infra/tools/engine/localRelease.ts); without, it deploys the pushed digest. Engine output goes to
  * stderr; stdout gets the stack outputs as JSON and the folder of rendered manifests.
  * Run it through scripts/main, which prepares every tool. Exit status: 0 done, 1 failed (the
  * error, in full, on stderr), 2 bad usage.
@@ -14,6 +16,7 @@ import * as path from "node:path";
 import { buildAndPushImage } from "../docker/docker";
 import { upWithRolloutDiagnosis } from "../engine/clusterUp";
 import { localBuildArgs, localImageBuildArgs, localPaths, openLocalStack, type LocalTarget } from "../engine/localStack";
+import { localSigningKey, releaseConfig, releaseImage, releaseRegistryFromEnv } from "../engine/localRelease";
 import { ROOT_DIR } from "../../paths";
 import { parseCommandLine, UsageError } from "./commandLine";
 import { asFailure, CommandFailure, runCli } from "./runCli";
@@ -65,10 +68,21 @@ async function main(argv: string[]): Promise<void> {
 async function deploy(command: string, target: LocalTarget, givenImage: string | undefined, expectNoChanges: boolean): Promise<void> {
     const paths = localPaths();
     const imageFile = path.join(paths.workDir, "image");
-    // Reuse the last deployed image for preview/destroy/outputs, so they see the same config.
-    const image = givenImage ?? (command === "up" ? buildAndPush() : fs.existsSync(imageFile) ? fs.readFileSync(imageFile, "utf8").trim() : undefined);
+    const release = releaseRegistryFromEnv();
+    let image: string | undefined;
+    let overrides = {};
+    if (givenImage === undefined && command === "up" && release) {
+        // The whole supply chain (docs/supply-chain.md): push, attest, promote to the release
+        // registry, deploy from there with verification on.
+        const released = releaseImage(buildAndPush(), { username: env("REGISTRY_USERNAME"), password: env("REGISTRY_PASSWORD") }, paths.workDir, (line) => process.stderr.write(`${line}\n`));
+        [image, overrides] = [released.ref, released.config];
+    } else {
+        // Reuse the last deployed image for preview/destroy/outputs, so they see the same config.
+        image = givenImage ?? (command === "up" ? buildAndPush() : fs.existsSync(imageFile) ? fs.readFileSync(imageFile, "utf8").trim() : undefined);
+        if (image && release && givenImage === undefined && image.startsWith(`${release.registry}/`)) overrides = releaseConfig(localSigningKey(paths.workDir).publicKeyPem, release);
+    }
     if (!image) throw new CommandFailure(`no image deployed yet: run \`up\` first, or pass --image`);
-    const stack = await openLocalStack(image, paths, {}, target, localBuildArgs());
+    const stack = await openLocalStack(image, paths, overrides, target, localBuildArgs());
     const onOutput = (text: string) => process.stderr.write(text);
     switch (command) {
         case "up": {

@@ -135,6 +135,7 @@ export async function openLocalStack(image: string, paths: LocalPaths = localPat
     if (target === "cluster") await stack.removeConfig("ragstar:kubernetes").catch(() => undefined);
     // Keys of an earlier run that this one does not set would linger in the stack file.
     await stack.removeConfig("ragstar:image").catch(() => undefined);
+    await stack.removeConfig("ragstar:supplyChain").catch(() => undefined);
     await stack.setAllConfig(localConfig(image, paths, overrides, target, buildArgs), true);
     return stack;
 }
