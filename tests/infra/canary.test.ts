@@ -16,7 +16,7 @@ import { parseStackConfig, type RawConfig } from "../../infra/config/stackConfig
 import { ConfigError } from "../../infra/errors";
 import { renderConfig, toYaml } from "../../infra/tools/render/render";
 import { readStackFile } from "../../infra/tools/render/stackFile";
-import { projectWith, REPO_ROOT } from "./projectFixture";
+import { committedStackWithoutVerification, projectWith, REPO_ROOT } from "./projectFixture";
 
 /** Every canary starts with this; a numeric one stands for secrets a number-typed key would print. */
 jest.setTimeout(300_000); // many ts-node processes on a shared machine
@@ -239,7 +239,7 @@ describe("every command", () => {
         /** Stack copies whose staging file also holds secure: values and a plain-text secret. */
         function stacks(): string {
             const root = fs.mkdtempSync(path.join(os.tmpdir(), "canary-promote-"));
-            for (const stack of ["dev", "staging", "prod"]) fs.copyFileSync(path.join(REPO_ROOT, `Pulumi.${stack}.yaml`), path.join(root, `Pulumi.${stack}.yaml`));
+            for (const stack of ["dev", "staging", "prod"]) fs.writeFileSync(path.join(root, `Pulumi.${stack}.yaml`), committedStackWithoutVerification(stack));
             fs.appendFileSync(path.join(root, "Pulumi.staging.yaml"), `${secureLines}  ragstar:ollamaApiKey: ${canary("plain-ollama")}\n`);
             return root;
         }

@@ -46,3 +46,20 @@ export const ALIAS_BOMB = (() => {
     }
     return `${lines.join("\n")}\n`;
 })();
+
+/** The committed staging and prod turn signature verification on; this is the block, comment included. */
+const SUPPLY_CHAIN_BLOCK = /^ {2}# Deploy only digests signed[^\n]*\n(?: {2}#[^\n]*\n)* {2}ragstar:supplyChain:\n(?: {4}[^\n]*\n)+/m;
+
+/**
+ * A committed stack file's text without its `ragstar:supplyChain` block, for tests of promotion's
+ * file edits and registry check against a fake registry, where cosign has nothing to verify
+ * (tests/supplyChain judges verification against a real one).
+ *
+ * @throws Error when the stack file has no such block (the committed layout changed)
+ */
+export function committedStackWithoutVerification(stack: string): string {
+    const text = fs.readFileSync(path.join(REPO_ROOT, `Pulumi.${stack}.yaml`), "utf8");
+    if (stack === "dev") return text;
+    if (!SUPPLY_CHAIN_BLOCK.test(text)) throw new Error(`Pulumi.${stack}.yaml has no ragstar:supplyChain block to remove`);
+    return text.replace(SUPPLY_CHAIN_BLOCK, "");
+}

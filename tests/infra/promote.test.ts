@@ -13,7 +13,7 @@ import { parseDocument } from "yaml";
 import { FileChangedError, writeFileAtomic } from "../../infra/tools/fsAtomic";
 import { parseYaml } from "../../infra/yamlText";
 import { setImageRef } from "../../infra/tools/promotion/stackFileImage";
-import { ALIAS_BOMB, REPO_ROOT } from "./projectFixture";
+import { committedStackWithoutVerification, ALIAS_BOMB, REPO_ROOT } from "./projectFixture";
 
 const PUSHED = `sha256:${"a1".repeat(32)}`;
 const NEVER_PUSHED = `sha256:${"b2".repeat(32)}`;
@@ -49,7 +49,7 @@ afterAll(() => new Promise((resolve) => registry.close(resolve)));
 
 function stackCopies(): string {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ragstar-promote-"));
-    for (const stack of ["dev", "staging", "prod"]) fs.copyFileSync(path.join(REPO_ROOT, `Pulumi.${stack}.yaml`), path.join(dir, `Pulumi.${stack}.yaml`));
+    for (const stack of ["dev", "staging", "prod"]) fs.writeFileSync(path.join(dir, `Pulumi.${stack}.yaml`), committedStackWithoutVerification(stack));
     return dir;
 }
 
@@ -179,6 +179,20 @@ test("the edit keeps every other byte: comments, blank lines, flow maps, CRLF", 
     const expected = odd.replace(/^(    ref: )\S+(   # the digest\r)$/m, `$1${ref}$2`);
     expect(after).toBe(expected);
     expect(after).not.toBe(odd);
+});
+
+test("the committed staging and prod verify signatures: without a verifier, promotion is refused; --offline says it skipped", async () => {
+    const root = stackCopies();
+    for (const stack of ["staging", "prod"]) fs.copyFileSync(path.join(REPO_ROOT, `Pulumi.${stack}.yaml`), path.join(root, `Pulumi.${stack}.yaml`));
+    const ref = `${registryHost}/platform/ragstar@${PUSHED}`;
+    const before = fs.readFileSync(path.join(root, "Pulumi.staging.yaml"), "utf8");
+    const refused = await promote(root, ["--from", "dev", "--to", "staging", "--ref", ref], { REGISTRY_USERNAME: "ci", REGISTRY_PASSWORD: "pw", COSIGN: "/nonexistent/cosign" });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toBe(`promotion refused: ${ref} cannot be verified: the registry could not be asked [cosign: cosign could not run (/nonexistent/cosign): ENOENT] (ragstar:supplyChain.verify is on in Pulumi.staging.yaml)\n`);
+    expect(fs.readFileSync(path.join(root, "Pulumi.staging.yaml"), "utf8")).toBe(before);
+    const offline = await promote(root, ["--from", "dev", "--to", "staging", "--ref", ref, "--offline"], { COSIGN: "/nonexistent/cosign" });
+    expect(offline.code).toBe(0);
+    expect(offline.stdout).toContain("signature check SKIPPED (--offline): the registry was not asked; staging's program verifies the digest before it deploys\n");
 });
 
 test("an unreachable registry refuses, unless --offline, which says the check was skipped", async () => {
