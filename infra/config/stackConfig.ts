@@ -350,6 +350,14 @@ function masked(value: unknown): unknown {
     return value;
 }
 
+/**
+ * A config value as a message shows it: JSON, with every value under a secret-looking key as
+ * `[secret]` and any PEM private key as `[private key]`; `(unset)` for undefined.
+ */
+export function describeConfigValue(value: unknown): string {
+    return describe(value);
+}
+
 function describe(value: unknown): string {
     return value === undefined ? "(unset)" : JSON.stringify(masked(value));
 }
@@ -398,7 +406,7 @@ function bound(origin: string, limit: number | bigint, inclusive: boolean | unde
  * What is allowed, in this project's words, for zod's built-in checks (its own messages say
  * "Invalid input: expected string, received number"). Schema-level messages take precedence.
  */
-function allowedMessage(issue: z.core.$ZodRawIssue): string | undefined {
+export function allowedMessage(issue: z.core.$ZodRawIssue): string | undefined {
     switch (issue.code) {
         case "invalid_type":
             return issue.input === undefined ? `required: expected ${expectedType(issue)}` : `expected ${expectedType(issue)}`;

@@ -145,7 +145,7 @@ const FAILURE_PATTERNS: [VerificationFailure, RegExp, boolean][] = [
     ["wrong-key", /invalid signature when validating[^\n]*|failed to verify signature[^\n]*|signature verification failed[^\n]*/i, false],
     ["no-sbom", /no matching attestations[^\n]*|none of the attestations matched[^\n]*|no attestations found[^\n]*/i, true],
     ["unsigned", /no signatures found[^\n]*|no matching signatures[^\n]*/i, false],
-    ["unreachable", /connection refused[^\n]*|no such host[^\n]*|i\/o timeout[^\n]*|UNAUTHORIZED[^\n]*|DENIED[^\n]*|unexpected status code 401[^\n]*|cosign could not run[^\n]*/i, false],
+    ["unreachable", /connection refused[^\n]*|no such host[^\n]*|i\/o timeout[^\n]*|UNAUTHORIZED[^\n]*|DENIED[^\n]*|unexpected status code 401[^\n]*/i, false],
 ];
 
 /**
@@ -190,17 +190,23 @@ export interface SpdxDocument {
 
 /**
  * Does `ref` carry an SPDX SBOM attestation signed by the key, about `ref`'s digest? Returns the
- * SBOM (the newest, when there are several).
+ * SBOM (the newest, when there are several). Never throws: output cosign should not print is a
+ * `failed` verification.
  */
 export function verifySbomAttestation(ref: string, publicKeyPem: string, logins: RegistryLogins): SbomVerification {
     const run = runCosign(verifyArgs("verify-attestation", ref), { logins, env: { RAGSTAR_COSIGN_PUBLIC_KEY: publicKeyPem }, timeoutMs: 300_000 });
     if (run.status !== 0) return { ok: false, ...classifyFailure(run, true) };
     const digest = parseImageReference(ref).digest.replace(/^sha256:/, "");
     // One DSSE envelope per line; its payload is the in-toto statement (base64).
-    const statements = run.stdout
-        .split("\n")
-        .filter((line) => line.trim().startsWith("{"))
-        .map((line) => JSON.parse(Buffer.from((JSON.parse(line) as { payload: string }).payload, "base64").toString("utf8")) as InTotoStatement);
+    let statements: InTotoStatement[];
+    try {
+        statements = run.stdout
+            .split("\n")
+            .filter((line) => line.trim().startsWith("{"))
+            .map((line) => JSON.parse(Buffer.from((JSON.parse(line) as { payload: string }).payload, "base64").toString("utf8")) as InTotoStatement);
+    } catch (error) {
+        return { ok: false, failure: "failed", detail: `cosign printed an attestation that is not a DSSE envelope of JSON: ${(error as Error).message}` };
+    }
     const about = statements.filter((s) => s.predicateType === SPDX_PREDICATE_TYPE && s.subject.some((subject) => subject.digest.sha256 === digest));
     if (about.length === 0) return { ok: false, failure: "no-sbom", detail: `no SPDX attestation names ${ref}'s digest (${statements.length} statement(s) verified)` };
     return { ok: true, sbom: about[about.length - 1].predicate };
@@ -221,6 +227,7 @@ interface InTotoStatement {
  * @returns the target's digest-pinned reference (the same digest)
  * @throws Error with cosign's last line; "already exists" when the target holds a different
  *   manifest under one of those tags
+ * (cosign walks an index's platform manifests too; only single-platform images are tested here.)
  */
 export function copySigned(source: string, targetRepository: string, logins: RegistryLogins): string {
     const { digest } = parseImageReference(source);

@@ -30,6 +30,7 @@ export interface PrivateClientConfig {
  * Write the logins into a fresh private folder.
  *
  * @param logins the registries to authenticate to; none gives an empty config (anonymous pulls)
+ * @throws Error (node:fs) when the temporary folder cannot be made or written
  */
 export function privateClientConfig(logins: RegistryLogins): PrivateClientConfig {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ragstar-registry-auth-"));

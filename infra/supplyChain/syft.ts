@@ -20,6 +20,7 @@ export function syftBinary(env: NodeJS.ProcessEnv = process.env): string {
 /**
  * Write the SPDX JSON SBOM of `ref` (digest-pinned) to `outFile`.
  *
+ * @param timeoutMs the whole scan, milliseconds
  * @returns the document written
  * @throws Error with syft's last line on failure
  */

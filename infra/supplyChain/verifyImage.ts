@@ -13,7 +13,7 @@ export type ImageVerification = { ok: true; sbomPackages: number } | { ok: false
 /** How an image is verified: cosign in production, a stand-in where a test needs one. */
 export type ImageVerifier = (ref: string, publicKeyPem: string, logins: RegistryLogins) => ImageVerification;
 
-/** Signature first (an unsigned image needs no SBOM check to be refused), then the SBOM attestation. */
+/** Signature first (an unsigned image needs no SBOM check to be refused), then the SBOM attestation. Never throws. */
 export const verifyImage: ImageVerifier = (ref, publicKeyPem, logins) => {
     const signature = verifySignature(ref, publicKeyPem, logins);
     if (!signature.ok) return signature;
@@ -24,7 +24,10 @@ export const verifyImage: ImageVerifier = (ref, publicKeyPem, logins) => {
 
 /**
  * A failure in one line: what is wrong with the digest, in words a reviewer acts on, then cosign's
- * own last line.
+ * own line that says it.
+ *
+ * @param publicKeyPem a key `publicKeyProblem` accepts (the config schema checks it first)
+ * @throws Error when `publicKeyPem` is not a public key
  */
 export function failureText(failure: VerificationFailure, detail: string, publicKeyPem: string): string {
     const key = `key ${publicKeyFingerprint(publicKeyPem)}`;
@@ -34,7 +37,7 @@ export function failureText(failure: VerificationFailure, detail: string, public
         "other-image": `carries a signature made for another image: the signature names another digest (${key})`,
         "no-sbom": `is signed, but has no SBOM attestation signed by the configured ${key} (run npm run attest after the push)`,
         unreachable: "cannot be verified: the registry could not be asked",
-        failed: "could not be verified",
+        failed: "could not be verified (is cosign installed? scripts/with-supply-chain builds it)",
     };
     return `${reason[failure]} [cosign: ${detail}]`;
 }

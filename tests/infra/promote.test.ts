@@ -188,7 +188,7 @@ test("the committed staging and prod verify signatures: without a verifier, prom
     const before = fs.readFileSync(path.join(root, "Pulumi.staging.yaml"), "utf8");
     const refused = await promote(root, ["--from", "dev", "--to", "staging", "--ref", ref], { REGISTRY_USERNAME: "ci", REGISTRY_PASSWORD: "pw", COSIGN: "/nonexistent/cosign" });
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toBe(`promotion refused: ${ref} cannot be verified: the registry could not be asked [cosign: cosign could not run (/nonexistent/cosign): ENOENT] (ragstar:supplyChain.verify is on in Pulumi.staging.yaml)\n`);
+    expect(refused.stderr).toBe(`promotion refused: ${ref} could not be verified (is cosign installed? scripts/with-supply-chain builds it) [cosign: cosign could not run (/nonexistent/cosign): ENOENT] (ragstar:supplyChain.verify is on in Pulumi.staging.yaml)\n`);
     expect(fs.readFileSync(path.join(root, "Pulumi.staging.yaml"), "utf8")).toBe(before);
     const offline = await promote(root, ["--from", "dev", "--to", "staging", "--ref", ref, "--offline"], { COSIGN: "/nonexistent/cosign" });
     expect(offline.code).toBe(0);

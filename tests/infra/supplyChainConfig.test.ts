@@ -7,6 +7,7 @@ import { createHash, generateKeyPairSync } from "node:crypto";
 import { ConfigError } from "../../infra/errors";
 import { parseStackConfig, type RawConfig } from "../../infra/config/stackConfig";
 import { publicKeyFingerprint, publicKeyProblem } from "../../infra/supplyChain/publicKey";
+import { readStackSupplyChain } from "../../infra/tools/promotion/stackFileImage";
 import { thrown } from "./thrown";
 
 const pem = (type: "ec" | "rsa" | "ed25519" | "x25519") => {
@@ -75,3 +76,24 @@ describe("ragstar:promotion", () => {
         expect(problemsOf({ "ragstar:promotion": JSON.stringify({ repository }) })).toEqual([expect.stringContaining(`ragstar:promotion.repository: ${JSON.stringify(repository)}: ${message}`)]);
     });
 });
+
+describe("promote's reading of a target stack file", () => {
+    const indent = (pem: string, by: string) => pem.trimEnd().split("\n").map((l) => `${by}${l}`).join("\n");
+
+    it("takes verify, the key and the repository", () => {
+        const text = `config:\n  ragstar:supplyChain:\n    verify: true\n    publicKey: |\n${indent(ec.publicKey, "      ")}\n  ragstar:promotion:\n    repository: prod.example.com/platform/ragstar\n`;
+        expect(readStackSupplyChain(text, "Pulumi.prod.yaml")).toEqual({ supplyChain: { verify: true, publicKey: ec.publicKey }, promotion: { repository: "prod.example.com/platform/ragstar" } });
+    });
+
+    it("never repeats a private key or a password pasted beside the settings", () => {
+        const text = `config:\n  ragstar:supplyChain:\n    verify: true\n    publicKey: |\n${indent(ec.publicKey, "      ")}\n    privateKey: |\n${indent(ec.privateKey, "      ")}\n  ragstar:promotion:\n    repository: prod.example.com/platform/ragstar\n    password: promotion-canary-5e1d\n`;
+        const problems = thrown(ConfigError, () => readStackSupplyChain(text, "Pulumi.prod.yaml")).problems;
+        expect(problems).toHaveLength(2);
+        expect(problems[0]).toMatch(/^ragstar:supplyChain: .*"privateKey":"\[private key\]".*: unknown key "privateKey"/);
+        expect(problems[1]).toMatch(/^ragstar:promotion: .*"password":"\[secret\]".*: unknown key "password"/);
+        const printed = problems.join("\n");
+        for (const line of ec.privateKey.split("\n").filter((l) => l && !l.startsWith("-----"))) expect(printed).not.toContain(line);
+        expect(printed).not.toContain("promotion-canary-5e1d");
+    });
+});
+

@@ -65,6 +65,24 @@ test("the main job ends with the service answering through its Service on the re
     const released = /^promoted to the release registry: (127\.0\.0\.1:\d+\/ragstar@sha256:[a-f0-9]{64}) \(digest unchanged\), its signature and SBOM verified there$/m.exec(first.stderr);
     expect(released).not.toBeNull();
     expect(JSON.parse(first.stdout.slice(first.stdout.indexOf("{"), first.stdout.lastIndexOf("}") + 1)).image).toBe(released![1]);
+
+    // The clone's random secrets as canaries: the signing key's password and PEM, both registries'
+    // passwords. None in the job's output nor, in clear, in the Pulumi state or the stack config it wrote.
+    const read = (file: string) => fs.readFileSync(path.join(copy, file), "utf8").trim();
+    const keyLines = read(".cache/pulumi-local/cosign.key").split("\n").filter((l) => l && !l.startsWith("-----"));
+    const canaries = [read(".cache/pulumi-local/cosign-password"), read(".cache/registry/password"), read(".cache/registry-release/password"), ...keyLines];
+    const stateFiles = fs.readdirSync(path.join(copy, ".pulumi-state"), { recursive: true, encoding: "utf8" }).filter((f) => fs.statSync(path.join(copy, ".pulumi-state", f)).isFile());
+    expect(stateFiles.length).toBeGreaterThan(0);
+    const state = stateFiles.map((f) => fs.readFileSync(path.join(copy, ".pulumi-state", f), "utf8")).join("\n");
+    expect(state).toContain(released![1]);
+    const stackConfig = read(".cache/pulumi-local/Pulumi.local.yaml");
+    expect(stackConfig).toContain("ragstar:supplyChain");
+    for (const canary of canaries) {
+        expect(canary.length).toBeGreaterThanOrEqual(16);
+        expect(`${first.stdout}${first.stderr}`).not.toContain(canary);
+        expect(state).not.toContain(canary);
+        expect(stackConfig).not.toContain(canary);
+    }
 });
 
 test("stop-cluster stops the copy's cluster and node", () => {

@@ -170,6 +170,12 @@ async function main(argv: string[]): Promise<number> {
         const sourceRepository = `${reference.registry}/${reference.repository}`;
         const copyTo = targetSupplyChain.promotion && targetSupplyChain.promotion.repository !== sourceRepository ? targetSupplyChain.promotion.repository : undefined;
         const targetRef = copyTo ? `${copyTo}@${reference.digest}` : ref;
+        // A reference already in the target's own registry (a rollback there) is read with the
+        // target's credentials; any other with the source's.
+        const inTargetRegistry = targetSupplyChain.promotion !== undefined && !copyTo;
+        const sourceLogins = (inTargetRegistry && Object.keys(registryLogins(reference.registry, "TARGET_REGISTRY")).length > 0)
+            ? registryLogins(reference.registry, "TARGET_REGISTRY")
+            : registryLogins(reference.registry, "REGISTRY");
         if (copyTo && values.offline) throw new Refused(`--offline cannot copy ${ref} to ${copyTo} (ragstar:promotion.repository in ${targetName}); promote with both registries reachable`);
         const edit = setImageRef(before, targetName, targetRef);
 
@@ -177,7 +183,7 @@ async function main(argv: string[]): Promise<number> {
         if (values.offline) {
             checkLine = "registry check SKIPPED (--offline): the registry was not contacted";
         } else {
-            const check = await checkManifest(reference, registryLogins(reference.registry, "REGISTRY")[reference.registry]);
+            const check = await checkManifest(reference, sourceLogins[reference.registry]);
             const named = `${reference.repository}@${reference.digest}`;
             if (check.status === "missing") throw new Refused(`${reference.registry} has no manifest ${named}; promote only what dev pushed`);
             if (check.status === "mismatch") throw new Refused(`${reference.registry} answered for ${named} with Docker-Content-Digest ${check.served ?? "(none)"}; it does not serve the digest asked for`);
@@ -185,7 +191,6 @@ async function main(argv: string[]): Promise<number> {
             checkLine = `registry check: ${reference.registry} serves ${named}`;
         }
 
-        const sourceLogins = registryLogins(reference.registry, "REGISTRY");
         const { verify, publicKey } = targetSupplyChain.supplyChain;
         const verifies = verify && publicKey !== undefined;
         const verifyAt = (at: string, logins: RegistryLogins): string => {
@@ -202,6 +207,10 @@ async function main(argv: string[]): Promise<number> {
         if (copyTo) {
             const targetRegistry = parseImageReference(targetRef).registry;
             const targetLogins = registryLogins(targetRegistry, "TARGET_REGISTRY");
+            // One login per registry host: a target on the source's host needs one user for both.
+            if (targetRegistry === reference.registry && Object.keys(targetLogins).length > 0 && Object.keys(sourceLogins).length > 0 && targetLogins[targetRegistry].username !== sourceLogins[targetRegistry].username) {
+                throw new Refused(`${copyTo} is on the source's registry ${targetRegistry}: give one login for both (REGISTRY_USERNAME/REGISTRY_PASSWORD), not a second TARGET_REGISTRY_USERNAME`);
+            }
             try {
                 copySigned(ref, copyTo, { ...sourceLogins, ...targetLogins });
             } catch (error) {

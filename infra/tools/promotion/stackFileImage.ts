@@ -7,6 +7,7 @@ import { Composer, CST, isScalar, LineCounter, Parser, type Document } from "yam
 import type { z } from "zod";
 
 import { ConfigError } from "../../errors";
+import { allowedMessage, describeConfigValue } from "../../config/stackConfig";
 import { promotionSchema, supplyChainSchema, type PromotionConfig, type SupplyChainConfig } from "../../config/supplyChain";
 import { documentValue } from "../../yamlText";
 
@@ -115,13 +116,13 @@ export function readStackSupplyChain(text: string, file: string): StackSupplyCha
     const read = <T>(key: string, schema: z.ZodType<T>, fallback: unknown): T | undefined => {
         const value = root?.config?.[key] ?? fallback;
         if (value === undefined) return undefined;
-        const result = schema.safeParse(value);
+        const result = schema.safeParse(value, { error: allowedMessage });
         if (result.success) return result.data;
         for (const issue of result.error.issues) {
             const at = [key, ...issue.path.map(String)].join(".");
             const shown = issue.path.length === 0 ? value : issue.path.reduce<unknown>((v, p) => (v as Record<PropertyKey, unknown> | undefined)?.[p as PropertyKey], value);
-            const text = typeof shown === "string" && /PRIVATE KEY-----/.test(shown) ? "[private key]" : JSON.stringify(shown) ?? "(unset)";
-            problems.push(`${at}: ${text}: ${issue.message}`);
+            // The stack config's own masking: a private key or a password pasted anywhere inside is not repeated.
+            problems.push(`${at}: ${describeConfigValue(shown)}: ${issue.message}`);
         }
         return undefined;
     };
