@@ -41,11 +41,12 @@ export function privateClientConfig(logins: RegistryLogins): PrivateClientConfig
 }
 
 /**
- * The logins the environment holds for a set of registries: `REGISTRY_USERNAME` /
- * `REGISTRY_PASSWORD` for each registry named (the variables the image push and `promote` read).
+ * The login the environment holds for one registry: `<PREFIX>_USERNAME` / `<PREFIX>_PASSWORD`
+ * (`REGISTRY_…`: the push registry and a promotion's source, as the image push and `promote`
+ * read them; `TARGET_REGISTRY_…`: a cross-registry promotion's target). Empty when either is unset.
  */
-export function loginsFromEnv(registries: string[], env: NodeJS.ProcessEnv = process.env): RegistryLogins {
-    const { REGISTRY_USERNAME: username, REGISTRY_PASSWORD: password } = env;
-    if (!username || !password) return {};
-    return Object.fromEntries(registries.map((registry) => [registry, { username, password }]));
+export function loginFromEnv(registry: string, prefix: "REGISTRY" | "TARGET_REGISTRY" = "REGISTRY", env: NodeJS.ProcessEnv = process.env): RegistryLogins {
+    const username = env[`${prefix}_USERNAME`];
+    const password = env[`${prefix}_PASSWORD`];
+    return username && password ? { [registry]: { username, password } } : {};
 }

@@ -17,7 +17,7 @@ import * as path from "node:path";
 import { parseImageReference } from "../../imageReference";
 import { packageSummary, signAndAttest } from "../../supplyChain/attestImage";
 import { signingKeyFromEnv } from "../../supplyChain/signingKey";
-import { loginsFromEnv } from "../../supplyChain/registryAuth";
+import { loginFromEnv } from "../../supplyChain/registryAuth";
 import { parseCommandLine, UsageError } from "./commandLine";
 import { CommandFailure, runCli } from "./runCli";
 
@@ -38,7 +38,7 @@ function main(argv: string[]): void {
     } catch (error) {
         throw new CommandFailure((error as Error).message);
     }
-    const logins = loginsFromEnv([registry]);
+    const logins = loginFromEnv(registry);
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "ragstar-attest-"));
     try {
         const sbomFile = values["sbom-out"] ?? path.join(tmp, "sbom.spdx.json");

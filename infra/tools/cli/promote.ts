@@ -38,7 +38,7 @@ import { checkManifest } from "../promotion/registryCheck";
 import { readStackImage, readStackSupplyChain, setImageRef } from "../promotion/stackFileImage";
 import { copySigned } from "../../supplyChain/cosign";
 import { publicKeyFingerprint } from "../../supplyChain/publicKey";
-import type { RegistryLogins } from "../../supplyChain/registryAuth";
+import { loginFromEnv, type RegistryLogins } from "../../supplyChain/registryAuth";
 import { failureText, verifyImage } from "../../supplyChain/verifyImage";
 
 const USAGE = "usage: npm run --silent promote -- --from STAGE --to STAGE [--ref REGISTRY/REPO@sha256:…] [--rollback] [--offline] [--skip-stage] [--root DIR]";
@@ -107,16 +107,6 @@ function rollbackSource(root: string, to: string, ref: string): string {
     return `--ref (rollback: ${stackFile} deployed it in commit ${found.commit})`;
 }
 
-/**
- * The login for one registry from `<PREFIX>_USERNAME` / `<PREFIX>_PASSWORD` (REGISTRY_…: the source,
- * TARGET_REGISTRY_…: the target of a cross-registry promotion); none when unset.
- */
-function registryLogins(registry: string, prefix: "REGISTRY" | "TARGET_REGISTRY"): RegistryLogins {
-    const username = process.env[`${prefix}_USERNAME`];
-    const password = process.env[`${prefix}_PASSWORD`];
-    return username && password ? { [registry]: { username, password } } : {};
-}
-
 /** The one line for a refusal; a config error's problems joined, so nothing spills onto a second line. */
 function refusalText(error: Error): string {
     const text = error instanceof ConfigError ? `${error.source}: ${error.problems.join("; ")}` : error.message;
@@ -173,9 +163,8 @@ async function main(argv: string[]): Promise<number> {
         // A reference already in the target's own registry (a rollback there) is read with the
         // target's credentials; any other with the source's.
         const inTargetRegistry = targetSupplyChain.promotion !== undefined && !copyTo;
-        const sourceLogins = (inTargetRegistry && Object.keys(registryLogins(reference.registry, "TARGET_REGISTRY")).length > 0)
-            ? registryLogins(reference.registry, "TARGET_REGISTRY")
-            : registryLogins(reference.registry, "REGISTRY");
+        const targetLogin = loginFromEnv(reference.registry, "TARGET_REGISTRY");
+        const sourceLogins = inTargetRegistry && Object.keys(targetLogin).length > 0 ? targetLogin : loginFromEnv(reference.registry, "REGISTRY");
         if (copyTo && values.offline) throw new Refused(`--offline cannot copy ${ref} to ${copyTo} (ragstar:promotion.repository in ${targetName}); promote with both registries reachable`);
         const edit = setImageRef(before, targetName, targetRef);
 
@@ -206,7 +195,7 @@ async function main(argv: string[]): Promise<number> {
         const lines = [`promote ${values.from} → ${values.to}: ${ref} (from ${source})`, checkLine, signatureLine];
         if (copyTo) {
             const targetRegistry = parseImageReference(targetRef).registry;
-            const targetLogins = registryLogins(targetRegistry, "TARGET_REGISTRY");
+            const targetLogins = loginFromEnv(targetRegistry, "TARGET_REGISTRY");
             // One login per registry host: a target on the source's host needs one user for both.
             if (targetRegistry === reference.registry && Object.keys(targetLogins).length > 0 && Object.keys(sourceLogins).length > 0 && targetLogins[targetRegistry].username !== sourceLogins[targetRegistry].username) {
                 throw new Refused(`${copyTo} is on the source's registry ${targetRegistry}: give one login for both (REGISTRY_USERNAME/REGISTRY_PASSWORD), not a second TARGET_REGISTRY_USERNAME`);
