@@ -5,7 +5,6 @@
  */
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 
 import { parse as parseToml } from "smol-toml";
@@ -15,7 +14,7 @@ import { publicKeyFingerprint } from "../../infra/supplyChain/publicKey";
 import { sbomPackages } from "../../infra/supplyChain/syft";
 import { dockerOk } from "../../infra/tools/docker/docker";
 import { parseImageReference } from "../../infra/imageReference";
-import { generateKeyPair, getManifest, logins, pushProjectImage, registry, REPO_ROOT, runCommand, type KeyPair } from "./fixture";
+import { generateKeyPair, getManifest, type KeyPair, logins, pushProjectImage, registry, removeTemporaryFolders, REPO_ROOT, runCommand, temporaryFolder } from "./fixture";
 
 /** PEP 503 normalized name: what pip, uv and syft's purls compare by. */
 const normalize = (name: string) => name.toLowerCase().replace(/[-_.]+/g, "-");
@@ -23,7 +22,7 @@ const normalize = (name: string) => name.toLowerCase().replace(/[-_.]+/g, "-");
 let ref: string;
 let key: KeyPair;
 let run: ReturnType<typeof runCommand>;
-const sbomOut = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "ragstar-sbom-")), "sbom.spdx.json");
+const sbomOut = path.join(temporaryFolder("ragstar-sbom-"), "sbom.spdx.json");
 
 beforeAll(() => {
     ref = pushProjectImage("ragstar-supply-chain");
@@ -112,3 +111,5 @@ test("no secret in the command's output: the key's password, its private PEM, th
     const sbomText = fs.readFileSync(sbomOut, "utf8");
     for (const secret of [key.password, registry().password, ...pemBody]) expect(sbomText).not.toContain(secret);
 });
+
+afterAll(() => removeTemporaryFolders());

@@ -6,13 +6,12 @@
  */
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 
 import { parseImageReference } from "../../infra/imageReference";
 import { attestSbom, signImage, verifySbomAttestation, verifySignature } from "../../infra/supplyChain/cosign";
 import { generateSbom, sbomPackages } from "../../infra/supplyChain/syft";
-import { generateKeyPair, getManifest, logins, promotionRoot, pushDerivedImage, pushProjectImage, putManifest, registry, runCommand, startSecondRegistry, targetStackYaml, type KeyPair, type SecondRegistry } from "./fixture";
+import { generateKeyPair, getManifest, type KeyPair, logins, promotionRoot, pushDerivedImage, pushProjectImage, putManifest, registry, removeTemporaryFolders, runCommand, type SecondRegistry, startSecondRegistry, targetStackYaml, temporaryFolder } from "./fixture";
 
 const SOURCE_REPOSITORY = "ragstar-sc-cross";
 const TARGET_PATH = "platform/ragstar";
@@ -27,7 +26,7 @@ beforeAll(async () => {
     key = generateKeyPair(`k-${randomBytes(6).toString("hex")}`);
     second = await startSecondRegistry("prod-pusher", `prod-canary-${randomBytes(9).toString("hex")}`);
     source = pushProjectImage(SOURCE_REPOSITORY);
-    const sbomFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "ragstar-sbom-")), "sbom.json");
+    const sbomFile = path.join(temporaryFolder("ragstar-sbom-"), "sbom.json");
     sourceSbom = generateSbom(source, sbomFile, logins(registry()));
     signImage(source, { privateKeyPem: key.privateKeyPem, password: key.password }, logins(registry()));
     attestSbom(source, sbomFile, { privateKeyPem: key.privateKeyPem, password: key.password }, logins(registry()));
@@ -35,6 +34,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
     await second?.stop();
+    removeTemporaryFolders();
 });
 
 function promote(ref: string) {
@@ -77,7 +77,7 @@ test("the copy keeps the digest, the signature and the SBOM, and the target's re
 
 test("refused when the target holds a different manifest under a tag the copy would write", async () => {
     const derived = pushDerivedImage(source, SOURCE_REPOSITORY, "cross-taken");
-    const sbomFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "ragstar-sbom-")), "sbom.json");
+    const sbomFile = path.join(temporaryFolder("ragstar-sbom-"), "sbom.json");
     generateSbom(derived, sbomFile, logins(registry()));
     signImage(derived, { privateKeyPem: key.privateKeyPem, password: key.password }, logins(registry()));
     attestSbom(derived, sbomFile, { privateKeyPem: key.privateKeyPem, password: key.password }, logins(registry()));

@@ -15,6 +15,21 @@ import type { RegistryLogins } from "../../infra/supplyChain/registryAuth";
 
 export const REPO_ROOT = path.resolve(__dirname, "../..");
 
+/** The temporary folders these helpers made (keys, stack roots, SBOMs), removed by `removeTemporaryFolders`. */
+const made: string[] = [];
+
+/** A new temporary folder, removed by `removeTemporaryFolders` (each test file's afterAll). */
+export function temporaryFolder(prefix: string): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+    made.push(dir);
+    return dir;
+}
+
+/** Remove every folder `temporaryFolder` made: test keys and SBOMs do not outlive the tests. */
+export function removeTemporaryFolders(): void {
+    for (const dir of made.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+}
+
 export function required(name: string): string {
     const value = process.env[name];
     if (!value) throw new Error(`${name} is not set: run through scripts/with-image-infra and scripts/with-supply-chain (see scripts/test)`);
@@ -43,7 +58,7 @@ export interface KeyPair {
 }
 
 export function generateKeyPair(password: string): KeyPair {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ragstar-cosign-key-"));
+    const dir = temporaryFolder("ragstar-cosign-key-");
     const run = spawnSync(process.env.COSIGN ?? "cosign", ["generate-key-pair"], { cwd: dir, encoding: "utf8", env: { PATH: process.env.PATH, HOME: dir, COSIGN_PASSWORD: password } });
     if (run.status !== 0) throw new Error(`cosign generate-key-pair failed: ${run.stderr}`);
     const keyFile = path.join(dir, "cosign.key");
@@ -131,7 +146,7 @@ export function runCommand(command: string, args: string[], env: Record<string, 
 
 /** A project root for `promote --root`: dev deploys `devRef`; the target stack file is given. */
 export function promotionRoot(devRef: string, target: { stack: string; yaml: string }): string {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ragstar-sc-promote-"));
+    const dir = temporaryFolder("ragstar-sc-promote-");
     fs.writeFileSync(path.join(dir, "Pulumi.dev.yaml"), `config:\n  ragstar:namespace: ragstar-dev\n  ragstar:image:\n    ref: ${devRef}\n`);
     fs.writeFileSync(path.join(dir, `Pulumi.${target.stack}.yaml`), target.yaml);
     return dir;

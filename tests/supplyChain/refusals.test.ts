@@ -5,7 +5,6 @@
  */
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 
 import * as pulumi from "@pulumi/pulumi";
@@ -18,7 +17,7 @@ import { publicKeyFingerprint } from "../../infra/supplyChain/publicKey";
 import { generateSbom } from "../../infra/supplyChain/syft";
 import { readStackFile } from "../../infra/tools/render/stackFile";
 import { projectWith } from "../infra/projectFixture";
-import { generateKeyPair, getManifest, logins, promotionRoot, pushDerivedImage, pushProjectImage, putManifest, registry, runCommand, targetStackYaml, type KeyPair } from "./fixture";
+import { generateKeyPair, getManifest, type KeyPair, logins, promotionRoot, pushDerivedImage, pushProjectImage, putManifest, registry, removeTemporaryFolders, runCommand, targetStackYaml, temporaryFolder } from "./fixture";
 
 const REPOSITORY = "ragstar-sc-refusals";
 let key: KeyPair;
@@ -33,7 +32,7 @@ beforeAll(async () => {
     otherKey = generateKeyPair(`k2-${randomBytes(6).toString("hex")}`);
     const base = pushProjectImage(REPOSITORY);
     const login = logins(registry());
-    const sbomFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "ragstar-sbom-")), "sbom.json");
+    const sbomFile = path.join(temporaryFolder("ragstar-sbom-"), "sbom.json");
     refs.good = base;
     generateSbom(base, sbomFile, login);
     signImage(base, signingKey(key), login);
@@ -130,3 +129,5 @@ describe("the program (ragstar:supplyChain.verify on), with cosign against the r
         expect(registered).toContain("kubernetes:apps/v1:Deployment");
     });
 });
+
+afterAll(() => removeTemporaryFolders());
