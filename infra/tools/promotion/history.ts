@@ -29,10 +29,11 @@ function git(root: string, args: string[]): string {
  * The refs of the committed versions of `root/<stackFile>`, newest first, duplicates dropped.
  * Versions that do not parse or have no ref are skipped.
  *
+ * @param rev the commit whose history is read (default `HEAD`; the review reads a base ref's)
  * @throws Error with git's last line of stderr when the history cannot be read (no git, not a repository)
  */
-export function deployedRefs(root: string, stackFile: string): { refs: DeployedRef[]; versions: number } {
-    const commits = git(root, ["rev-list", `--max-count=${MAX_VERSIONS}`, "HEAD", "--", stackFile]).split("\n").filter(Boolean);
+export function deployedRefs(root: string, stackFile: string, rev = "HEAD"): { refs: DeployedRef[]; versions: number } {
+    const commits = git(root, ["rev-list", `--max-count=${MAX_VERSIONS}`, rev, "--", stackFile]).split("\n").filter(Boolean);
     const refs: DeployedRef[] = [];
     for (const commit of commits) {
         let ref: string | undefined;
