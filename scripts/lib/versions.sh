@@ -28,6 +28,8 @@ HADOLINT_VERSION=2.15.1
 CHECKOV_VERSION=3.3.30
 # kube-score (Go module github.com/zegl/kube-score, a release tag): the release docs/review.md's waivers were checked against.
 KUBE_SCORE_VERSION=v1.20.0
+# actionlint (Go module github.com/rhysd/actionlint, a release tag): checks the GitHub Actions workflow this package ships for users (.github/workflows/, tests/review/workflow.test.ts).
+ACTIONLINT_VERSION=v1.7.12
 
 # The linker flags every Go tool here is built with: no symbol table and no DWARF (-s -w). Nothing
 # here debugs these binaries, and skipping DWARF makes each link of a large binary about 2.5 times

@@ -26,13 +26,14 @@ const MENTIONS: [string, RegExp][] = [
     ["KUBE_NETWORK_POLICIES_VERSION", /kube-network-policies (v\d+\.\d+\.\d+)/g],
     ["COSIGN_VERSION", /cosign (v\d+\.\d+\.\d+)/g],
     ["SYFT_VERSION", /syft (v\d+\.\d+\.\d+)/g],
+    ["ACTIONLINT_VERSION", /actionlint (v\d+\.\d+\.\d+)/g],
 ];
 
 describe("pinned tool versions", () => {
     const pinned = pins();
 
     it("reads every pin", () => {
-        expect(Object.keys(pinned).sort()).toEqual(["CHECKOV_VERSION", "COSIGN_VERSION", "ETCD_VERSION", "HADOLINT_VERSION", "KUBE_NETWORK_POLICIES_VERSION", "KUBE_SCORE_VERSION", "KUBE_VERSION", "KWOK_VERSION", "SYFT_VERSION"]);
+        expect(Object.keys(pinned).sort()).toEqual(["ACTIONLINT_VERSION", "CHECKOV_VERSION", "COSIGN_VERSION", "ETCD_VERSION", "HADOLINT_VERSION", "KUBE_NETWORK_POLICIES_VERSION", "KUBE_SCORE_VERSION", "KUBE_VERSION", "KWOK_VERSION", "SYFT_VERSION"]);
     });
 
     it.each(["README.md", "docs/review.md", "docs/performance.md", "docs/probes.md", "docs/node.md"])("%s names only the pinned versions", (file) => {

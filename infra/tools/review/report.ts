@@ -82,7 +82,11 @@ function stageSection(s: StageReview, review: Review): string[] {
     }
     if (s.probes.length > 0) {
         lines.push("### Probes", "");
-        lines.push(review.healthcheck ? "- why: the Dockerfile's HEALTHCHECK changed (see **Dockerfile** above); the probes are derived from it (docs/probes.md)" : "- why: the HEALTHCHECK is unchanged, so the stack config (`ragstar:probes`) or the program changed the derivation");
+        const why = [
+            ...(review.healthcheck ? ["the Dockerfile's HEALTHCHECK changed (see **Dockerfile** above); the probes are derived from it (docs/probes.md)"] : []),
+            ...(s.stackFileChanged ? [`${code(`Pulumi.${s.stage}.yaml`)} changed (\`ragstar:probes\` and the other keys the derivation reads)`] : []),
+        ];
+        lines.push(`- why: ${why.length > 0 ? why.join("; and ") : `the HEALTHCHECK and ${code(`Pulumi.${s.stage}.yaml`)} are unchanged, so the program's derivation changed (infra/probes/, docs/probes.md)`}`);
         for (const f of s.probes) lines.push(...fieldLine({ ...f, path: `${f.object}: ${f.path}` }, ""));
         lines.push("");
     }

@@ -29,6 +29,8 @@ export interface StageReview {
     weakenings: Weakening[];
     images: ImageChange[];
     probes: ObjectField[];
+    /** The stage's stack file differs between base and head (a "why" of a probe change). */
+    stackFileChanged: boolean;
     /** Object changes; a changed object's fields exclude those listed under images and probes. */
     objects: ObjectChange[];
     /** The policy verdict at head (absent when head does not render). */
@@ -92,7 +94,8 @@ export function reviewRenders(base: TreeRender, head: TreeRender, history: (stag
         const presence = b === undefined ? "added" : h === undefined ? "removed" : "both";
         const baseObjects = objectsOf(b) ?? [];
         const headObjects = objectsOf(h);
-        const review: StageReview = { stage, presence, weakenings: [], images: [], probes: [], objects: [], newWaivers: [] };
+        const stackFileChanged = base.stackFiles.get(stage) !== head.stackFiles.get(stage);
+        const review: StageReview = { stage, presence, weakenings: [], images: [], probes: [], stackFileChanged, objects: [], newWaivers: [] };
         if (b && "error" in b) review.baseError = b.error;
         if (h && "error" in h) review.headError = h.error;
         if (headObjects === undefined || (b && "error" in b)) {

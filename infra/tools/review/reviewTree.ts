@@ -103,6 +103,8 @@ export type StackRender = { objects: KubernetesObject[]; placeholder: boolean } 
 export interface TreeRender {
     stacks: Map<string, StackRender>;
     dockerfile: string;
+    /** Each stack's `Pulumi.<stack>.yaml` as written. */
+    stackFiles: Map<string, string>;
 }
 
 /** Stacks that have a `Pulumi.<stack>.yaml` in a tree, sorted. */
@@ -127,17 +129,42 @@ function readOutFiles(dir: string): { objects: KubernetesObject[]; placeholder: 
 }
 
 /**
- * Render every stack of a tree with the tree's own render command, in a child process.
+ * The tree's own render command, from its package.json: `render` has moved between folders over
+ * this project's history, and its npm script always names it. A `ts-node … FILE.ts` script runs
+ * FILE with swc (the same transpile, faster); anything else runs through npm.
+ *
+ * @returns the program and its arguments, before `--all --out DIR`
+ */
+export function renderCommand(root: string): { file: string; args: string[] } {
+    let script: unknown;
+    try {
+        script = (JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")) as { scripts?: Record<string, unknown> }).scripts?.render;
+    } catch {
+        script = undefined;
+    }
+    const tsNodeFile = typeof script === "string" ? /^ts-node(?: --[\w-]+)* (\S+\.ts)$/.exec(script.trim())?.[1] : undefined;
+    if (tsNodeFile !== undefined) return { file: process.execPath, args: [require.resolve("ts-node/dist/bin.js"), "--swc", path.join(root, tsNodeFile)] };
+    return { file: "npm", args: ["run", "--silent", "render", "--"] };
+}
+
+/** The line of a failed render's stderr that says what failed: its error's line, else its last line. */
+export function failureLine(stderr: string): string {
+    const lines = stderr.split("\n").map((l) => l.trim()).filter(Boolean);
+    return lines.find((l) => /^(error: |[A-Za-z]*Error: )/.test(l)) ?? lines.filter((l) => !/^Node\.js v/.test(l)).pop() ?? "no output";
+}
+
+/**
+ * Render every stack of a tree with the tree's own render command (`renderCommand`), in a child process.
  *
  * @param root the tree (an extracted commit, or the working tree)
  * @param outDir an empty folder for the render's files (the caller removes it)
  * @returns per stack its objects or its render's error line (a bad stack file, a bad Dockerfile)
- * @throws Error when the render command itself fails (not a stack's error): its last line of stderr
+ * @throws Error when the render command itself fails (not a stack's error): the line that says why
  */
 export async function renderTree(root: string, outDir: string): Promise<TreeRender> {
-    const tsNode = require.resolve("ts-node/dist/bin.js");
+    const command = renderCommand(root);
     const { status, stderr } = await new Promise<{ status: number; stderr: string }>((resolve, reject) => {
-        const child = spawn(process.execPath, [tsNode, "--swc", path.join(root, "infra/tools/cli/render.ts"), "--all", "--out", outDir], {
+        const child = spawn(command.file, [...command.args, "--all", "--out", outDir], {
             cwd: root,
             stdio: ["ignore", "ignore", "pipe"],
             env: { ...process.env, TS_NODE_PROJECT: path.join(root, "tsconfig.json") },
@@ -153,13 +180,14 @@ export async function renderTree(root: string, outDir: string): Promise<TreeRend
         const match = /^error: Pulumi\.(.+?)\.yaml: (.*)$/.exec(line);
         if (match) errors.set(match[1], match[2]);
     }
-    if (status !== 0 && status !== 1) throw new Error(`its render exited ${status}: ${stderr.trim().split("\n").pop() ?? ""}`);
+    if (status !== 0 && status !== 1) throw new Error(`its render exited ${status}: ${failureLine(stderr)}`);
     for (const stack of stacksOf(root)) {
         const dir = path.join(outDir, stack);
         if (errors.has(stack)) stacks.set(stack, { error: errors.get(stack) as string });
         else if (fs.existsSync(dir)) stacks.set(stack, readOutFiles(dir));
-        else stacks.set(stack, { error: status === 0 ? "rendered no object" : stderr.trim().split("\n").pop() ?? "the render failed" });
+        else stacks.set(stack, { error: status === 0 ? "rendered no object" : failureLine(stderr) });
     }
     const dockerfile = fs.existsSync(path.join(root, "Dockerfile")) ? fs.readFileSync(path.join(root, "Dockerfile"), "utf8") : "";
-    return { stacks, dockerfile };
+    const stackFiles = new Map(stacksOf(root).map((stack) => [stack, fs.readFileSync(path.join(root, `Pulumi.${stack}.yaml`), "utf8")]));
+    return { stacks, dockerfile, stackFiles };
 }
