@@ -4,6 +4,7 @@
  * with a golden file in tests/infra/fixtures/review/ (commit ids replaced by their branch names);
  * the base side is checked to come from the base's own files, and the exit status and clean-up too.
  */
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -142,6 +143,18 @@ test("bad usage exits 2 with one line: no --base, a ref that is not a commit", (
     expect(bad.status).toBe(2);
     expect(bad.stderr.split("\n")[0]).toBe(`--base no-such-branch: not a commit in ${repo.dir} (git rev-parse found none; give a branch, tag or commit id)`);
     expect(repo.review(["--base", "base", "--head=-x"])).toMatchObject({ status: 2, stdout: "" });
+});
+
+test("docs/review.md's example is what the command prints for its two real commits of this repository", () => {
+    const docs = fs.readFileSync(path.join(REPO_ROOT, "docs/review.md"), "utf8");
+    const example = /<!-- review-example:start -->\n````markdown\n([\s\S]*?)````\n<!-- review-example:end -->/.exec(docs)?.[1];
+    expect(example).toBeDefined();
+    const [, base, head] = /^# Infrastructure review: `([^`]+)` \([0-9a-f]+\) → `([0-9a-f]+)`$/m.exec(example as string) as RegExpExecArray;
+    if (spawnSync("git", ["cat-file", "-e", `${head}^{commit}`], { cwd: REPO_ROOT }).status !== 0) throw new Error(`commit ${head} is not in this clone: the example needs the repository's history (git fetch --unshallow)`);
+    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !["HADOLINT", "CHECKOV", "KUBE_SCORE"].includes(k)));
+    const result = spawnSync(process.execPath, [require.resolve("ts-node/dist/bin.js"), "--swc", path.join(REPO_ROOT, "infra/tools/cli/review.ts"), "--base", base, "--head", head], { cwd: REPO_ROOT, encoding: "utf8", env: clean, timeout: 120_000 });
+    expect(result.stderr).toBe("");
+    expect(result.stdout).toBe(example);
 });
 
 test("every temporary folder a review made is gone", () => {

@@ -71,6 +71,13 @@ function splitFields(changes: ObjectChange[], weakenings: Weakening[]): { probes
     return { probes, objects };
 }
 
+/** Whether any container's image differs between the two sides. */
+function imagesDiffer(base: KubernetesObject[], head: KubernetesObject[]): boolean {
+    const before = stageImages(base);
+    const after = stageImages(head);
+    return before.size !== after.size || [...after].some(([key, image]) => before.get(key)?.image !== image.image);
+}
+
 const objectsOf = (render: StackRender | undefined): KubernetesObject[] | undefined => (render && "objects" in render ? render.objects : undefined);
 
 /**
@@ -108,7 +115,8 @@ export function reviewRenders(base: TreeRender, head: TreeRender, history: (stag
         return {
             ...review,
             weakenings,
-            images: imageChanges(baseObjects, headObjects, { stage, placeholder: h !== undefined && "placeholder" in h && h.placeholder, otherStages: others, history: presence === "both" ? history(stage) : [] }),
+            // The stack file's history costs a git call per version: read only when an image changed.
+            images: imageChanges(baseObjects, headObjects, { stage, placeholder: h !== undefined && "placeholder" in h && h.placeholder, otherStages: others, history: presence === "both" && imagesDiffer(baseObjects, headObjects) ? history(stage) : [] }),
             probes,
             objects,
             policy: policyVerdict(baseObjects, headObjects),
