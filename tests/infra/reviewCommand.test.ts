@@ -4,9 +4,8 @@
  * with a golden file in tests/infra/fixtures/review/ (commit ids replaced by their branch names);
  * the base side is checked to come from the base's own files, and the exit status and clean-up too.
  */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 
 import { parse } from "yaml";
@@ -44,12 +43,7 @@ function expectGolden(report: string, file: string): void {
     for (let i = 0; i < Math.max(expected.length, actual.length); i++) expect(`${file}:${i + 1}: ${actual[i]}`).toBe(`${file}:${i + 1}: ${expected[i]}`);
 }
 
-/** Temporary folders the review makes (the scratch repositories are named ragstar-review-test-). */
-const reviewFolders = () => fs.readdirSync(os.tmpdir()).filter((f) => /^ragstar-review-(?!test-)/.test(f));
-
-let foldersBefore: string[];
 beforeAll(() => {
-    foldersBefore = reviewFolders();
     repo = scratchRepo();
     name("base", "base");
 });
@@ -142,6 +136,9 @@ test("bad usage exits 2 with one line: no --base, a ref that is not a commit", (
     const bad = repo.review(["--base", "no-such-branch"]);
     expect(bad.status).toBe(2);
     expect(bad.stderr.split("\n")[0]).toBe(`--base no-such-branch: not a commit in ${repo.dir} (git rev-parse found none; give a branch, tag or commit id)`);
+    expect(repo.review(["--base", "base", "--head", "nope"]).stderr.split("\n")[0]).toMatch(/^--head nope: not a commit/);
+    expect(repo.review(["--base", "base", "--head", ""]).stderr.split("\n")[0]).toBe("--head is empty: give a branch, tag or commit id");
+    expect(repo.review(["--base", "base", "--out", "/no/such/folder/review.md"])).toMatchObject({ status: 2, stdout: "" });
     expect(repo.review(["--base", "base", "--head=-x"])).toMatchObject({ status: 2, stdout: "" });
 });
 
@@ -157,6 +154,22 @@ test("docs/review.md's example is what the command prints for its two real commi
     expect(result.stdout).toBe(example);
 });
 
-test("every temporary folder a review made is gone", () => {
-    expect(reviewFolders().filter((f) => !foldersBefore.includes(f))).toEqual([]);
+/** The review's temporary folders in the scratch TMPDIR (ts-node keeps its v8-compile-cache there too). */
+const reviewFolders = () => fs.readdirSync(repo.tmpdir).filter((f) => f.startsWith("ragstar-review-"));
+
+test("every temporary folder a review made is gone (the reviews ran with their own TMPDIR)", () => {
+    expect(reviewFolders()).toEqual([]);
+});
+
+test("a review interrupted by SIGTERM removes what it made", async () => {
+    const tsNode = require.resolve("ts-node/dist/bin.js");
+    const child = spawn(process.execPath, [tsNode, "--swc", path.join(repo.dir, "infra/tools/cli/review.ts"), "--base", "base", "--head", "probe"], { cwd: repo.dir, env: { ...process.env, TMPDIR: repo.tmpdir }, stdio: "ignore" });
+    // Wait until the review has made its folders (both sides extracted and rendering), then stop it.
+    const deadline = Date.now() + 30_000;
+    while (reviewFolders().length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(reviewFolders().length).toBeGreaterThanOrEqual(3);
+    child.kill("SIGTERM");
+    const signal = await new Promise((resolve) => child.on("exit", (_code, s) => resolve(s)));
+    expect(signal).toBe("SIGTERM");
+    expect(reviewFolders()).toEqual([]);
 });

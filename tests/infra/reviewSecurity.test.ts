@@ -67,6 +67,18 @@ test("a new container must meet what every base container met", () => {
     ]);
 });
 
+test("any other Pod Security control broken at head is a weakening too: a hostPath volume, a host port", () => {
+    const head = deployment((p) => {
+        p.volumes = [{ name: "host", hostPath: { path: "/var/run" } }];
+        p.containers[0].ports = [{ containerPort: 8000, hostPort: 8000 }];
+    });
+    expect(securityWeakenings([deployment()], [head]).map((w) => [w.path, w.rule])).toEqual([
+        ["spec.template.spec.volumes[0]", 'Pod Security Standard: HostPath Volumes'],
+        ["spec.template.spec.volumes[0]", 'Pod Security Standard: Volume Types'],
+        ["spec.template.spec.containers[0].ports[0].hostPort", 'Pod Security Standard: Host Ports'],
+    ]);
+});
+
 test("only workloads present on both sides are compared", () => {
     expect(securityWeakenings([], [deployment((p) => (p.hostPID = true))])).toEqual([]);
 });

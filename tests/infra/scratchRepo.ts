@@ -24,6 +24,8 @@ const GIT_ENV = {
 
 export interface ScratchRepo {
     dir: string;
+    /** The TMPDIR its reviews run with (empty unless a review left something behind). */
+    tmpdir: string;
     git(args: string[]): string;
     /** Replace text in a file (the `from` text must be there), for one change. */
     edit(file: string, from: string | RegExp, to: string): void;
@@ -43,6 +45,7 @@ function projectFiles(): string[] {
 /** Make the scratch repository, with one commit tagged `base`. */
 export function scratchRepo(): ScratchRepo {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ragstar-review-test-"));
+    const tmpdir = fs.mkdtempSync(path.join(os.tmpdir(), "ragstar-review-test-tmp-"));
     for (const file of projectFiles()) {
         const target = path.join(dir, file);
         fs.mkdirSync(path.dirname(target), { recursive: true });
@@ -76,14 +79,17 @@ export function scratchRepo(): ScratchRepo {
             git(["commit", "-q", "-m", message]);
             return git(["rev-parse", "HEAD"]);
         },
+        tmpdir,
         review(args, env = {}) {
             const tsNode = require.resolve("ts-node/dist/bin.js");
             const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !["HADOLINT", "CHECKOV", "KUBE_SCORE"].includes(k)));
-            const result = spawnSync(process.execPath, [tsNode, "--swc", path.join(dir, "infra/tools/cli/review.ts"), ...args], { cwd: dir, encoding: "utf8", timeout: 120_000, env: { ...clean, ...GIT_ENV, ...env } });
+            // Its own TMPDIR, so a test can see that the review removed every folder it made.
+            const result = spawnSync(process.execPath, [tsNode, "--swc", path.join(dir, "infra/tools/cli/review.ts"), ...args], { cwd: dir, encoding: "utf8", timeout: 120_000, env: { ...clean, ...GIT_ENV, TMPDIR: tmpdir, ...env } });
             return { status: result.status ?? -1, stdout: result.stdout ?? "", stderr: result.stderr ?? "" };
         },
         remove() {
             fs.rmSync(dir, { recursive: true, force: true });
+            fs.rmSync(tmpdir, { recursive: true, force: true });
         },
     };
     return repo;

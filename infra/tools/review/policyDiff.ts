@@ -1,6 +1,7 @@
 /**
- * The policy verdict at head against base (pure): the policy pack's rules (infra/review/rules.ts,
- * head's version run on both sides, so a difference comes from the objects, not from the rules)
+ * The policy verdict at head against base (pure): the policy pack's rules (infra/review/rules.ts of
+ * the checkout the command runs from, on both sides, so a difference comes from the objects, not from
+ * the rules)
  * and the checkers' waivers, each split into what is new at head and what base already had.
  */
 import type { KubernetesObject } from "../../k8s/kubernetesObject";

@@ -23,6 +23,18 @@ export type CheckerSection = { ran: false; why: string } | { ran: true; newFindi
 const code = (text: string) => `\`${text.replace(/`/g, "'")}\``;
 const short = (commit: string) => commit.slice(0, 12);
 
+/**
+ * The parts of a long one-line list. `id[, id]: reason; id: reason` (the review-waivers annotation,
+ * whose reasons may hold "; ") is split only where the next entry's ids and colon follow.
+ */
+function parts(text: string, separator: string): string[] {
+    if (separator === "; ") {
+        const entries = text.split(/; (?=[A-Za-z0-9_-]+(?:, [A-Za-z0-9_-]+)*: )/);
+        if (entries.length > 1) return entries;
+    }
+    return text.split(separator);
+}
+
 /** A one-line string longer than this is compared by its parts (a list in an annotation). */
 const LONG_STRING = 120;
 
@@ -37,7 +49,7 @@ function fieldLine(change: FieldChange, indent: string): string[] {
         if (before.includes("\n") || after.includes("\n")) return block("lines changed", before, after);
         if (Math.max(before.length, after.length) > LONG_STRING) {
             const separator = before.includes("; ") || after.includes("; ") ? "; " : ",";
-            return block(`parts changed (separated by "${separator.trim()}")`, before.split(separator).join("\n"), after.split(separator).join("\n"));
+            return block(`parts changed (separated by "${separator.trim()}")`, parts(before, separator).join("\n"), parts(after, separator).join("\n"));
         }
     }
     return [`${indent}- ${code(`${change.path}: ${formatValue(before)} → ${formatValue(after)}`)}`];
@@ -67,9 +79,9 @@ function summaryRow(s: StageReview): string {
 function stageSection(s: StageReview, review: Review): string[] {
     const lines: string[] = [`## Stage ${code(s.stage)}`, ""];
     if (s.presence === "added") lines.push("A new stage: only head has its stack file; every object below is new.", "");
-    if (s.presence === "removed") lines.push("Removed: only base has its stack file; its objects are no longer rendered (the stack itself is destroyed only by `pulumi destroy`).", "");
+    if (s.presence === "removed") lines.push("Removed: only base has its stack file; its objects below are no longer rendered (the stack itself is destroyed only by `pulumi destroy`).", "");
     if (s.headError !== undefined) lines.push(`**Does not render at head:** ${s.headError}`, "");
-    if (s.baseError !== undefined) lines.push(`Base did not render: ${s.baseError}${s.headError === undefined ? "; head's objects are listed as they are, without a comparison." : ""}`, "");
+    if (s.baseError !== undefined) lines.push(`Base did not render: ${s.baseError}${s.headError === undefined ? "; head's objects are listed as added, and every policy violation counts as new." : ""}`, "");
     if (s.weakenings.length > 0) {
         lines.push("### securityContext: weakened", "");
         for (const w of s.weakenings) lines.push(`- **${w.object}** ${code(`${w.path}: ${formatValue(w.before)} → ${formatValue(w.after)}`)} breaks ${w.rule}`);
@@ -84,14 +96,13 @@ function stageSection(s: StageReview, review: Review): string[] {
         lines.push("### Probes", "");
         const why = [
             ...(review.healthcheck ? ["the Dockerfile's HEALTHCHECK changed (see **Dockerfile** above); the probes are derived from it (docs/probes.md)"] : []),
-            ...(s.stackFileChanged ? [`${code(`Pulumi.${s.stage}.yaml`)} changed (\`ragstar:probes\` and the other keys the derivation reads)`] : []),
+            ...(s.probeConfigChanged ? [`\`ragstar:probes\` changed in ${code(`Pulumi.${s.stage}.yaml`)}`] : []),
         ];
-        lines.push(`- why: ${why.length > 0 ? why.join("; and ") : `the HEALTHCHECK and ${code(`Pulumi.${s.stage}.yaml`)} are unchanged, so the program's derivation changed (infra/probes/, docs/probes.md)`}`);
+        lines.push(`- why: ${why.length > 0 ? why.join("; and ") : `the HEALTHCHECK's text and \`ragstar:probes\` are unchanged, so the derivation changed: the program (infra/probes/, docs/probes.md), or a build argument the HEALTHCHECK reads`}`);
         for (const f of s.probes) lines.push(...fieldLine({ ...f, path: `${f.object}: ${f.path}` }, ""));
         lines.push("");
     }
-    const objects = s.objects.filter((o) => s.presence === "both" || o.status !== "added");
-    if (objects.length > 0 || (s.presence === "added" && s.objects.length > 0)) {
+    if (s.objects.length > 0) {
         lines.push("### Objects", "");
         for (const o of s.objects) {
             if (o.status === "added") lines.push(`- added ${objectLabel(o)}`);

@@ -4,6 +4,9 @@
  * verdict and new waivers; the exit status. Built from two renders by `reviewRenders`; printed by
  * report.ts.
  */
+import { parse } from "yaml";
+
+import { CONFIG_NAMESPACE } from "../../config/stackConfig";
 import type { KubernetesObject } from "../../k8s/kubernetesObject";
 import { STAGES } from "../promotion/order";
 import type { FieldChange } from "./fieldDiff";
@@ -29,8 +32,8 @@ export interface StageReview {
     weakenings: Weakening[];
     images: ImageChange[];
     probes: ObjectField[];
-    /** The stage's stack file differs between base and head (a "why" of a probe change). */
-    stackFileChanged: boolean;
+    /** The stage's `ragstar:probes` differs between base and head (a "why" of a probe change). */
+    probeConfigChanged: boolean;
     /** Object changes; a changed object's fields exclude those listed under images and probes. */
     objects: ObjectChange[];
     /** The policy verdict at head (absent when head does not render). */
@@ -71,6 +74,16 @@ function splitFields(changes: ObjectChange[], weakenings: Weakening[]): { probes
     return { probes, objects };
 }
 
+/** A stack file's `ragstar:probes` value (undefined when unset or unreadable). */
+function probeConfig(text: string | undefined): unknown {
+    if (text === undefined) return undefined;
+    try {
+        return (parse(text) as { config?: Record<string, unknown> } | null)?.config?.[`${CONFIG_NAMESPACE}:probes`];
+    } catch {
+        return undefined;
+    }
+}
+
 /** Whether any container's image differs between the two sides. */
 function imagesDiffer(base: KubernetesObject[], head: KubernetesObject[]): boolean {
     const before = stageImages(base);
@@ -101,13 +114,18 @@ export function reviewRenders(base: TreeRender, head: TreeRender, history: (stag
         const presence = b === undefined ? "added" : h === undefined ? "removed" : "both";
         const baseObjects = objectsOf(b) ?? [];
         const headObjects = objectsOf(h);
-        const stackFileChanged = base.stackFiles.get(stage) !== head.stackFiles.get(stage);
-        const review: StageReview = { stage, presence, weakenings: [], images: [], probes: [], stackFileChanged, objects: [], newWaivers: [] };
+        const probeConfigChanged = JSON.stringify(probeConfig(base.stackFiles.get(stage))) !== JSON.stringify(probeConfig(head.stackFiles.get(stage)));
+        const review: StageReview = { stage, presence, weakenings: [], images: [], probes: [], probeConfigChanged, objects: [], newWaivers: [] };
         if (b && "error" in b) review.baseError = b.error;
         if (h && "error" in h) review.headError = h.error;
-        if (headObjects === undefined || (b && "error" in b)) {
-            if (headObjects !== undefined) review.policy = policyVerdict([], headObjects);
+        if (headObjects === undefined) {
+            // A removed stage: what its objects were (head's render error is reported as such).
+            if (presence === "removed") review.objects = diffStage(baseObjects, []);
             return review;
+        }
+        if (b && "error" in b) {
+            // No base to compare with: head's objects as they are, and every violation counted as new.
+            return { ...review, objects: diffStage([], headObjects), policy: policyVerdict([], headObjects) };
         }
         const others = new Map([...otherStages].filter(([s]) => s !== stage));
         const weakenings = securityWeakenings(baseObjects, headObjects);

@@ -30,12 +30,14 @@ function git(repo: string, args: string[], input?: Buffer): { status: number; st
 /**
  * The full commit id of `ref` in `repo`.
  *
- * @throws RefError naming the ref when git cannot resolve it to a commit
+ * @param flag the command-line flag that gave the ref, for the message
+ * @throws RefError naming the flag and the ref when git cannot resolve it to a commit
  */
-export function resolveCommit(repo: string, ref: string): string {
-    if (ref.startsWith("-")) throw new RefError(`${ref}: not a git ref (it starts with "-")`);
+export function resolveCommit(repo: string, ref: string, flag = "--base"): string {
+    if (ref === "") throw new RefError(`${flag} is empty: give a branch, tag or commit id`);
+    if (ref.startsWith("-")) throw new RefError(`${flag} ${ref}: not a git ref (it starts with "-")`);
     const result = git(repo, ["rev-parse", "--verify", "--quiet", "--end-of-options", `${ref}^{commit}`]);
-    if (result.status !== 0) throw new RefError(`${ref}: not a commit in ${repo} (git rev-parse found none; give a branch, tag or commit id)`);
+    if (result.status !== 0) throw new RefError(`${flag} ${ref}: not a commit in ${repo} (git rev-parse found none; give a branch, tag or commit id)`);
     return result.stdout.trim();
 }
 
@@ -158,16 +160,18 @@ export function failureLine(stderr: string): string {
  *
  * @param root the tree (an extracted commit, or the working tree)
  * @param outDir an empty folder for the render's files (the caller removes it)
+ * @param signal aborting it kills the render (SIGTERM); the promise then rejects once the child is gone
  * @returns per stack its objects or its render's error line (a bad stack file, a bad Dockerfile)
  * @throws Error when the render command itself fails (not a stack's error): the line that says why
  */
-export async function renderTree(root: string, outDir: string): Promise<TreeRender> {
+export async function renderTree(root: string, outDir: string, signal?: AbortSignal): Promise<TreeRender> {
     const command = renderCommand(root);
     const { status, stderr } = await new Promise<{ status: number; stderr: string }>((resolve, reject) => {
         const child = spawn(command.file, [...command.args, "--all", "--out", outDir], {
             cwd: root,
             stdio: ["ignore", "ignore", "pipe"],
             env: { ...process.env, TS_NODE_PROJECT: path.join(root, "tsconfig.json") },
+            ...(signal ? { signal } : {}),
         });
         let err = "";
         child.stderr.on("data", (chunk: Buffer) => (err += chunk.toString("utf8")));
@@ -175,10 +179,20 @@ export async function renderTree(root: string, outDir: string): Promise<TreeRend
         child.on("close", (code) => resolve({ status: code ?? -1, stderr: err }));
     });
     const stacks = new Map<string, StackRender>();
+    // `error: Pulumi.<stack>.yaml: …` names a stack's problem; a list of problems follows on `  - ` lines.
     const errors = new Map<string, string>();
+    let current: string | undefined;
     for (const line of stderr.split("\n")) {
         const match = /^error: Pulumi\.(.+?)\.yaml: (.*)$/.exec(line);
-        if (match) errors.set(match[1], match[2]);
+        if (match) {
+            current = match[1];
+            errors.set(current, match[2]);
+        } else if (current !== undefined && /^\s+- /.test(line)) {
+            const sofar = errors.get(current) as string;
+            errors.set(current, `${sofar}${sofar.endsWith(":") ? " " : "; "}${line.trim().slice(2)}`);
+        } else {
+            current = undefined;
+        }
     }
     if (status !== 0 && status !== 1) throw new Error(`its render exited ${status}: ${failureLine(stderr)}`);
     for (const stack of stacksOf(root)) {

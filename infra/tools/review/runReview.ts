@@ -36,9 +36,22 @@ export interface ReviewResult {
  */
 export async function runReview(request: ReviewRequest): Promise<ReviewResult> {
     const { repo } = request;
-    const baseCommit = resolveCommit(repo, request.base);
-    const headCommit = request.head === undefined ? undefined : resolveCommit(repo, request.head);
+    const baseCommit = resolveCommit(repo, request.base, "--base");
+    const headCommit = request.head === undefined ? undefined : resolveCommit(repo, request.head, "--head");
     const made: string[] = [];
+    const abort = new AbortController();
+    let renders: Promise<unknown> = Promise.resolve();
+    // Interrupted (Ctrl-C, a CI job cancelled): stop the renders, and once they are gone remove what
+    // this review made, then end as the signal asks.
+    const onSignal = (signal: NodeJS.Signals) => {
+        abort.abort();
+        void renders.catch(() => undefined).finally(() => {
+            for (const dir of made) removeTree(dir);
+            process.kill(process.pid, signal);
+        });
+    };
+    process.once("SIGINT", onSignal);
+    process.once("SIGTERM", onSignal);
     try {
         const outs = fs.mkdtempSync(path.join(os.tmpdir(), "ragstar-review-out-"));
         made.push(outs);
@@ -50,18 +63,20 @@ export async function runReview(request: ReviewRequest): Promise<ReviewResult> {
                     root = await extractCommit(repo, commit);
                     made.push(root);
                 }
-                return { root, render: await renderTree(root, out) };
+                if (abort.signal.aborted) throw new Error("interrupted");
+                return { root, render: await renderTree(root, out, abort.signal) };
             } catch (error) {
                 throw new Error(`${name}: ${(error as Error).message}`);
             }
         };
         // Settled, not raced: a failing side must not leave the other writing folders after the cleanup.
-        const renders = Promise.allSettled([side(baseCommit, baseOut, `base ${request.base}`), side(headCommit, headOut, `head ${request.head ?? "(working tree)"}`)]).then((results) =>
+        const settled = Promise.allSettled([side(baseCommit, baseOut, `base ${request.base}`), side(headCommit, headOut, `head ${request.head ?? "(working tree)"}`)]).then((results) =>
             results.map((r) => {
                 if (r.status === "rejected") throw r.reason;
                 return r.value;
             }),
         );
+        renders = settled;
         // The comparison's modules load while the children render (they need none of it).
         const [{ deployedRefs }, { checkerFindings, checkersFromEnv, newFindings }, { renderReport }, { reviewRenders, reviewStatus }] = await Promise.all([
             import("../promotion/history"),
@@ -69,7 +84,7 @@ export async function runReview(request: ReviewRequest): Promise<ReviewResult> {
             import("./report"),
             import("./reviewModel"),
         ]);
-        const [base, head] = await renders;
+        const [base, head] = await settled;
         const history = (stage: string) => {
             try {
                 return deployedRefs(repo, `Pulumi.${stage}.yaml`, baseCommit).refs;
@@ -94,6 +109,8 @@ export async function runReview(request: ReviewRequest): Promise<ReviewResult> {
         };
         return { markdown: renderReport(review, sides, section), status: reviewStatus(review) };
     } finally {
+        process.removeListener("SIGINT", onSignal);
+        process.removeListener("SIGTERM", onSignal);
         for (const dir of made) removeTree(dir);
     }
 }

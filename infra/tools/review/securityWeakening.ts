@@ -8,6 +8,7 @@
  */
 import type { KubernetesObject } from "../../k8s/kubernetesObject";
 import { podContainers, podSpecOf } from "../../k8s/podContainers";
+import { checkRestricted } from "../../k8s/podSecurity";
 import { objectLabel } from "./stageDiff";
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -84,7 +85,9 @@ const containersByName = (spec: Obj) => new Map(podContainers(spec).map((c) => [
  * Every hardening fact that held for a workload at base and does not at head. Workloads and
  * containers are matched by kind, namespace and name; a container new at head is judged against
  * the facts every base container met (a new container must be as hardened as the others).
- * Capabilities added at head that base did not add are a weakening too.
+ * Capabilities added at head that base did not add are a weakening too, and so is any other
+ * violation of the Pod Security Standard "restricted" (`checkRestricted`, infra/k8s/podSecurity.ts)
+ * that head has and base had not: a hostPath volume, a host port, AppArmor or SELinux options.
  *
  * @param base the stage's objects at base
  * @param head the stage's objects at head
@@ -125,6 +128,14 @@ export function securityWeakenings(base: KubernetesObject[], head: KubernetesObj
                     }
                 }
             }
+        }
+        // Every other Pod Security control (volumes, host ports, AppArmor, SELinux, /proc mount, sysctls…):
+        // a violation of the standard at head that base did not have, unless a fact above named its control.
+        const named = new Set(out.filter((w) => w.object === object).map((w) => /: ([^(]+) \(/.exec(w.rule)?.[1]?.trim()));
+        const seen = new Set(checkRestricted(baseSpec).map((v) => `${v.rule}\0${v.path}\0${v.message}`));
+        for (const v of checkRestricted(headSpec)) {
+            if (seen.has(`${v.rule}\0${v.path}\0${v.message}`) || named.has(v.rule.replace(/ \(baseline\)$/, ""))) continue;
+            out.push({ object, path: `${podPath}${v.path.replace(/^spec/, "")}`, before: "met", after: v.message, rule: `${PSS}: ${v.rule}` });
         }
     }
     return out;
