@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 from ragstar.config import Settings
@@ -21,23 +22,63 @@ README (may be cut short):
 {readme}
 """
 
-_HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
-_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
-_EMPTY_LINK = re.compile(r"\[\s*\]\([^)]*\)")
-_HTML_TAG = re.compile(r"</?[A-Za-z][^>]*>")
-_BLANK_LINES = re.compile(r"\n\s*\n(\s*\n)+")
+#: Cleaning reads at most this many characters of a README, whatever its size (GitHub serves up to
+#: 4 MiB): enough to fill ``readme_max_chars`` after comments, badges and tags are dropped (8 times
+#: it, at least 64 KiB), and a bound on the work, so a crafted README cannot hold a CPU.
+MIN_SCAN_CHARS = 64 * 1024
+SCAN_FACTOR = 8
+
+# Every pattern is linear in the text it scans: its repetitions are bounded, or stop at the
+# character that would end them, so no start position reads more than a few hundred characters.
+# (Unbounded ``[^)]*`` after each of many ``![`` was quadratic.)
+_IMAGE = re.compile(r"!\[[^\]\n]{0,256}\]\([^)\n]{0,1024}\)")
+_EMPTY_LINK = re.compile(r"\[[ \t]{0,64}\]\([^)\n]{0,1024}\)")
+_HTML_TAG = re.compile(r"</?[A-Za-z][^<>]{0,1024}>")
 _SPACES = re.compile(r"\s+")
 
 
+def drop_html_comments(text: str) -> str:
+    """Remove ``<!-- … -->`` comments in one pass; an unclosed comment runs to the end, as in HTML.
+
+    Linear: each search starts where the previous one ended (a lazy ``<!--.*?-->`` regex rescans the
+    rest of the text from every unclosed ``<!--``, quadratic in their number).
+    """
+    parts: list[str] = []
+    position = 0
+    while True:
+        start = text.find("<!--", position)
+        if start < 0:
+            parts.append(text[position:])
+            break
+        parts.append(text[position:start])
+        parts.append(" ")
+        end = text.find("-->", start + 4)
+        if end < 0:
+            break
+        position = end + 3
+    return "".join(parts)
+
+
 def clean_readme(text: str, max_chars: int) -> str:
-    """Drop what carries no words (comments, images and badges, HTML tags) and cut to ``max_chars``."""
-    text = _HTML_COMMENT.sub(" ", text)
+    """Drop what carries no words (comments, images and badges, HTML tags), collapse runs of blank
+    lines, and cut to ``max_chars`` characters.
+
+    Reads at most ``max(SCAN_FACTOR * max_chars, MIN_SCAN_CHARS)`` characters of ``text``, and every
+    step is linear in them, so the time is bounded whatever the README holds. CPU work: callers on an
+    event loop run it in a thread (:func:`index_repository` does).
+    """
+    text = text[: max(SCAN_FACTOR * max_chars, MIN_SCAN_CHARS)]
+    text = drop_html_comments(text)
     text = _IMAGE.sub(" ", text)
     text = _EMPTY_LINK.sub(" ", text)
     text = _HTML_TAG.sub(" ", text)
-    text = "\n".join(line.rstrip() for line in text.splitlines())
-    text = _BLANK_LINES.sub("\n\n", text).strip()
-    return text[:max_chars]
+    lines: list[str] = []
+    for line in text.splitlines():
+        line = line.rstrip()
+        # At most one blank line in a row (whitespace-only lines count as blank).
+        if line or (lines and lines[-1]):
+            lines.append(line)
+    return "\n".join(lines).strip()[:max_chars]
 
 
 def build_prompt(repo: GitHubRepository, readme: str) -> str:
@@ -77,7 +118,9 @@ async def index_repository(
     repo = await github.repository(ref.owner, ref.name)
     readme = ""
     if settings.readme_max_chars > 0:
-        readme = clean_readme(await github.readme(repo.owner, repo.name), settings.readme_max_chars)
+        raw_readme = await github.readme(repo.owner, repo.name)
+        # Off the event loop: /health and /ready must answer while a README is cleaned.
+        readme = await asyncio.to_thread(clean_readme, raw_readme, settings.readme_max_chars)
     raw = await ollama.generate(
         build_prompt(repo, readme), max_tokens=max(64, settings.summary_max_chars // 2)
     )

@@ -1,9 +1,14 @@
-"""Helpers for the service tests: waiting for jobs, and for a server process to be ready."""
+"""Helpers for the service tests: waiting for jobs, a server process and its readiness."""
 
 from __future__ import annotations
 
-import time
+import os
 import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -46,3 +51,31 @@ def wait_until_ready(http: httpx.Client, process: subprocess.Popen[str], timeout
         assert process.poll() is None, process.stdout.read() if process.stdout else ""
         assert time.monotonic() < deadline, f"the server did not become ready in {timeout} s"
         time.sleep(0.05)
+
+
+@contextmanager
+def ragstar_server(tmp_path: Path, config: str) -> Iterator[tuple[subprocess.Popen[str], httpx.Client]]:
+    """The image's server (``python -m ragstar``) on a unix socket in ``tmp_path``, with ``config``
+    (YAML lines) as its ragstar.yaml and a data folder of its own; yields the process and a client,
+    once /ready answers 200. The process is killed afterwards if it is still running."""
+    data = tmp_path / "data"
+    data.mkdir(exist_ok=True)
+    config_file = tmp_path / "ragstar.yaml"
+    config_file.write_text(f"db_path: {data}\n{config}", encoding="utf-8")
+    sock = tmp_path / "ragstar.sock"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "ragstar", "--uds", str(sock)],
+        env={"PATH": os.environ.get("PATH", ""), "RAGSTAR_CONFIG_PATH": str(config_file)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    http = httpx.Client(transport=httpx.HTTPTransport(uds=str(sock)), base_url="http://ragstar", timeout=10)
+    try:
+        wait_until_ready(http, server)
+        yield server, http
+    finally:
+        http.close()
+        if server.poll() is None:
+            server.kill()
+            server.wait()
