@@ -6,7 +6,9 @@ as soon as it is known, and sets the job's final status. One job runs at a time.
 
 A fatal upstream error (GitHub or Ollama unreachable, bad credentials, an
 unknown model, a rate limit that resets too late) ends the attempts: the
-remaining repositories of the job fail with "not attempted: <that error>".
+remaining repositories of the job fail with "not attempted: <that error>". So does
+an outage: :data:`CIRCUIT_BREAKER_FAILURES` repositories in a row whose retries were
+used up open the circuit breaker.
 
 Jobs are claimed for an owner (this runner: ``host:pid:random``) with a lease
 of ``job_lease_seconds`` that a background task renews every third of it; every
@@ -46,6 +48,14 @@ logger = logging.getLogger("ragstar.jobs")
 #: How often an idle runner looks for queued jobs without being woken (and
 #: retries a store that could not be opened).
 POLL_SECONDS = 5.0
+
+#: The circuit breaker: after this many repositories in a row failed on retries used up (GitHub or
+#: Ollama answering 5xx, timing out or dropping connections: an outage), the job stops trying and
+#: the rest of its repositories fail as "not attempted". With the default retries (3, backoff from
+#: 1 s: about 7 s a repository) a 100-repository job then ends in about 35 s, not 12 minutes. Five,
+#: because one or two slow repositories are ordinary and five in a row is not; a repository that
+#: succeeds, or that GitHub answers for good (a 404), closes the circuit again.
+CIRCUIT_BREAKER_FAILURES = 5
 
 
 def runner_owner() -> str:
@@ -169,6 +179,7 @@ class JobRunner:
         owner = self.owner
         logger.info("job %s: started (%d repositories, attempt %d)", job.id, len(job.items), job.attempts)
         fatal: UpstreamError | None = None
+        outage = 0  # repositories in a row that failed on retries used up
         for item in job.items:
             if item.status != "pending":
                 continue
@@ -184,14 +195,24 @@ class JobRunner:
                 repository = await index_repository(ref, self._github, self._ollama, self._settings)
             except UpstreamError as exc:
                 logger.warning("job %s: %s: %s", job.id, ref.full_name, exc)
+                outage = outage + 1 if exc.exhausted else 0
                 if exc.fatal:
                     fatal = exc
+                elif outage >= CIRCUIT_BREAKER_FAILURES:
+                    fatal = UpstreamError(
+                        f"stopped after {outage} repositories in a row failed on an upstream outage "
+                        f"(circuit breaker); the last: {exc}",
+                        fatal=True,
+                    )
+                    logger.error("job %s: %s", job.id, fatal)
                 await asyncio.to_thread(store.record_item, job.id, item.position, owner=owner, error=str(exc))
             except Exception as exc:  # a bug must fail one repository, not the runner
+                outage = 0
                 logger.exception("job %s: %s: unexpected error", job.id, ref.full_name)
                 error = f"internal error: {type(exc).__name__}: {exc}"
                 await asyncio.to_thread(store.record_item, job.id, item.position, owner=owner, error=error)
             else:
+                outage = 0
                 await asyncio.to_thread(
                     store.record_item, job.id, item.position, owner=owner, repository=repository
                 )

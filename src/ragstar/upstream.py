@@ -53,11 +53,18 @@ MAX_RESPONSE_BYTES = 4 * 1024 * 1024
 
 
 class UpstreamError(Exception):
-    """A call to GitHub or Ollama failed for good; ``str(error)`` explains it to a person."""
+    """A call to GitHub or Ollama failed for good; ``str(error)`` explains it to a person.
 
-    def __init__(self, message: str, *, fatal: bool = False) -> None:
+    ``fatal``: every other repository would fail the same way (stop the job). ``exhausted``: the
+    service kept failing in a way worth retrying (5xx, timeouts, dropped connections) until the
+    retries were used up, which is what an outage looks like; the job runner's circuit breaker
+    counts these (:mod:`ragstar.jobs`).
+    """
+
+    def __init__(self, message: str, *, fatal: bool = False, exhausted: bool = False) -> None:
         super().__init__(message)
         self.fatal = fatal
+        self.exhausted = exhausted
 
 
 class RetryableError(Exception):
@@ -129,7 +136,7 @@ async def with_retries(policy: RetryPolicy, what: str, call: Callable[[], Awaita
                 return await call()
     except RetryableError as exc:
         tries = "1 attempt" if attempts == 1 else f"{attempts} attempts"
-        raise UpstreamError(f"{exc} (gave up after {tries})", fatal=exc.fatal) from None
+        raise UpstreamError(f"{exc} (gave up after {tries})", fatal=exc.fatal, exhausted=True) from None
     raise AssertionError("unreachable")  # pragma: no cover - AsyncRetrying returns or raises
 
 

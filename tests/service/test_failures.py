@@ -283,3 +283,62 @@ def test_a_hung_ollama_holds_a_query_only_for_the_short_http_timeout(make_settin
     assert response.status_code == 200
     assert response.json()["mode"] == "keyword"
     assert elapsed < 5
+
+
+class OutageGitHub(FakeGitHub):
+    """GitHub during an outage: 500 for every repository whose name starts with ``down-``."""
+
+    def answer(self, request):  # type: ignore[no-untyped-def]
+        if "/down-" in request.path:
+            return Reply.json(500, {"message": "Server Error"})
+        return super().answer(request)
+
+
+def test_an_outage_opens_the_circuit_breaker_after_five_repositories_in_a_row(
+    make_settings: Callable[..., Settings],
+) -> None:
+    """Issue 17, defect 7: each repository used up its retries, so a GitHub outage kept a
+    100-repository job busy for about 12 minutes. Five in a row now stop the job."""
+    from ragstar.jobs import CIRCUIT_BREAKER_FAILURES
+
+    assert CIRCUIT_BREAKER_FAILURES == 5
+    github = OutageGitHub().start()
+    try:
+        urls = [f"https://github.com/acme/down-{i}" for i in range(20)]
+        started = time.monotonic()
+        job = run(make_settings, urls, github_api_url=github.url, max_retries=2)
+        elapsed = time.monotonic() - started
+    finally:
+        github.stop()
+    got = items(job)
+    assert [status for _, status, _ in got] == ["failed"] * 20
+    for name, _, error in got[:5]:
+        assert error == f"GitHub answered 500 to GET /repos/acme/{name.split('/')[1]}: Server Error (gave up after 3 attempts)"
+    last = got[4][2]
+    for _, _, error in got[5:]:
+        assert error == (
+            "not attempted: stopped after 5 repositories in a row failed on an upstream outage "
+            f"(circuit breaker); the last: {last}"
+        )
+    # Three attempts for each of the first five repositories, none for the others.
+    assert len(github.paths("/repos/acme/")) == 5 * 3
+    assert job["status"] == "failed"
+    assert elapsed < 30
+
+
+def test_a_success_or_a_definite_answer_closes_the_circuit_again(
+    make_settings: Callable[..., Settings],
+) -> None:
+    github = OutageGitHub().start()
+    try:
+        # 4 outages, one success, 4 outages, a 404 (GitHub answered), 4 outages: never 5 in a row.
+        urls = [f"https://github.com/acme/down-{i}" for i in range(4)] + [HTTPX]
+        urls += [f"https://github.com/acme/down-{i}" for i in range(4, 8)] + ["https://github.com/nobody/nothing"]
+        urls += [f"https://github.com/acme/down-{i}" for i in range(8, 12)]
+        job = run(make_settings, urls, github_api_url=github.url, max_retries=0)
+    finally:
+        github.stop()
+    got = items(job)
+    assert not any(error and error.startswith("not attempted") for _, _, error in got)
+    assert [status for _, status, _ in got].count("succeeded") == 1
+    assert len(github.paths("/repos/acme/")) == 12
