@@ -28,12 +28,13 @@ export interface ServiceSecret {
 /** Every service secret, in the order messages list them. */
 export const SERVICE_SECRETS = [
     { configKey: "adminToken", setting: "admin_token", fileName: "admin_token", envVar: "RAGSTAR_ADMIN_TOKEN_FILE" },
+    { configKey: "buildToken", setting: "build_token", fileName: "build_token", envVar: "RAGSTAR_BUILD_TOKEN_FILE" },
     { configKey: "githubToken", setting: "github_token", fileName: "github_token", envVar: "RAGSTAR_GITHUB_TOKEN_FILE" },
     { configKey: "ollamaApiKey", setting: "ollama_api_key", fileName: "ollama_api_key", envVar: "RAGSTAR_OLLAMA_API_KEY_FILE" },
     { configKey: "databaseUrl", setting: "database_url", fileName: "database_url", envVar: "RAGSTAR_DATABASE_URL_FILE" },
 ] as const satisfies readonly ServiceSecret[];
 
-/** A service secret's stack config key: `adminToken` | `githubToken` | `ollamaApiKey` | `databaseUrl`. */
+/** A service secret's stack config key: `adminToken` | `buildToken` | `githubToken` | `ollamaApiKey` | `databaseUrl`. */
 export type ServiceSecretKey = (typeof SERVICE_SECRETS)[number]["configKey"];
 
 /** The stack config keys of the service secrets, in table order. */

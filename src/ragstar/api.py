@@ -211,6 +211,27 @@ def require_admin(
         )
 
 
+def require_builder(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> None:
+    """When ``build_token`` is set, admit only ``Authorization: Bearer <build_token>`` (or the
+    admin token); 401 otherwise. Unset, everyone is admitted (the service's default, documented)."""
+    settings = _service(request).settings
+    if settings.build_token is None:
+        return
+    given = (credentials.credentials if credentials is not None else "").encode("utf-8")
+    accepted = [t.get_secret_value().encode("utf-8") for t in (settings.build_token, settings.admin_token) if t is not None]
+    # Compare with every accepted token, so the time does not say which one nearly matched.
+    if not any([hmac.compare_digest(given, token) for token in accepted]):
+        raise HTTPException(401, "missing or wrong build token", headers={"WWW-Authenticate": "Bearer"})
+
+
+#: Retry-After of a 429 for a full build queue, seconds: about the time the runner takes for a few
+#: repositories (each a few seconds), so a client's retry comes after the queue has moved.
+QUEUE_FULL_RETRY_AFTER_SECONDS = 30
+
+
 def _without_credentials(url: str) -> str:
     """``url`` with any ``user:password@`` removed, for logs."""
     parts = urlsplit(url)
@@ -295,17 +316,34 @@ def create_app(settings: Settings) -> FastAPI:
             return JSONResponse({"status": "not ready", "reason": reason}, status_code=503)
         return {"status": "ready", "store": "ok"}
 
-    @app.post("/build", status_code=202, response_model=BuildResponse, tags=["index"])
+    async def check_queue(adding: int) -> None:
+        """429 with Retry-After when the queue holds ``max_queued_jobs`` jobs, or ``adding`` more
+        repositories would take it past ``max_queued_repositories``."""
+        store = await run_in_threadpool(service.store)
+        jobs, repositories = await run_in_threadpool(store.queue_load)
+        if jobs >= settings.max_queued_jobs or repositories + adding > settings.max_queued_repositories:
+            raise HTTPException(
+                429,
+                f"the build queue is full ({jobs} jobs and {repositories} repositories queued; "
+                f"limits: max_queued_jobs {settings.max_queued_jobs}, max_queued_repositories "
+                f"{settings.max_queued_repositories}); retry later",
+                headers={"Retry-After": str(QUEUE_FULL_RETRY_AFTER_SECONDS)},
+            )
+
+    @app.post("/build", status_code=202, response_model=BuildResponse, tags=["index"], dependencies=[Depends(require_builder)])
     async def build(body: BuildRequest, response: Response) -> BuildResponse:
         """Queue a job that indexes the repositories; follow it with ``GET /jobs/{job_id}``.
 
         Each URL must be ``https://github.com/OWNER/NAME`` (``.git`` or a trailing slash
         allowed); otherwise 422 names the entry. Repositories already indexed are refreshed.
+        401 without the build token when one is set; 429 with ``Retry-After`` when the queue is
+        full (``max_queued_jobs``, ``max_queued_repositories``).
         """
         refs: dict[str, RepoRef] = {}
         for url in body.repositories:
             ref = parse_repo_url(url)
             refs.setdefault(repo_key(ref.owner, ref.name), ref)
+        await check_queue(len(refs))
         job = await service.submit(list(refs.values()))
         return _accepted(job.id, job.status, [r.full_name for r in refs.values()], response)
 
@@ -327,11 +365,11 @@ def create_app(settings: Settings) -> FastAPI:
             raise HTTPException(404, f"no job {job_id}")
         return JobOut.of_job(job)
 
-    @app.post("/jobs/{job_id}/rerun", status_code=202, response_model=BuildResponse, tags=["jobs"])
+    @app.post("/jobs/{job_id}/rerun", status_code=202, response_model=BuildResponse, tags=["jobs"], dependencies=[Depends(require_builder)])
     async def rerun_job(job_id: str, response: Response) -> BuildResponse:
-        """Queue a new job for all repositories of a finished job (e.g. one interrupted).
+        """Queue a new job for all repositories of a finished job (e.g. one interrupted or cancelled).
 
-        404 when the job is unknown, 409 while it is still queued or running.
+        404 when the job is unknown, 409 while it is still queued or running, 429 when the queue is full.
         """
         store = await run_in_threadpool(service.store)
         job = await run_in_threadpool(store.get_job, job_id)
@@ -340,8 +378,27 @@ def create_app(settings: Settings) -> FastAPI:
         if job.status not in FINISHED:
             raise HTTPException(409, f"job {job_id} is {job.status}; only a finished job can be rerun")
         refs = [RepoRef(item.owner, item.name, item.url) for item in job.items]
+        await check_queue(len(refs))
         new = await service.submit(refs, rerun_of=job_id)
         return _accepted(new.id, new.status, [r.full_name for r in refs], response)
+
+    @app.post("/jobs/{job_id}/cancel", response_model=JobOut, tags=["jobs"], dependencies=[Depends(require_builder)])
+    async def cancel_job(job_id: str) -> JobOut:
+        """Cancel a queued or running job: it ends ``failed`` with the error ``cancelled``, its
+        pending repositories ``not attempted: cancelled``; a running job's current repository
+        finishes and is not recorded. 404 when the job is unknown, 409 when it has finished.
+        """
+        store = await run_in_threadpool(service.store)
+        before = await run_in_threadpool(store.get_job, job_id)
+        if before is None:
+            raise HTTPException(404, f"no job {job_id}")
+        if before.status in FINISHED:
+            raise HTTPException(409, f"job {job_id} is {before.status}; only a queued or running job can be cancelled")
+        job = await run_in_threadpool(store.cancel_job, job_id)
+        if job is None:
+            raise HTTPException(404, f"no job {job_id}")
+        logger.info("job %s: cancelled (was %s)", job_id, before.status)
+        return JobOut.of_job(job)
 
     @app.post("/query", response_model=QueryResponse, tags=["search"])
     async def query(body: QueryRequest) -> QueryResponse:

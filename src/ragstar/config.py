@@ -157,6 +157,25 @@ class PublicSettings(BaseModel):
             "pod's terminationGracePeriodSeconds (the deploy package derives both from it)."
         ),
     )
+    max_queued_jobs: int = Field(
+        default=20,
+        ge=1,
+        le=10_000,
+        description=(
+            "Most build jobs waiting in the queue; POST /build and rerun past it answer 429 with "
+            "Retry-After. With the per-request limit of 100 repositories this bounds the queue's "
+            "rows and the work it promises."
+        ),
+    )
+    max_queued_repositories: int = Field(
+        default=500,
+        ge=1,
+        le=1_000_000,
+        description=(
+            "Most repositories waiting in queued jobs (a repository takes seconds to index: about "
+            "20 minutes of work at the default); past it, 429 with Retry-After."
+        ),
+    )
     job_lease_seconds: float = Field(
         default=30.0,
         ge=1,
@@ -180,6 +199,14 @@ class Settings(PublicSettings):
     """All keys: the public ones plus secrets, which come only from the environment."""
 
     admin_token: SecretStr | None = Field(default=None, description="Token for admin endpoints.")
+    build_token: SecretStr | None = Field(
+        default=None,
+        description=(
+            "When set, POST /build, POST /jobs/{id}/rerun and POST /jobs/{id}/cancel need "
+            "Authorization: Bearer <build_token> (or the admin token); unset, anyone who reaches "
+            "the service may queue and cancel builds."
+        ),
+    )
     github_token: SecretStr | None = Field(default=None, description="GitHub API token.")
     ollama_api_key: SecretStr | None = Field(default=None, description="Ollama API key.")
     database_url: SecretStr | None = Field(
@@ -198,7 +225,7 @@ class Settings(PublicSettings):
             raise ValueError("must be a postgresql://USER:PASSWORD@HOST:PORT/DB URL")
         return value
 
-    @field_validator("admin_token", "github_token", "ollama_api_key", "database_url")
+    @field_validator("admin_token", "build_token", "github_token", "ollama_api_key", "database_url")
     @classmethod
     def _secret_not_empty(cls, value: SecretStr | None) -> SecretStr | None:
         """Reject empty secrets: an empty token is a deployment mistake, not "no token"."""

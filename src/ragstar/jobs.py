@@ -140,7 +140,8 @@ class JobRunner:
             try:
                 await self.run_job(job)
             except LeaseLost as exc:
-                logger.warning("job %s: dropped: %s (another replica took it over)", job.id, exc)
+                # Cancelled, or (PostgreSQL) taken over by another replica after our lease expired.
+                logger.warning("job %s: dropped: %s", job.id, exc)
             except StoreUnavailable as exc:
                 logger.error("job %s: store unavailable: %s", job.id, exc)
             except Exception:

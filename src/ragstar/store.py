@@ -47,6 +47,20 @@ JobStatus = Literal["queued", "running", "succeeded", "partially_failed", "faile
 ItemStatus = Literal["pending", "succeeded", "failed"]
 FINISHED: frozenset[str] = frozenset({"succeeded", "partially_failed", "failed"})
 
+#: A cancelled job's error, and its pending repositories' (``POST /jobs/{id}/cancel``). A cancelled
+#: job is ``failed`` with this error: the status set stays the one clients and the schema know.
+CANCELLED = "cancelled"
+CANCELLED_ITEM = "not attempted: cancelled"
+
+
+def lease_lost_message(job_id: str, owner: str, row: Sequence[object] | None) -> str:
+    """Why a runner no longer holds a job, from the job's ``(owner, status, error)`` row (both stores)."""
+    if row is None:
+        return f"job {job_id} no longer exists"
+    if row[1] == "failed" and row[2] == CANCELLED:
+        return f"job {job_id} was cancelled"
+    return f"job {job_id} is {row[1]} for {row[0]}, not running for {owner}"
+
 # BM25 column weights, in the column order of repositories_fts:
 # name (owner and name), description, topics, summary, readme.
 BM25_WEIGHTS = (5.0, 3.0, 3.0, 2.0, 0.5)
@@ -432,9 +446,38 @@ class Store:
 
     @staticmethod
     def _check_owner(conn: sqlite3.Connection, job_id: str, owner: str) -> None:
-        row = conn.execute("SELECT owner, status FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        row = conn.execute("SELECT owner, status, error FROM jobs WHERE id = ?", (job_id,)).fetchone()
         if row is None or row[0] != owner or row[1] != "running":
-            raise LeaseLost(f"job {job_id} is not running for {owner}")
+            raise LeaseLost(lease_lost_message(job_id, owner, row))
+
+    def queue_load(self) -> tuple[int, int]:
+        """The queued jobs and their repositories still pending: ``(jobs, repositories)``."""
+        with self._read() as conn:
+            row = conn.execute(
+                "SELECT count(DISTINCT j.id), count(i.position) FROM jobs j "
+                "LEFT JOIN job_items i ON i.job_id = j.id AND i.status = 'pending' WHERE j.status = 'queued'"
+            ).fetchone()
+        return int(row[0]), int(row[1])
+
+    def cancel_job(self, job_id: str) -> Job | None:
+        """Cancel a queued or running job: its pending repositories fail as ``not attempted:
+        cancelled`` and the job fails with the error ``cancelled`` (a runner that holds it finds
+        out at its next write, :class:`LeaseLost`). A finished job is returned unchanged; ``None``
+        when there is no such job."""
+        with self._write() as conn:
+            row = conn.execute("SELECT status FROM jobs WHERE id = ?", (job_id,)).fetchone()
+            if row is None:
+                return None
+            if row[0] in ("queued", "running"):
+                conn.execute(
+                    "UPDATE job_items SET status = 'failed', error = ? WHERE job_id = ? AND status = 'pending'",
+                    (CANCELLED_ITEM, job_id),
+                )
+                conn.execute(
+                    "UPDATE jobs SET status = 'failed', error = ?, finished_at = ? WHERE id = ?",
+                    (CANCELLED, now(), job_id),
+                )
+        return self.get_job(job_id)
 
     def record_item(
         self,

@@ -44,6 +44,8 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from ragstar.store import (
     BM25_WEIGHTS,
+    CANCELLED,
+    CANCELLED_ITEM,
     IndexedRepository,
     Job,
     LeaseLost,
@@ -55,6 +57,7 @@ from ragstar.store import (
     job_from_row,
     repository_from_row,
     job_outcome,
+    lease_lost_message,
     now,
     repo_key,
     repository_row,
@@ -341,9 +344,37 @@ class PostgresStore:
 
     @staticmethod
     def _check_owner(conn: psycopg.Connection[Any], job_id: str, owner: str) -> None:
-        row = conn.execute("SELECT owner, status FROM jobs WHERE id = %s FOR UPDATE", (job_id,)).fetchone()
+        row = conn.execute("SELECT owner, status, error FROM jobs WHERE id = %s FOR UPDATE", (job_id,)).fetchone()
         if row is None or row[0] != owner or row[1] != "running":
-            raise LeaseLost(f"job {job_id} is not running for {owner}")
+            raise LeaseLost(lease_lost_message(job_id, owner, row))
+
+    def queue_load(self) -> tuple[int, int]:
+        """The queued jobs and their repositories still pending: ``(jobs, repositories)``."""
+        with self._tx() as conn:
+            row = conn.execute(
+                "SELECT count(DISTINCT j.id), count(i.position) FROM jobs j "
+                "LEFT JOIN job_items i ON i.job_id = j.id AND i.status = 'pending' WHERE j.status = 'queued'"
+            ).fetchone()
+        assert row is not None
+        return int(row[0]), int(row[1])
+
+    def cancel_job(self, job_id: str) -> Job | None:
+        """Cancel a queued or running job (see :meth:`ragstar.store.Store.cancel_job`); the row is
+        locked, so a replica's runner that writes next finds it cancelled."""
+        with self._tx() as conn:
+            row = conn.execute("SELECT status FROM jobs WHERE id = %s FOR UPDATE", (job_id,)).fetchone()
+            if row is None:
+                return None
+            if row[0] in ("queued", "running"):
+                conn.execute(
+                    "UPDATE job_items SET status = 'failed', error = %s WHERE job_id = %s AND status = 'pending'",
+                    (CANCELLED_ITEM, job_id),
+                )
+                conn.execute(
+                    "UPDATE jobs SET status = 'failed', error = %s, finished_at = %s, lease_expires_at = NULL WHERE id = %s",
+                    (CANCELLED, now(), job_id),
+                )
+        return self.get_job(job_id)
 
     def record_item(
         self,
