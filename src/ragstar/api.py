@@ -74,11 +74,19 @@ _LOGGERS = ("ragstar", "uvicorn", "uvicorn.error", "uvicorn.access")
 MAX_BODY_BYTES = 64 * 1024
 
 
-def check_data_dir(path: Path) -> str | None:
-    """Check that ``path`` is an existing directory we can create files in.
+#: /ready fails while the data volume has less free space than this, bytes: SQLite needs room for
+#: its write-ahead log and checkpoints, and a job's writes fail well before the last byte is used.
+MIN_FREE_BYTES = 1024 * 1024
+#: The size of /ready's probe write, bytes: one filesystem block and more, so a full volume refuses it.
+PROBE_WRITE_BYTES = 8192
 
-    Writability is proven by creating and removing a temporary file, which
-    also catches read-only mounts that permission bits would not reveal.
+
+def check_data_dir(path: Path) -> str | None:
+    """Check that ``path`` is an existing directory the store can write to.
+
+    Writability is proven by a real small write (``PROBE_WRITE_BYTES`` written, flushed to disk and
+    removed), which fails on a full volume and on a read-only mount alike; an empty file would be
+    created on a full volume too. The volume must also have ``MIN_FREE_BYTES`` free.
 
     Returns:
         ``None`` when usable, else a short reason for the readiness response.
@@ -89,10 +97,18 @@ def check_data_dir(path: Path) -> str | None:
         return f"data directory {path} is not a directory"
     try:
         fd, probe = tempfile.mkstemp(prefix=".ready-", dir=path)
-        os.close(fd)
-        os.unlink(probe)
+        try:
+            os.write(fd, b"\0" * PROBE_WRITE_BYTES)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+            os.unlink(probe)
+        stat = os.statvfs(path)
     except OSError as exc:
         return f"data directory {path} is not writable: {exc.strerror or exc}"
+    free = stat.f_bavail * stat.f_frsize
+    if free < MIN_FREE_BYTES:
+        return f"data directory {path} is nearly full: {free} bytes free, {MIN_FREE_BYTES} needed"
     return None
 
 

@@ -94,6 +94,9 @@ class JobRunner:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
+        #: Jobs whose progress could not be written (a full disk), by id, with the reason they fail
+        #: with once the store can write again: retried before each claim, so none stays "running".
+        self._unrecorded: dict[str, str] = {}
         #: This runner's name in the store (jobs' ``owner``).
         self.owner = runner_owner()
 
@@ -126,9 +129,12 @@ class JobRunner:
             job: Job | None = None
             try:
                 store = await asyncio.to_thread(self._open_store)
-                job = await asyncio.to_thread(
-                    store.claim_next_job, self.owner, self._settings.job_lease_seconds
-                )
+                # A job that could not be failed yet blocks new claims: the store must write first.
+                await asyncio.to_thread(self._fail_unrecorded, store)
+                if not self._unrecorded:
+                    job = await asyncio.to_thread(
+                        store.claim_next_job, self.owner, self._settings.job_lease_seconds
+                    )
             except StoreUnavailable as exc:
                 logger.debug("job runner: store unavailable: %s", exc)
             except Exception:  # keep the runner alive whatever happens
@@ -143,9 +149,22 @@ class JobRunner:
                 # Cancelled, or (PostgreSQL) taken over by another replica after our lease expired.
                 logger.warning("job %s: dropped: %s", job.id, exc)
             except StoreUnavailable as exc:
-                logger.error("job %s: store unavailable: %s", job.id, exc)
-            except Exception:
+                # Its progress could not be written (StoreWriteError: a full disk) or read: the job
+                # fails with that reason as soon as the store can write, so it can be rerun.
+                reason = f"the store could not record this job's progress: {exc}"
+                self._unrecorded[job.id] = reason
+                logger.error("job %s: %s; it fails as soon as the store can write again", job.id, reason)
+            except Exception as exc:
                 logger.exception("job %s: unexpected error", job.id)
+                self._unrecorded[job.id] = f"internal error: {type(exc).__name__}: {exc}"
+
+    def _fail_unrecorded(self, store: JobStore) -> None:
+        """Fail each job whose progress could not be written; a job is forgotten once failed (or
+        found no longer ours). Raises StoreUnavailable while the store still cannot write."""
+        for job_id, reason in list(self._unrecorded.items()):
+            if store.fail_job(job_id, self.owner, reason):
+                logger.info("job %s: failed: %s", job_id, reason)
+            del self._unrecorded[job_id]
 
     async def run_job(self, job: Job) -> Job | None:
         """Index every pending repository of a job claimed by this runner and finish it, keeping

@@ -154,6 +154,12 @@ class StoreUnavailable(Exception):
     """The store cannot be opened or queried; ``str(error)`` says why, on one line."""
 
 
+class StoreWriteError(StoreUnavailable):
+    """A write failed: the data volume (or the database server's disk) is full, or the filesystem
+    refuses writes. Nothing of the transaction was kept; the store works again, without a restart,
+    once space returns. The API answers 503 with its message, like :class:`StoreUnavailable`."""
+
+
 class LeaseLost(Exception):
     """The job is no longer this owner's (its lease expired and another process took it over,
     or it was released); the caller stops working on it and records nothing more."""
@@ -365,13 +371,19 @@ class Store:
             if self._closed:
                 raise StoreUnavailable("the store is closed")
             conn = self._writer
-            conn.execute("BEGIN IMMEDIATE")
             try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield conn
+                except BaseException:
+                    _rollback(conn)
+                    raise
+                conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                # "database or disk is full", a read-only or vanished file: the transaction is gone
+                # (SQLite rolls back on a failed COMMIT), and the caller gets one clear error.
+                _rollback(conn)
+                raise StoreWriteError(f"{self.path}: cannot write: {exc}") from None
 
     # -- jobs ----------------------------------------------------------------
 
@@ -533,6 +545,28 @@ class Store:
         assert job is not None
         return job
 
+    def fail_job(self, job_id: str, owner: str, reason: str) -> bool:
+        """Fail a job ``owner`` runs with ``reason``, its pending repositories ``not attempted:
+        <reason>`` (a runner that could not record its progress). False when the job is no longer
+        running for ``owner`` (cancelled meanwhile): nothing to do.
+
+        Raises:
+            StoreWriteError: the store still cannot write.
+        """
+        with self._write() as conn:
+            row = conn.execute("SELECT owner, status FROM jobs WHERE id = ?", (job_id,)).fetchone()
+            if row is None or row[0] != owner or row[1] != "running":
+                return False
+            conn.execute(
+                "UPDATE job_items SET status = 'failed', error = ? WHERE job_id = ? AND status = 'pending'",
+                (f"not attempted: {reason}", job_id),
+            )
+            conn.execute(
+                "UPDATE jobs SET status = 'failed', error = ?, finished_at = ? WHERE id = ?",
+                (reason, now(), job_id),
+            )
+        return True
+
     def stop_jobs(self, owner: str, reason: str) -> list[str]:
         """What a stopping process does with the jobs it runs: here (one process, which may not
         come back) they fail with ``reason`` like any interrupted job; return their ids."""
@@ -656,6 +690,13 @@ def _connect(path: Path) -> sqlite3.Connection:
     conn.execute("PRAGMA temp_store = MEMORY")
     conn.execute("PRAGMA synchronous = NORMAL")  # safe with WAL: a crash loses no committed schema
     return conn
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    """Roll back if a transaction is open (SQLite may have rolled it back itself)."""
+    if conn.in_transaction:
+        with contextlib.suppress(sqlite3.Error):
+            conn.execute("ROLLBACK")
 
 
 def _migrate(conn: sqlite3.Connection) -> None:

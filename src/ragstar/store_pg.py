@@ -52,6 +52,7 @@ from ragstar.store import (
     RepoRef,
     Repository,
     StoreUnavailable,
+    StoreWriteError,
     TargetNotEmpty,
     export_rows,
     job_from_row,
@@ -236,6 +237,8 @@ class PostgresStore:
         try:
             with self._pool.connection() as conn, conn.transaction():
                 yield conn
+        except (psycopg.errors.DiskFull, psycopg.errors.OutOfMemory) as exc:
+            raise StoreWriteError(f"PostgreSQL {self.path}: cannot write: {_reason(exc)}") from None
         except (psycopg.OperationalError, psycopg.InterfaceError, PoolTimeout) as exc:
             raise StoreUnavailable(f"PostgreSQL {self.path}: {_reason(exc)}") from None
 
@@ -429,6 +432,22 @@ class PostgresStore:
         job = self.get_job(job_id)
         assert job is not None
         return job
+
+    def fail_job(self, job_id: str, owner: str, reason: str) -> bool:
+        """Fail a job ``owner`` runs with ``reason`` (see :meth:`ragstar.store.Store.fail_job`)."""
+        with self._tx() as conn:
+            row = conn.execute("SELECT owner, status FROM jobs WHERE id = %s FOR UPDATE", (job_id,)).fetchone()
+            if row is None or row[0] != owner or row[1] != "running":
+                return False
+            conn.execute(
+                "UPDATE job_items SET status = 'failed', error = %s WHERE job_id = %s AND status = 'pending'",
+                (f"not attempted: {reason}", job_id),
+            )
+            conn.execute(
+                "UPDATE jobs SET status = 'failed', error = %s, finished_at = %s, lease_expires_at = NULL WHERE id = %s",
+                (reason, now(), job_id),
+            )
+        return True
 
     def stop_jobs(self, owner: str, reason: str) -> list[str]:
         """What a stopping process does with the jobs it runs: here they go back to the queue,

@@ -181,6 +181,24 @@ class FakeGitHub(FakeServer):
         )
 
 
+class GatedGitHub(FakeGitHub):
+    """GitHub whose answers for ``encode/httpx-slow`` (a copy of encode/httpx) wait until the test
+    opens ``gate`` (at most 30 s), so the job that holds it stays running and the jobs after it
+    stay queued."""
+
+    URL = "https://github.com/encode/httpx-slow"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = threading.Event()
+        self.repos["encode/httpx-slow"] = self.repos["encode/httpx"]
+
+    def answer(self, request: Recorded) -> Reply:
+        if request.path.startswith("/repos/encode/httpx-slow"):
+            self.gate.wait(30)
+        return super().answer(request)
+
+
 # Concepts of the fake embedding model: a text's vector counts the words of
 # each concept, so texts about the same thing are similar without sharing words.
 CONCEPTS: tuple[frozenset[str], ...] = tuple(

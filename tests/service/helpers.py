@@ -54,11 +54,12 @@ def wait_until_ready(http: httpx.Client, process: subprocess.Popen[str], timeout
 
 
 @contextmanager
-def ragstar_server(tmp_path: Path, config: str) -> Iterator[tuple[subprocess.Popen[str], httpx.Client]]:
+def ragstar_server(tmp_path: Path, config: str, data: Path | None = None) -> Iterator[tuple[subprocess.Popen[str], httpx.Client]]:
     """The image's server (``python -m ragstar``) on a unix socket in ``tmp_path``, with ``config``
-    (YAML lines) as its ragstar.yaml and a data folder of its own; yields the process and a client,
-    once /ready answers 200. The process is killed afterwards if it is still running."""
-    data = tmp_path / "data"
+    (YAML lines) as its ragstar.yaml and ``data`` (default: a new ``tmp_path/data``) as its data
+    directory; yields the process and a client, once /ready answers 200. The process is killed
+    afterwards if it is still running."""
+    data = data or tmp_path / "data"
     data.mkdir(exist_ok=True)
     config_file = tmp_path / "ragstar.yaml"
     config_file.write_text(f"db_path: {data}\n{config}", encoding="utf-8")

@@ -6,7 +6,6 @@ or cancel work, and ``POST /jobs/{id}/cancel`` cancels a queued or running job. 
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -14,7 +13,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from fakes import FakeGitHub, Recorded, Reply
+from fakes import FakeGitHub, GatedGitHub
 from helpers import ADMIN_TOKEN, wait_for_job
 from ragstar.api import QUEUE_FULL_RETRY_AFTER_SECONDS, create_app
 from ragstar.config import Settings
@@ -22,22 +21,7 @@ from ragstar.config import Settings
 BUILD_TOKEN = "test-build-token-9876543210"
 HTTPX = "https://github.com/encode/httpx"
 REQUESTS = "https://github.com/psf/requests"
-SLOW = "https://github.com/encode/httpx-slow"
-
-
-class GatedGitHub(FakeGitHub):
-    """GitHub whose answers for ``encode/httpx-slow`` wait until the test opens the gate, so the
-    job that holds it stays running and the jobs after it stay queued."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.gate = threading.Event()
-        self.repos["encode/httpx-slow"] = self.repos["encode/httpx"]
-
-    def answer(self, request: Recorded) -> Reply:
-        if request.path.startswith("/repos/encode/httpx-slow"):
-            self.gate.wait(30)
-        return super().answer(request)
+SLOW = GatedGitHub.URL
 
 
 @pytest.fixture
