@@ -30,6 +30,8 @@ import uvicorn
 
 from ragstar.api import create_app
 from ragstar.config import ConfigError, load_settings
+from ragstar.connections import guarded_h11_protocol
+from ragstar.logthrottle import throttle_logging
 from ragstar.service import Service
 
 logger = logging.getLogger("ragstar")
@@ -95,7 +97,11 @@ def main(argv: list[str] | None = None) -> None:
         port=args.port,
         uds=args.uds,
         timeout_graceful_shutdown=max(1, round(settings.shutdown_timeout_seconds)),
+        # Bounded connections and request times (ragstar.connections); keep-alive stays uvicorn's 5 s.
+        http=guarded_h11_protocol(settings.max_connections, settings.request_timeout_seconds),
     )
+    # After uvicorn configured its loggers: a flood of one error becomes a few lines and a count.
+    throttle_logging(("uvicorn", "uvicorn.access", "ragstar", "asyncio"))
     server = DrainingServer(config, app.state.service, settings.drain_seconds, settings.shutdown_timeout_seconds)
     server.run()
 

@@ -157,6 +157,25 @@ class PublicSettings(BaseModel):
             "pod's terminationGracePeriodSeconds (the deploy package derives both from it)."
         ),
     )
+    max_connections: int = Field(
+        default=512,
+        ge=1,
+        le=100_000,
+        description=(
+            "python -m ragstar: open connections at most; the next is answered 503 and closed. 512 "
+            "connections, each holding at most a 64 KiB request body, stay near 50 MB, well inside "
+            "the pod's 1 GiB memory limit, and below a 1024 open-file limit with room for the store."
+        ),
+    )
+    request_timeout_seconds: float = Field(
+        default=30.0,
+        ge=1,
+        le=3600,
+        description=(
+            "python -m ragstar: the longest a request may take to arrive, headers and body "
+            "(bodies are at most 64 KiB); past it, 408 and the connection is closed."
+        ),
+    )
     max_queued_jobs: int = Field(
         default=20,
         ge=1,

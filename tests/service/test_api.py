@@ -165,12 +165,15 @@ def test_openapi_documents_the_api(tmp_path: Path) -> None:
         ("GET", "/jobs"),
         ("GET", "/jobs/{job_id}"),
         ("POST", "/jobs/{job_id}/rerun"),
+        ("POST", "/jobs/{job_id}/cancel"),
         ("POST", "/query"),
         ("GET", "/summaries"),
         ("GET", "/summaries/{owner}/{name}"),
         ("POST", "/clear"),
     }
     assert schema["paths"]["/clear"]["post"]["security"] == [{"HTTPBearer": []}]
+    for path in ("/build", "/jobs/{job_id}/rerun", "/jobs/{job_id}/cancel"):
+        assert schema["paths"][path]["post"]["security"] == [{"HTTPBearer": []}]
     query = schema["components"]["schemas"]["QueryRequest"]["properties"]["num_results"]
     assert (query["minimum"], query["maximum"], query["default"]) == (1, 50, 5)
 
