@@ -18,7 +18,7 @@ from typing import Literal
 
 import httpx
 
-from ragstar import ranking
+from ragstar import ranking, vectors
 from ragstar.config import Settings
 from ragstar.jobs import JobRunner
 from ragstar.store import Job, RepoRef, Repository, StoreUnavailable
@@ -58,6 +58,8 @@ class Service:
         self._store: JobStore | None = None
         self._store_lock = threading.Lock()
         self._stopped = False
+        #: The stored embeddings as one matrix per model, reloaded when the index changes.
+        self._embeddings = vectors.EmbeddingCache()
         policy = RetryPolicy.from_settings(settings)
         self._github_http: httpx.AsyncClient | None = None
         self._ollama_http: httpx.AsyncClient | None = None
@@ -147,32 +149,32 @@ class Service:
 
         mode: Literal["keyword", "hybrid"] = "keyword"
         notice: str | None = None
-        semantic: dict[int, float] = {}
+        ranked = vectors.Ranked(ranking.top(keyword, num_results), keyword, {})
         model = self.settings.ollama_embedding_model
         if model is not None:
             try:
                 query_vector = await self.ollama.embed(query, retries=False)
-                vectors = await asyncio.to_thread(store.embeddings, model)
-                semantic = ranking.similarities(query_vector, vectors)
+                matrix = await asyncio.to_thread(self._embeddings.get, store, model)
+                ranked = await asyncio.to_thread(vectors.rank_hybrid, matrix, query_vector, keyword, num_results)
             except (UpstreamError, ValueError) as exc:
                 notice = f"keyword ranking only: the query could not be embedded: {exc}"
             else:
                 mode = "hybrid"
-                if not semantic and await asyncio.to_thread(store.repository_count) > 0:
+                if matrix.dimensions != len(query_vector) and await asyncio.to_thread(store.repository_count) > 0:
                     notice = (
                         f"no stored repository has an embedding from {model} of this size; "
                         "rebuild the index to rank by similarity"
                     )
 
-        scores = ranking.hybrid(keyword, semantic) if mode == "hybrid" else keyword
-        best = ranking.top(scores, num_results)
+        best = ranked.ids
+        scores = ranked.scores
         repositories = await asyncio.to_thread(store.repositories_by_id, best)
         hits = [
             Hit(
                 repository=repositories[key],
                 score=scores[key],
                 keyword_score=keyword.get(key, 0.0),
-                semantic_score=semantic.get(key) if mode == "hybrid" else None,
+                semantic_score=ranked.semantic.get(key) if mode == "hybrid" else None,
             )
             for key in best
             if key in repositories

@@ -642,6 +642,26 @@ class Store:
             ).fetchall()
         return {int(rowid): unpack_vector(blob) for rowid, blob in rows}
 
+    def embedding_fingerprint(self, model: str) -> tuple[object, ...]:
+        """What changes when the vectors of ``model`` change: their count, the newest
+        ``indexed_at`` and the sum of their ids (for :class:`ragstar.vectors.EmbeddingCache`)."""
+        with self._read() as conn:
+            row = conn.execute(
+                "SELECT count(*), max(indexed_at), total(id) FROM repositories "
+                "WHERE embedding_model = ? AND embedding IS NOT NULL",
+                (model,),
+            ).fetchone()
+        return tuple(row)
+
+    def embedding_rows(self, model: str) -> list[tuple[int, bytes]]:
+        """The stored vectors of ``model`` as ``(id, little-endian float32 blob)``."""
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT id, embedding FROM repositories WHERE embedding_model = ? AND embedding IS NOT NULL",
+                (model,),
+            ).fetchall()
+        return [(int(rowid), bytes(blob)) for rowid, blob in rows]
+
     def repository_count(self) -> int:
         with self._read() as conn:
             return int(conn.execute("SELECT count(*) FROM repositories").fetchone()[0])

@@ -537,6 +537,26 @@ class PostgresStore:
             ).fetchall()
         return {int(rowid): unpack_vector(bytes(blob)) for rowid, blob in rows}
 
+    def embedding_fingerprint(self, model: str) -> tuple[object, ...]:
+        """See :meth:`ragstar.store.Store.embedding_fingerprint`; another replica's writes show too."""
+        with self._tx() as conn:
+            row = conn.execute(
+                "SELECT count(*), max(indexed_at), coalesce(sum(id), 0) FROM repositories "
+                "WHERE embedding_model = %s AND embedding IS NOT NULL",
+                (model,),
+            ).fetchone()
+        assert row is not None
+        return tuple(row)
+
+    def embedding_rows(self, model: str) -> list[tuple[int, bytes]]:
+        """The stored vectors of ``model`` as ``(id, little-endian float32 blob)``."""
+        with self._tx() as conn:
+            rows = conn.execute(
+                "SELECT id, embedding FROM repositories WHERE embedding_model = %s AND embedding IS NOT NULL",
+                (model,),
+            ).fetchall()
+        return [(int(rowid), bytes(blob)) for rowid, blob in rows]
+
     def repository_count(self) -> int:
         with self._tx() as conn:
             return int(conn.execute("SELECT count(*) FROM repositories").fetchone()[0])  # type: ignore[index]
