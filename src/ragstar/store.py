@@ -280,6 +280,10 @@ class Store:
         self._writer = writer
         self._write_lock = threading.Lock()
         self._closed = False
+        # What embedding_fingerprint reports: this object, and how many writes changed repositories
+        # (one process owns a data directory: nothing else writes them).
+        self._instance = uuid.uuid4().hex
+        self._repository_writes = 0
 
     # -- opening and closing -------------------------------------------------
 
@@ -521,6 +525,8 @@ class Store:
                     "UPDATE job_items SET status = 'failed', error = ? WHERE job_id = ? AND position = ?",
                     (error, job_id, position),
                 )
+        if repository is not None:
+            self._repository_writes += 1  # after the commit: a reader never caches old rows as new
 
     def finish_job(self, job_id: str, owner: str) -> Job:
         """Set the final status of a job from its items, and return it.
@@ -643,15 +649,10 @@ class Store:
         return {int(rowid): unpack_vector(blob) for rowid, blob in rows}
 
     def embedding_fingerprint(self, model: str) -> tuple[object, ...]:
-        """What changes when the vectors of ``model`` change: their count, the newest
-        ``indexed_at`` and the sum of their ids (for :class:`ragstar.vectors.EmbeddingCache`)."""
-        with self._read() as conn:
-            row = conn.execute(
-                "SELECT count(*), max(indexed_at), total(id) FROM repositories "
-                "WHERE embedding_model = ? AND embedding IS NOT NULL",
-                (model,),
-            ).fetchone()
-        return tuple(row)
+        """What changes when the stored vectors change (for :class:`ragstar.vectors.EmbeddingCache`):
+        this store object and its count of writes that changed repositories. Free to ask: this
+        process is the data directory's only writer (its lock file), so no query is needed."""
+        return (self._instance, self._repository_writes)
 
     def embedding_rows(self, model: str) -> list[tuple[int, bytes]]:
         """The stored vectors of ``model`` as ``(id, little-endian float32 blob)``."""
@@ -683,12 +684,14 @@ class Store:
                 raise TargetNotEmpty(f"{self.path} already holds {held} repositories")
             for repo, indexed_at in repositories:
                 _upsert_repository(conn, repo, indexed_at)
+        self._repository_writes += 1
         return len(repositories)
 
     def clear_repositories(self) -> int:
         """Delete every stored repository (and its full-text entry); return how many."""
         with self._write() as conn:
             deleted = conn.execute("DELETE FROM repositories").rowcount
+        self._repository_writes += 1
         return int(deleted)
 
 

@@ -35,6 +35,7 @@ from __future__ import annotations
 import contextlib
 import math
 import socket
+import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
@@ -64,6 +65,10 @@ from ragstar.store import (
     repository_row,
     unpack_vector,
 )
+
+#: How long a replica reuses its fingerprint of the stored vectors (seconds): the hybrid ranking
+#: sees another replica's newly indexed repositories at most this late.
+FINGERPRINT_SECONDS = 1.0
 
 #: pg_advisory_xact_lock key of schema migrations (any fixed 64-bit number; "RAGSTAR1").
 MIGRATION_LOCK = 0x5241475354415231
@@ -186,6 +191,8 @@ class PostgresStore:
         self._pool = pool
         #: Where the store is, for logs and errors (no credentials).
         self.path = target
+        #: model → (monotonic time, fingerprint) of embedding_fingerprint.
+        self._fingerprints: dict[str, tuple[float, tuple[object, ...]]] = {}
 
     # -- opening and closing -------------------------------------------------
 
@@ -538,7 +545,13 @@ class PostgresStore:
         return {int(rowid): unpack_vector(bytes(blob)) for rowid, blob in rows}
 
     def embedding_fingerprint(self, model: str) -> tuple[object, ...]:
-        """See :meth:`ragstar.store.Store.embedding_fingerprint`; another replica's writes show too."""
+        """What changes when the stored vectors of ``model`` change, replicas' writes included:
+        their count, the newest ``indexed_at`` and the sum of their ids. The query reads the table,
+        so its answer is kept for FINGERPRINT_SECONDS: another replica's index shows within that."""
+        now_s = time.monotonic()
+        cached = self._fingerprints.get(model)
+        if cached is not None and now_s - cached[0] < FINGERPRINT_SECONDS:
+            return cached[1]
         with self._tx() as conn:
             row = conn.execute(
                 "SELECT count(*), max(indexed_at), coalesce(sum(id), 0) FROM repositories "
@@ -546,6 +559,7 @@ class PostgresStore:
                 (model,),
             ).fetchone()
         assert row is not None
+        self._fingerprints[model] = (now_s, tuple(row))
         return tuple(row)
 
     def embedding_rows(self, model: str) -> list[tuple[int, bytes]]:

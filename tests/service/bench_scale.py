@@ -87,6 +87,9 @@ class EmbedHandler(BaseHTTPRequestHandler):
     """Ollama's ``POST /api/embed``: a seeded unit vector for the input text."""
 
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes: without TCP_NODELAY, Nagle and the client's delayed
+    # ACK would add about 40 ms to every embedding, a delay of this fake, not of the service.
+    disable_nagle_algorithm = True
 
     def do_POST(self) -> None:  # noqa: N802 - the http.server API
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
@@ -105,7 +108,8 @@ class EmbedHandler(BaseHTTPRequestHandler):
 def serve(env: dict[str, str], sock: Path) -> subprocess.Popen[bytes]:
     process = subprocess.Popen(
         [sys.executable, "-m", "ragstar", "--uds", str(sock)],
-        env={"PATH": os.environ.get("PATH", ""), "RAGSTAR_LOG_LEVEL": "warning", **env},
+        # PYTHONPATH passes through, so another checkout's service can be measured beside this one.
+        env={"PATH": os.environ.get("PATH", ""), "RAGSTAR_LOG_LEVEL": "warning", **{k: v for k, v in os.environ.items() if k == "PYTHONPATH"}, **env},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
