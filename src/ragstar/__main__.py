@@ -101,7 +101,8 @@ def main(argv: list[str] | None = None) -> None:
         http=guarded_h11_protocol(settings.max_connections, settings.request_timeout_seconds),
     )
     # After uvicorn configured its loggers: a flood of one error becomes a few lines and a count.
-    throttle_logging(("uvicorn", "uvicorn.access", "ragstar", "asyncio"))
+    # The access log is left out: one line per request is its job.
+    throttle_logging(("uvicorn", "ragstar", "asyncio"))
     server = DrainingServer(config, app.state.service, settings.drain_seconds, settings.shutdown_timeout_seconds)
     server.run()
 

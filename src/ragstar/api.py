@@ -16,7 +16,7 @@ Endpoints (docs/service.md has the details; /docs the OpenAPI schema):
   else 503 ``{"status": "not ready", "reason": str}``; 503 at once after a stop
   signal (``python -m ragstar`` drains: see ``ragstar.__main__``).
 * ``POST /build`` -> 202, a job indexing the given repositories.
-* ``GET /jobs``, ``GET /jobs/{id}``, ``POST /jobs/{id}/rerun``.
+* ``GET /jobs``, ``GET /jobs/{id}``, ``POST /jobs/{id}/rerun``, ``POST /jobs/{id}/cancel``.
 * ``POST /query`` -> ranked repositories.
 * ``GET /summaries``, ``GET /summaries/{owner}/{name}``.
 * ``POST /clear`` (admin token) -> removes every indexed repository.
@@ -61,7 +61,7 @@ from ragstar.schemas import (
     parse_repo_url,
 )
 from ragstar.service import Service
-from ragstar.store import FINISHED, RepoRef, StoreUnavailable, repo_key
+from ragstar.store import CANCELLED, FINISHED, RepoRef, StoreUnavailable, repo_key
 from ragstar.store_pg import describe_target
 from ragstar.stores import uses_postgres
 
@@ -334,7 +334,13 @@ def create_app(settings: Settings) -> FastAPI:
 
     async def check_queue(adding: int) -> None:
         """429 with Retry-After when the queue holds ``max_queued_jobs`` jobs, or ``adding`` more
-        repositories would take it past ``max_queued_repositories``."""
+        repositories would take it past ``max_queued_repositories``. A check before the insert, not
+        in its transaction: concurrent requests can pass it together, by a few jobs at most.
+
+        Raises:
+            HTTPException: 429 when the queue is full.
+            StoreUnavailable: the store cannot be read (503).
+        """
         store = await run_in_threadpool(service.store)
         jobs, repositories = await run_in_threadpool(store.queue_load)
         if jobs >= settings.max_queued_jobs or repositories + adding > settings.max_queued_repositories:
@@ -413,6 +419,8 @@ def create_app(settings: Settings) -> FastAPI:
         job = await run_in_threadpool(store.cancel_job, job_id)
         if job is None:
             raise HTTPException(404, f"no job {job_id}")
+        if job.error != CANCELLED:  # it finished between the two reads
+            raise HTTPException(409, f"job {job_id} is {job.status}; only a queued or running job can be cancelled")
         logger.info("job %s: cancelled (was %s)", job_id, before.status)
         return JobOut.of_job(job)
 

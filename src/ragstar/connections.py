@@ -47,6 +47,8 @@ def guarded_h11_protocol(max_connections: int, request_timeout_seconds: float) -
 
     class GuardedH11Protocol(H11Protocol):
         _request_timer: asyncio.TimerHandle | None = None
+        #: Bytes received since the timer was armed: none means an idle keep-alive connection.
+        _received: int = 0
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
@@ -54,22 +56,42 @@ def guarded_h11_protocol(max_connections: int, request_timeout_seconds: float) -
                 logger.warning("connection limit reached (max_connections %d): a new connection is refused", max_connections)
                 _answer(transport, 503, "Service Unavailable", f"too many connections (max_connections {max_connections}); retry later")
                 return
-            self._arm()
+            self._sync_timer()
 
         def data_received(self, data: bytes) -> None:
-            # Keep-alive: the next request's first byte starts its own deadline.
-            if self._request_timer is None and self.conn.their_state is h11.IDLE:
-                self._arm()
+            self._received += len(data)
+            before = self.conn.their_state
             super().data_received(data)
-            if self.conn.their_state is not h11.IDLE and self.conn.their_state is not h11.SEND_BODY:
-                self._disarm()  # the request has arrived (DONE), or the connection is ending
+            if before is not h11.IDLE and self.conn.their_state is h11.IDLE:
+                # The request ended and uvicorn started the next cycle (a body finished after an
+                # early answer such as 413): the next request gets a fresh deadline of its own.
+                self._disarm()
+                self._received = 0
+            self._sync_timer()
+
+        def on_response_complete(self) -> None:
+            # A pipelined request may start here (uvicorn parses it from what is buffered); the next
+            # request's deadline starts now, and only its own bytes say it is on its way.
+            self._disarm()
+            self._received = 0
+            super().on_response_complete()
+            self._sync_timer()
 
         def connection_lost(self, exc: Exception | None) -> None:
             self._disarm()
             super().connection_lost(exc)
 
-        def _arm(self) -> None:
-            self._request_timer = self.loop.call_later(request_timeout_seconds, self._timed_out)
+        def _sync_timer(self) -> None:
+            """A timer runs while a request is on its way in (h11's IDLE or SEND_BODY for the
+            client); it stops once the request has arrived (DONE) or the connection ends. Each
+            request gets a fresh deadline: the timer is re-armed after a request arrived."""
+            if self.transport.is_closing():
+                self._disarm()
+            elif self.conn.their_state in (h11.IDLE, h11.SEND_BODY):
+                if self._request_timer is None:
+                    self._request_timer = self.loop.call_later(request_timeout_seconds, self._timed_out)
+            else:
+                self._disarm()
 
         def _disarm(self) -> None:
             if self._request_timer is not None:
@@ -78,10 +100,15 @@ def guarded_h11_protocol(max_connections: int, request_timeout_seconds: float) -
 
         def _timed_out(self) -> None:
             self._request_timer = None
+            if self.transport.is_closing():
+                return
             cycle: Any = self.cycle
-            started = cycle is not None and cycle.response_started
+            in_flight = cycle is not None and not cycle.response_complete
+            if self.conn.their_state is h11.IDLE and self._received == 0 and not in_flight:
+                self.transport.close()  # an idle keep-alive connection: nothing was on its way
+                return
             logger.warning("a request did not arrive within request_timeout_seconds (%.0f s): closed", request_timeout_seconds)
-            if started or self.transport.is_closing():
+            if cycle is not None and cycle.response_started:
                 self.transport.close()
             else:
                 _answer(self.transport, 408, "Request Timeout", f"the request did not arrive within {request_timeout_seconds:g} s (request_timeout_seconds)")

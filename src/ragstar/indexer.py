@@ -22,18 +22,20 @@ README (may be cut short):
 {readme}
 """
 
-#: Cleaning reads at most this many characters of a README, whatever its size (GitHub serves up to
-#: 4 MiB): enough to fill ``readme_max_chars`` after comments, badges and tags are dropped (8 times
-#: it, at least 64 KiB), and a bound on the work, so a crafted README cannot hold a CPU.
-MIN_SCAN_CHARS = 64 * 1024
-SCAN_FACTOR = 8
+#: Cleaning reads at most ``max(SCAN_FACTOR * readme_max_chars, MIN_SCAN_CHARS)`` characters of a
+#: README, whatever its size (GitHub serves up to 4 MiB): enough to fill ``readme_max_chars`` after
+#: comments, badges and tags are dropped, and a bound on the work, so a crafted README cannot hold
+#: a CPU (``re`` keeps the GIL while it runs, so the bound matters even in a thread).
+MIN_SCAN_CHARS = 65_536
+SCAN_FACTOR = 4
 
 # Every pattern is linear in the text it scans: its repetitions are bounded, or stop at the
-# character that would end them, so no start position reads more than a few hundred characters.
+# character that would end them, so no start position reads more than about 800 characters.
+# (Images, links and tags longer than that are left in the text, and cut with it.)
 # (Unbounded ``[^)]*`` after each of many ``![`` was quadratic.)
-_IMAGE = re.compile(r"!\[[^\]\n]{0,256}\]\([^)\n]{0,1024}\)")
-_EMPTY_LINK = re.compile(r"\[[ \t]{0,64}\]\([^)\n]{0,1024}\)")
-_HTML_TAG = re.compile(r"</?[A-Za-z][^<>]{0,1024}>")
+_IMAGE = re.compile(r"!\[[^\]\n]{0,256}\]\([^)\n]{0,512}\)")
+_EMPTY_LINK = re.compile(r"\[[ \t]{0,64}\]\([^)\n]{0,512}\)")
+_HTML_TAG = re.compile(r"</?[A-Za-z][^<>]{0,512}>")
 _SPACES = re.compile(r"\s+")
 
 

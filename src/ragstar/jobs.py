@@ -39,7 +39,7 @@ from collections.abc import Callable
 
 from ragstar.config import Settings
 from ragstar.indexer import index_repository
-from ragstar.store import Job, LeaseLost, RepoRef, StoreUnavailable
+from ragstar.store import Job, LeaseLost, RepoRef, StoreUnavailable, StoreWriteError
 from ragstar.stores import JobStore
 from ragstar.upstream import GitHub, Ollama, UpstreamError
 
@@ -148,12 +148,16 @@ class JobRunner:
             except LeaseLost as exc:
                 # Cancelled, or (PostgreSQL) taken over by another replica after our lease expired.
                 logger.warning("job %s: dropped: %s", job.id, exc)
-            except StoreUnavailable as exc:
-                # Its progress could not be written (StoreWriteError: a full disk) or read: the job
-                # fails with that reason as soon as the store can write, so it can be rerun.
+            except StoreWriteError as exc:
+                # Its progress could not be written (a full disk): the job fails with that reason as
+                # soon as the store can write, so it can be rerun.
                 reason = f"the store could not record this job's progress: {exc}"
                 self._unrecorded[job.id] = reason
                 logger.error("job %s: %s; it fails as soon as the store can write again", job.id, reason)
+            except StoreUnavailable as exc:
+                # The store is unreachable (PostgreSQL: the job's lease expires and a replica, or this
+                # one, takes it over; SQLite: the next start fails it as interrupted).
+                logger.error("job %s: store unavailable: %s", job.id, exc)
             except Exception as exc:
                 logger.exception("job %s: unexpected error", job.id)
                 self._unrecorded[job.id] = f"internal error: {type(exc).__name__}: {exc}"

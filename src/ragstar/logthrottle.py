@@ -19,9 +19,11 @@ MAX_KINDS = 1000
 
 
 class RepeatFilter(logging.Filter):
-    """At most ``burst`` records with the same logger, level and message template per ``interval``
-    seconds; the first record let through after some were held back ends with
-    ``(N similar messages suppressed)``. Thread-safe; ``clock`` returns seconds (monotonic)."""
+    """At most ``burst`` records with the same logger, level and message (as formatted, so lines that
+    differ in their values are not throttled together) per ``interval`` seconds; the first record let
+    through after some were held back ends with ``(N similar messages suppressed)``. Thread-safe;
+    ``clock`` returns seconds (monotonic). A count is reported only when a next record of that kind
+    comes."""
 
     def __init__(self, burst: int = BURST, interval: float = INTERVAL_SECONDS, clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__()
@@ -33,7 +35,11 @@ class RepeatFilter(logging.Filter):
         self._kinds: OrderedDict[tuple[str, int, str], list[float]] = OrderedDict()
 
     def filter(self, record: logging.LogRecord) -> bool:
-        kind = (record.name, record.levelno, str(record.msg))
+        try:
+            message = record.getMessage()
+        except Exception:  # a record whose arguments do not fit: let logging report it as usual
+            return True
+        kind = (record.name, record.levelno, message)
         now = self._clock()
         with self._lock:
             window = self._kinds.get(kind)
@@ -44,7 +50,7 @@ class RepeatFilter(logging.Filter):
                 while len(self._kinds) > MAX_KINDS:
                     self._kinds.popitem(last=False)
                 if held:
-                    record.msg = f"{record.msg} ({held} similar messages suppressed)"
+                    record.msg, record.args = f"{message} ({held} similar messages suppressed)", None
                 return True
             if window[1] < self._burst:
                 window[1] += 1

@@ -153,7 +153,9 @@ class Service:
         model = self.settings.ollama_embedding_model
         if model is not None:
             try:
-                query_vector = await self.ollama.embed(query, retries=False)
+                # A unit vector, as the stored ones are: the product is then the cosine (ValueError
+                # for a zero or non-finite one falls back to the keyword ranking below).
+                query_vector = ranking.unit(await self.ollama.embed(query, retries=False))
                 matrix = await asyncio.to_thread(self._embeddings.get, store, model)
                 ranked = await asyncio.to_thread(vectors.rank_hybrid, matrix, query_vector, keyword, num_results)
             except (UpstreamError, ValueError) as exc:

@@ -383,9 +383,10 @@ class Store:
                     _rollback(conn)
                     raise
                 conn.execute("COMMIT")
-            except sqlite3.Error as exc:
-                # "database or disk is full", a read-only or vanished file: the transaction is gone
-                # (SQLite rolls back on a failed COMMIT), and the caller gets one clear error.
+            except sqlite3.OperationalError as exc:
+                # "database or disk is full", a read-only or vanished file, a lock held too long: the
+                # transaction is gone (SQLite rolls back on a failed COMMIT), and the caller gets one
+                # clear error. Other sqlite3 errors (a constraint, a bad statement) are bugs: they pass.
                 _rollback(conn)
                 raise StoreWriteError(f"{self.path}: cannot write: {exc}") from None
 
@@ -467,7 +468,11 @@ class Store:
             raise LeaseLost(lease_lost_message(job_id, owner, row))
 
     def queue_load(self) -> tuple[int, int]:
-        """The queued jobs and their repositories still pending: ``(jobs, repositories)``."""
+        """The queued jobs and their repositories still pending: ``(jobs, repositories)``.
+
+        Raises:
+            StoreUnavailable: the store cannot be read.
+        """
         with self._read() as conn:
             row = conn.execute(
                 "SELECT count(DISTINCT j.id), count(i.position) FROM jobs j "
@@ -479,7 +484,11 @@ class Store:
         """Cancel a queued or running job: its pending repositories fail as ``not attempted:
         cancelled`` and the job fails with the error ``cancelled`` (a runner that holds it finds
         out at its next write, :class:`LeaseLost`). A finished job is returned unchanged; ``None``
-        when there is no such job."""
+        when there is no such job.
+
+        Raises:
+            StoreWriteError: the store cannot write.
+        """
         with self._write() as conn:
             row = conn.execute("SELECT status FROM jobs WHERE id = ?", (job_id,)).fetchone()
             if row is None:

@@ -193,6 +193,8 @@ class PostgresStore:
         self.path = target
         #: model → (monotonic time, fingerprint) of embedding_fingerprint.
         self._fingerprints: dict[str, tuple[float, tuple[object, ...]]] = {}
+        #: This process's writes that changed repositories: they show in the fingerprint at once.
+        self._repository_writes = 0
 
     # -- opening and closing -------------------------------------------------
 
@@ -416,6 +418,8 @@ class PostgresStore:
                     "UPDATE job_items SET status = 'failed', error = %s WHERE job_id = %s AND position = %s",
                     (error, job_id, position),
                 )
+        if repository is not None:
+            self._repository_writes += 1  # after the commit (see embedding_fingerprint)
 
     def finish_job(self, job_id: str, owner: str) -> Job:
         """Set the final status of ``owner``'s job from its items, and return it.
@@ -546,21 +550,28 @@ class PostgresStore:
 
     def embedding_fingerprint(self, model: str) -> tuple[object, ...]:
         """What changes when the stored vectors of ``model`` change, replicas' writes included:
-        their count, the newest ``indexed_at`` and the sum of their ids. The query reads the table,
-        so its answer is kept for FINGERPRINT_SECONDS: another replica's index shows within that."""
+        their count, the sum of their ids and a sum of hashes of each one's key and ``indexed_at``.
+        The query reads the table, so its answer is kept for FINGERPRINT_SECONDS: another replica's
+        index shows within that; this process's own writes show at once (its write count comes first).
+
+        Raises:
+            StoreUnavailable: the database cannot be reached.
+        """
         now_s = time.monotonic()
         cached = self._fingerprints.get(model)
         if cached is not None and now_s - cached[0] < FINGERPRINT_SECONDS:
-            return cached[1]
+            return (self._repository_writes, *cached[1])
         with self._tx() as conn:
+            # A hash of every (key, indexed_at): a refresh changes its row's indexed_at, whatever the
+            # replicas' clocks, and so the sum; count and the id sum catch additions and removals.
             row = conn.execute(
-                "SELECT count(*), max(indexed_at), coalesce(sum(id), 0) FROM repositories "
-                "WHERE embedding_model = %s AND embedding IS NOT NULL",
+                "SELECT count(*), coalesce(sum(id), 0), coalesce(sum(hashtext(key || ' ' || indexed_at)::bigint), 0) "
+                "FROM repositories WHERE embedding_model = %s AND embedding IS NOT NULL",
                 (model,),
             ).fetchone()
         assert row is not None
         self._fingerprints[model] = (now_s, tuple(row))
-        return tuple(row)
+        return (self._repository_writes, *row)
 
     def embedding_rows(self, model: str) -> list[tuple[int, bytes]]:
         """The stored vectors of ``model`` as ``(id, little-endian float32 blob)``."""
@@ -594,12 +605,15 @@ class PostgresStore:
                 raise TargetNotEmpty(f"PostgreSQL {self.path} already holds {held} repositories")
             for repo, indexed_at in repositories:
                 _upsert_repository(conn, repo, indexed_at)
+        self._repository_writes += 1
         return len(repositories)
 
     def clear_repositories(self) -> int:
         """Delete every stored repository; return how many."""
         with self._tx() as conn:
-            return int(conn.execute("DELETE FROM repositories").rowcount)
+            deleted = int(conn.execute("DELETE FROM repositories").rowcount)
+        self._repository_writes += 1
+        return deleted
 
 
 def bm25(

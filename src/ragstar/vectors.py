@@ -7,8 +7,10 @@ matrix (3,000 x 768: 9.2 MB), kept while the index does not change (:meth:`Embed
 asks the store for a cheap fingerprint on each query), and a query is one matrix-vector product in
 numpy, outside the GIL.
 
-The ranking is exactly :func:`ragstar.ranking.hybrid` followed by :func:`ragstar.ranking.top`
-(same scores, same order, ties by id); tests/service/test_vectors.py checks that on a seeded corpus.
+The ranking is :func:`ragstar.ranking.hybrid` followed by :func:`ragstar.ranking.top` (same
+formula, ties by id), computed in float32: scores agree to about 1e-7, so only repositories whose
+scores tie to that precision can swap places; tests/service/test_vectors.py checks that on a seeded
+corpus. The query vector must be a unit vector, like the stored ones.
 """
 
 from __future__ import annotations
@@ -69,15 +71,20 @@ class VectorSource(Protocol):
 
 class EmbeddingCache:
     """One :class:`EmbeddingMatrix` per model, reloaded when the store's fingerprint of that
-    model's vectors changes (count, newest ``indexed_at``, sum of ids: a write, a clear or an
-    index copy, by this process or another). Thread-safe; a reload happens once for concurrent
-    queries."""
+    model's vectors changes (SQLite: its count of repository writes; PostgreSQL: a count, an id sum
+    and a hash sum over the rows, so other replicas' writes show). Thread-safe; a reload happens once
+    for concurrent queries."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._matrices: dict[str, tuple[tuple[object, ...], EmbeddingMatrix]] = {}
 
     def get(self, store: VectorSource, model: str) -> EmbeddingMatrix:
+        """The matrix of ``model``'s vectors, read again only when the store changed.
+
+        Raises:
+            StoreUnavailable: the store cannot be read.
+        """
         fingerprint = store.embedding_fingerprint(model)
         cached = self._matrices.get(model)
         if cached is not None and cached[0] == fingerprint:
@@ -104,8 +111,9 @@ def rank_hybrid(vectors: EmbeddingMatrix, query: list[float], keyword: Mapping[i
     """The ``n`` best repositories by ``KEYWORD_WEIGHT * keyword + (1 - KEYWORD_WEIGHT) * max(cosine, 0)``
     (:func:`ragstar.ranking.hybrid`), positive scores only, equal scores by id (:func:`ragstar.ranking.top`).
 
-    ``query`` is the unit query vector; a repository without a vector of its length has cosine 0.
-    ``keyword``: normalised keyword scores (0..1) by id.
+    ``query`` is the unit query vector (:func:`ragstar.ranking.unit`: a zero or non-finite vector
+    is refused there); a repository without a vector of its length has cosine 0. ``keyword``:
+    normalised keyword scores (0..1) by id. ``n``: how many ids at most.
     """
     q = np.asarray(query, dtype=np.float32)
     scores: dict[int, float] = {}

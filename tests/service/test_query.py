@@ -157,3 +157,22 @@ def test_hybrid_without_stored_embeddings_says_so(make_settings: Callable[..., S
         "rebuild the index to rank by similarity"
     )
     assert names(result) == ["BurntSushi/ripgrep"]
+
+
+def test_hybrid_scores_are_cosines_of_the_unit_query_vector(hybrid: TestClient) -> None:
+    """The fake model's vectors are not unit vectors (a query's norm is about 2.8): the service
+    normalises the query as it does the stored vectors, so a semantic score stays a cosine."""
+    hits = hybrid.post("/query", json={"query": "fuzzy finder for the command line", "num_results": 10}).json()["results"]
+    assert hits and all(-1.0 <= hit["semantic_score"] <= 1.0 + 1e-6 for hit in hits if hit["semantic_score"] is not None)
+    assert max(hit["semantic_score"] for hit in hits) > 0.5
+
+
+def test_hybrid_sees_a_repository_indexed_after_the_first_query(make_settings: Callable[..., Settings]) -> None:
+    """The embedding matrix is cached; indexing (or clearing) must show in the next query."""
+    with TestClient(create_app(make_settings(ollama_embedding_model=EMBEDDING_MODEL))) as client:
+        build(client, ["https://github.com/encode/httpx"])
+        assert "BurntSushi/ripgrep" not in names(ask(client, "regular expression search tool"))
+        build(client, ["https://github.com/BurntSushi/ripgrep"])
+        after = ask(client, "regular expression search tool")
+        assert names(after)[0] == "BurntSushi/ripgrep"
+        assert after["results"][0]["semantic_score"] is not None
