@@ -163,8 +163,9 @@ class PublicSettings(BaseModel):
         le=100_000,
         description=(
             "python -m ragstar: open connections at most; the next is answered 503 and closed. 512 "
-            "connections, each holding at most a 64 KiB request body, stay near 50 MB, well inside "
-            "the pod's 1 GiB memory limit, and below a 1024 open-file limit with room for the store."
+            "connections hold at most 32 MiB of request bodies (64 KiB each), inside every stage's "
+            "memory limit (dev's 512Mi is the smallest), and stay below a 1024 open-file limit with "
+            "room for the store."
         ),
     )
     request_timeout_seconds: float = Field(

@@ -65,6 +65,10 @@ def lease_lost_message(job_id: str, owner: str, row: Sequence[object] | None) ->
 # name (owner and name), description, topics, summary, readme.
 BM25_WEIGHTS = (5.0, 3.0, 3.0, 2.0, 0.5)
 
+# Idle read connections a store keeps (Store._read): more than the search threads of a pod with a
+# CPU limit of up to 8 (ragstar.service), the rest for the job runner and the other endpoints.
+READERS_KEPT = 8
+
 _FTS_ROW = """
     INSERT INTO repositories_fts (rowid, name, description, topics, summary, readme)
     VALUES (new.id, new.owner || ' ' || new.name, new.description,
@@ -284,6 +288,12 @@ class Store:
         # (one process owns a data directory: nothing else writes them).
         self._instance = uuid.uuid4().hex
         self._repository_writes = 0
+        # Idle read connections, reused: a new one (opened, its pragmas set, the FTS5 table's
+        # configuration loaded by its first full-text query) cost a keyword query about 0.6 ms of
+        # its 4.8 (bench:service -- --parts), and a /query made two. Reads run outside transactions (autocommit), so a reused connection
+        # sees every commit, as a new one would.
+        self._readers: list[sqlite3.Connection] = []
+        self._readers_lock = threading.Lock()
 
     # -- opening and closing -------------------------------------------------
 
@@ -344,28 +354,60 @@ class Store:
                 self._writer.execute("PRAGMA optimize")
             self._writer.close()
             os.close(self._lock_fd)
+        with self._readers_lock:
+            readers, self._readers = self._readers, []
+        for conn in readers:
+            conn.close()
 
     def check(self) -> None:
-        """Prove the store can be opened and queried (the readiness check)."""
+        """Prove the store can be opened and queried (the readiness check): on a new connection,
+        not a reused one, so a database file that can no longer be opened fails it."""
         try:
-            with self._read() as conn:
+            with self._read(fresh=True) as conn:
                 conn.execute("SELECT count(*) FROM jobs WHERE status = 'running'").fetchone()
                 conn.execute("SELECT rowid FROM repositories_fts LIMIT 1").fetchall()
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"{self.path}: {exc}") from None
 
     @contextlib.contextmanager
-    def _read(self) -> Iterator[sqlite3.Connection]:
+    def _read(self, *, fresh: bool = False) -> Iterator[sqlite3.Connection]:
+        """A read-only connection: an idle one reused, or a new one (``fresh``, or none idle).
+
+        It goes back to the idle ones after a read that raised nothing (at most
+        ``READERS_KEPT``); after an error, or once the store is closed, it is closed.
+
+        The rule for a read: fetch every row before the block ends (``fetchall``, or ``fetchone``
+        of a one-row query). A statement left unfinished keeps its read snapshot open: the reused
+        connection would then see old data and hold back WAL checkpoints. Each read then runs
+        outside a transaction, so a reused connection sees every commit.
+
+        Raises:
+            StoreUnavailable: the store is closed, or no connection can be opened.
+        """
         if self._closed:
             raise StoreUnavailable("the store is closed")
+        conn = None
+        if not fresh:
+            with self._readers_lock:
+                conn = self._readers.pop() if self._readers else None
+        if conn is None:
+            try:
+                conn = _connect(self.path)
+                conn.execute("PRAGMA query_only = 1")
+            except sqlite3.Error as exc:
+                if conn is not None:
+                    conn.close()
+                raise StoreUnavailable(f"{self.path}: {exc}") from None
         try:
-            conn = _connect(self.path)
-        except sqlite3.Error as exc:
-            raise StoreUnavailable(f"{self.path}: {exc}") from None
-        try:
-            conn.execute("PRAGMA query_only = 1")
             yield conn
-        finally:
+        except BaseException:
+            conn.close()
+            raise
+        with self._readers_lock:
+            if not self._closed and not conn.in_transaction and len(self._readers) < READERS_KEPT:
+                self._readers.append(conn)
+                conn = None
+        if conn is not None:
             conn.close()
 
     @contextlib.contextmanager

@@ -229,6 +229,27 @@ def test_fresh_store_is_migrated_and_in_wal_mode(tmp_path: Path) -> None:
     assert {"jobs", "job_items", "repositories", "repositories_fts"} <= tables
 
 
+def test_read_connections_are_reused_see_every_commit_and_close_with_the_store(tmp_path: Path) -> None:
+    store = Store.open(tmp_path)
+    with store._read() as first:
+        pass
+    with store._read() as again:
+        assert again is first  # the idle connection, not a new one
+    before = store.repository_count()
+    store.import_repositories([(IndexedRepository("encode", "httpx", "https://github.com/encode/httpx", "d", (), 1, "", "s", "llama3.2"), "2026-12-02T00:00:00.000Z")])
+    assert store.repository_count() == before + 1  # a reused connection sees the commit
+    with store._read(fresh=True) as fresh:
+        assert fresh is not first
+    # A read that fails does not hand its connection on.
+    with pytest.raises(sqlite3.OperationalError), store._read() as broken:
+        broken.execute("SELECT no_such_column FROM repositories")
+    with store._read() as after:
+        assert after is not broken
+    store.close()
+    with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+        after.execute("SELECT 1")  # closed with the store
+
+
 @pytest.mark.sqlite_only
 def test_missing_data_directory(make_settings: Callable[..., Settings], tmp_path: Path) -> None:
     missing = tmp_path / "absent"

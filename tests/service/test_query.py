@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import socket
+import sqlite3
+import sys
+import threading
+import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +19,10 @@ from fakes import FakeOllama, closed_port_url
 from helpers import build
 from ragstar.api import create_app
 from ragstar.config import Settings
+from ragstar import cpus
+from ragstar.store import DB_FILENAME
+from ragstar.store_pg import POOL_MAX_CONNECTIONS
+from ragstar.stores import uses_postgres
 
 EMBEDDING_MODEL = "nomic-embed-text"
 
@@ -101,6 +111,99 @@ def test_no_match_and_no_words(indexed: TestClient) -> None:
 
 def test_query_on_an_empty_index(client: TestClient) -> None:
     assert ask(client, "http")["results"] == []
+
+
+def test_searches_run_on_the_search_threads_one_per_cpu_with_sqlite(
+    make_settings: Callable[..., Settings], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As if the cgroup allowed 3 CPUs (tests/service/test_cpus.py asks the kernel itself).
+    monkeypatch.setattr(cpus, "available_cpus", lambda: 3)
+    settings = make_settings(ollama_embedding_model=EMBEDDING_MODEL)
+    with TestClient(create_app(settings)) as client:
+        service = client.app.state.service  # type: ignore[attr-defined]
+        # PostgreSQL: a search waits on the network, so one thread per pooled connection.
+        expected = POOL_MAX_CONNECTIONS if uses_postgres(settings) else 3
+        assert service.search_threads == expected
+        assert service._search_pool._max_workers == expected
+        assert build(client, [repo.url for repo in CORPUS])["status"] == "succeeded"
+        ran_on: set[str] = set()
+        rank = service._rank
+
+        def spy(*args: Any) -> Any:
+            ran_on.add(threading.current_thread().name)
+            return rank(*args)
+
+        service._rank = spy
+        for question in ("python web framework", "fuzzy finder", "things that look alike", "http client"):
+            assert ask(client, question)["mode"] == "hybrid"
+        assert ran_on and all(name.startswith("ragstar-search") for name in ran_on), ran_on
+
+
+@pytest.mark.sqlite_only
+def test_a_store_that_cannot_open_fails_the_query_before_any_embedding(make_settings: Callable[..., Settings], tmp_path: Path) -> None:
+    # An Ollama that accepts connections and never answers: were it asked first, the query would
+    # wait out http_timeout_seconds (5 s here) before the store's 503.
+    hung = socket.socket()
+    hung.bind(("127.0.0.1", 0))
+    hung.listen(16)
+    try:
+        settings = make_settings(
+            database_url=None,
+            db_path=tmp_path / "missing",
+            ollama_embedding_model=EMBEDDING_MODEL,
+            ollama_base_url=f"http://127.0.0.1:{hung.getsockname()[1]}",
+        )
+        with TestClient(create_app(settings)) as client:
+            started = time.monotonic()
+            response = client.post("/query", json={"query": "python web framework"})
+            took = time.monotonic() - started
+        assert response.status_code == 503, response.text
+        assert "does not exist" in response.json()["detail"]
+        assert took < 1.0, f"the query waited {took:.1f} s"
+        hung.setblocking(False)
+        with pytest.raises(BlockingIOError):
+            hung.accept()  # nobody connected to Ollama
+    finally:
+        hung.close()
+
+
+@pytest.mark.sqlite_only
+def test_a_damaged_stored_embedding_falls_back_to_keywords_with_a_notice(hybrid: TestClient, tmp_path: Path) -> None:
+    with sqlite3.connect(tmp_path / DB_FILENAME) as conn:
+        # Every vector 6 bytes, not a whole number of float32 (a vector of another length than
+        # most is left out instead: test_vectors).
+        conn.execute("UPDATE repositories SET embedding = x'000102030405'")
+    service = hybrid.app.state.service  # type: ignore[attr-defined]
+    service._store._repository_writes += 1  # a write of this process's own would count it
+    result = ask(hybrid, "python web framework")
+    assert result["mode"] == "keyword"
+    assert result["notice"].startswith("keyword ranking only: the stored embeddings could not be read: ")
+    assert result["results"]
+
+
+class FailedImports:
+    """A finder at the end of ``sys.meta_path``: asked only for a module that no other finder
+    found, that is, an import about to fail (after a search of every ``sys.path`` entry)."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+
+    def find_spec(self, name: str, path: object = None, target: object = None) -> None:
+        self.names.append(name)
+
+
+def test_a_hybrid_query_tries_no_import_that_fails(hybrid: TestClient) -> None:
+    # httpcore imports sniffio on every lock it takes; without it each import failed after a
+    # search of sys.path, about 0.8 ms of CPU per embedding call (pyproject.toml, encode/httpcore#1103).
+    ask(hybrid, "warm up", num_results=1)
+    failed = FailedImports()
+    sys.meta_path.append(failed)
+    try:
+        for question in ("python web framework", "fuzzy finder", "things that look alike"):
+            assert ask(hybrid, question)["mode"] == "hybrid"
+    finally:
+        sys.meta_path.remove(failed)
+    assert failed.names == []
 
 
 def test_hybrid_ranking_finds_meaning_without_shared_words(hybrid: TestClient) -> None:
