@@ -15,16 +15,30 @@ corpus. The query vector must be a unit vector, like the stored ones.
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-import numpy as np
-import numpy.typing as npt
+# Before numpy loads its OpenBLAS: one BLAS thread. OpenBLAS otherwise starts a thread per CPU the
+# node has (a pod's CPU limit does not hide them) and shares them between callers: with 6 queries
+# ranking at once, a 3,000 x 768 product's p99 was 128 ms and 1,128 went through a second; with
+# one thread each, p99 8.2 ms (the GIL's switch interval) and 11,528 a second (`npm run --silent
+# bench:service -- --parts`, docs/performance.md). Concurrent queries run side by side on the
+# search threads instead. An operator's own setting is kept: OPENBLAS_NUM_THREADS, or
+# OMP_NUM_THREADS, which OpenBLAS reads when the first is unset.
+if "OPENBLAS_NUM_THREADS" not in os.environ and "OMP_NUM_THREADS" not in os.environ:
+    os.environ["OPENBLAS_NUM_THREADS"] = "1"
 
-from ragstar.ranking import KEYWORD_WEIGHT
+import numpy as np  # noqa: E402 - after the thread setting above
+import numpy.typing as npt  # noqa: E402
+
+from ragstar.ranking import KEYWORD_WEIGHT  # noqa: E402
+
+#: A unit query vector, float32, shape (dimensions,) (:func:`query_vector`).
+QueryVector = npt.NDArray[np.float32]
 
 
 @dataclass(frozen=True)
@@ -98,6 +112,20 @@ class EmbeddingCache:
             return matrix
 
 
+def query_vector(values: Sequence[float]) -> QueryVector:
+    """``values`` scaled to length 1 as float32, shape (len(values),): the rule of
+    :func:`ragstar.ranking.unit` (the norm is summed in float64), done in numpy.
+
+    Raises:
+        ValueError: the vector is empty, all zeros, or not finite.
+    """
+    v = np.asarray(values, dtype=np.float64)
+    norm = float(np.sqrt(np.dot(v, v))) if v.ndim == 1 else 0.0
+    if v.size == 0 or norm == 0 or not np.isfinite(norm):
+        raise ValueError("cannot normalise an empty, zero or non-finite vector")
+    return (v / norm).astype(np.float32)
+
+
 @dataclass(frozen=True)
 class Ranked:
     """The best ids in order, with their hybrid scores and cosine similarities (0..1)."""
@@ -107,12 +135,12 @@ class Ranked:
     semantic: dict[int, float]
 
 
-def rank_hybrid(vectors: EmbeddingMatrix, query: list[float], keyword: Mapping[int, float], n: int) -> Ranked:
+def rank_hybrid(vectors: EmbeddingMatrix, query: QueryVector | Sequence[float], keyword: Mapping[int, float], n: int) -> Ranked:
     """The ``n`` best repositories by ``KEYWORD_WEIGHT * keyword + (1 - KEYWORD_WEIGHT) * max(cosine, 0)``
     (:func:`ragstar.ranking.hybrid`), positive scores only, equal scores by id (:func:`ragstar.ranking.top`).
 
-    ``query`` is the unit query vector (:func:`ragstar.ranking.unit`: a zero or non-finite vector
-    is refused there); a repository without a vector of its length has cosine 0. ``keyword``:
+    ``query`` is the unit query vector (:func:`query_vector` or :func:`ragstar.ranking.unit`: a
+    zero or non-finite vector is refused there); a repository without a vector of its length has cosine 0. ``keyword``:
     normalised keyword scores (0..1) by id. ``n``: how many ids at most.
     """
     q = np.asarray(query, dtype=np.float32)

@@ -5,11 +5,17 @@ keyword scores; the same repositories in the same order, scores equal to float32
 from __future__ import annotations
 
 import math
+import os
 import random
+import subprocess
+import sys
+
+import numpy as np
+import pytest
 
 from ragstar import ranking
 from ragstar.store import pack_vector, unpack_vector
-from ragstar.vectors import EmbeddingCache, EmbeddingMatrix, rank_hybrid
+from ragstar.vectors import EmbeddingCache, EmbeddingMatrix, query_vector, rank_hybrid
 
 SEED = 17
 REPOSITORIES = 400
@@ -78,3 +84,33 @@ def test_the_cache_reloads_only_when_the_store_changes() -> None:
     assert cache.get(store, "m") is first and store.loads == 1
     store.rows.append((2, pack_vector([0.0, 1.0])))
     assert list(cache.get(store, "m").ids) == [1, 2] and store.loads == 2
+
+
+def test_query_vector_is_ranking_unit_in_float32_and_refuses_what_it_refuses() -> None:
+    rng = random.Random(SEED + 1)
+    for _ in range(QUERIES):
+        raw = [rng.gauss(0, 3) for _ in range(rng.choice([1, 2, 64, 768]))]
+        got = query_vector(raw)
+        assert got.dtype == np.float32 and got.shape == (len(raw),)
+        assert np.allclose(got, np.asarray(ranking.unit(raw), dtype=np.float32), rtol=0, atol=1e-7)
+    for bad in ([], [0.0, 0.0], [1.0, math.inf], [math.nan, 1.0]):
+        with pytest.raises(ValueError, match="cannot normalise"):
+            ranking.unit(bad)
+        with pytest.raises(ValueError, match="cannot normalise"):
+            query_vector(bad)
+
+
+def _threads_after_import(extra: dict[str, str]) -> int:
+    """Threads of a fresh interpreter once ragstar.vectors (and numpy's OpenBLAS) has loaded."""
+    env = {k: v for k, v in os.environ.items() if k not in {"OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"}}
+    code = "import os, ragstar.vectors; print(len(os.listdir('/proc/self/task')))"
+    out = subprocess.run([sys.executable, "-c", code], env={**env, **extra}, capture_output=True, text=True, check=True, timeout=60)
+    return int(out.stdout)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux") or (os.cpu_count() or 1) < 2, reason="needs Linux's /proc and at least 2 CPUs to tell one BLAS thread from several")
+def test_numpy_runs_one_blas_thread_unless_the_operator_says_otherwise() -> None:
+    # Without the setting, OpenBLAS starts one thread per CPU at import (2 on a 2-core machine).
+    assert _threads_after_import({}) == 1
+    assert _threads_after_import({"OPENBLAS_NUM_THREADS": "2"}) == 2
+    assert _threads_after_import({"OMP_NUM_THREADS": "2"}) == 2  # OpenBLAS reads it too
