@@ -37,6 +37,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from bench_scale import serve  # noqa: E402
 from pg import start_server  # noqa: E402
 from ragstar.store import Store  # noqa: E402
 from ragstar.store_pg import PostgresStore  # noqa: E402
@@ -46,26 +47,6 @@ CONCURRENCY = 8
 DURATION = 5.0
 ROUNDS = 3
 WARMUP = 1.0
-
-
-def serve(env: dict[str, str], sock: Path) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "ragstar", "--uds", str(sock)],
-        env={"PATH": os.environ.get("PATH", ""), "RAGSTAR_LOG_LEVEL": "warning", **env},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 30
-    with httpx.Client(transport=httpx.HTTPTransport(uds=str(sock)), base_url="http://ragstar") as http:
-        while True:
-            try:
-                if http.get("/ready").status_code == 200:
-                    return process
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"bench-service: the server on {sock} did not become ready")
-            time.sleep(0.05)
 
 
 def load(sockets: list[Path], queries: list[str], seconds: float) -> dict[str, float]:
