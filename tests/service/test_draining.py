@@ -8,11 +8,9 @@ lets the repository being indexed finish in what is left, and exits, all inside 
 
 from __future__ import annotations
 
-import os
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -24,7 +22,7 @@ import pytest
 
 from ragstar.store import RepoRef, Store
 from fakes import FakeGitHub, FakeOllama
-from helpers import wait_until_ready
+from helpers import ragstar_server
 
 pytestmark = pytest.mark.sqlite_only
 
@@ -35,30 +33,13 @@ SHUTDOWN_TIMEOUT = 3.0
 
 @contextmanager
 def draining_server(tmp_path: Path, github: FakeGitHub, ollama: FakeOllama) -> Iterator[tuple[subprocess.Popen[str], Path]]:
-    data = tmp_path / "data"
-    data.mkdir()
-    config = tmp_path / "ragstar.yaml"
-    config.write_text(
-        f"db_path: {data}\ngithub_api_url: {github.url}\nollama_base_url: {ollama.url}\n"
-        f"drain_seconds: {DRAIN}\nshutdown_timeout_seconds: {SHUTDOWN_TIMEOUT}\nretry_backoff_seconds: 0.01\n",
-        encoding="utf-8",
+    config = (
+        f"github_api_url: {github.url}\nollama_base_url: {ollama.url}\n"
+        f"drain_seconds: {DRAIN}\nshutdown_timeout_seconds: {SHUTDOWN_TIMEOUT}\nretry_backoff_seconds: 0.01\n"
     )
-    sock = tmp_path / "ragstar.sock"
-    server = subprocess.Popen(
-        [sys.executable, "-m", "ragstar", "--uds", str(sock)],
-        env={"PATH": os.environ.get("PATH", ""), "RAGSTAR_CONFIG_PATH": str(config)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        with client(sock) as http:
-            wait_until_ready(http, server)
-        yield server, sock
-    finally:
-        if server.poll() is None:
-            server.kill()
-            server.wait()
+    with ragstar_server(tmp_path, config) as (server, http):
+        http.close()  # each test opens the connections it means to
+        yield server, tmp_path / "ragstar.sock"
 
 
 def client(sock: Path) -> httpx.Client:
