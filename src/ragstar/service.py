@@ -90,7 +90,8 @@ class Service:
     # -- lifecycle -------------------------------------------------------------
 
     async def start(self) -> None:
-        logger.info("search threads: %d (the CPUs this process may use)", self.search_threads)
+        why = "PostgreSQL: one per pooled connection" if uses_postgres(self.settings) else "SQLite: the CPUs this process may use"
+        logger.info("search threads: %d (%s)", self.search_threads, why)
         self._github_http = github_client(self.settings)
         self._ollama_http = ollama_client(self.settings)
         self.github = GitHub(self.settings, self._github_http, self._policy)
