@@ -3,8 +3,8 @@
 One database file, ``ragstar.sqlite3``, in the data directory (``db_path``),
 in WAL mode so readers never wait for the writer. Every write goes through one
 connection guarded by a lock ("one writer"); reads run on ``query_only`` connections
-that are kept and reused (at most :data:`READERS_KEPT` idle). A lock file (``ragstar.lock``, ``flock``) keeps a second RAGstar
-process off the same data directory.
+that are kept and reused (at most :data:`READERS_KEPT` idle). A lock file
+(``ragstar.lock``, ``flock``) keeps a second RAGstar process off the same data directory.
 
 The schema is created and upgraded by :data:`MIGRATIONS`, applied in order, each
 in its own transaction, and counted in ``PRAGMA user_version``. A database whose
@@ -291,8 +291,8 @@ class Store:
         self._repository_writes = 0
         # Idle read connections, reused: a new one (opened, its pragmas set, the FTS5 table's
         # configuration loaded by its first full-text query) cost a keyword query about 0.6 ms of
-        # its 4.8 (bench:service -- --parts), and a /query made two. Reads run outside transactions (autocommit), so a reused connection
-        # sees every commit, as a new one would.
+        # its 4.8 (bench:service -- --parts), and a /query made two. Reads run outside transactions
+        # (autocommit), so a reused connection sees every commit, as a new one would.
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
 

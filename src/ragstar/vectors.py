@@ -35,7 +35,7 @@ if "OPENBLAS_NUM_THREADS" not in os.environ and "OMP_NUM_THREADS" not in os.envi
 import numpy as np  # noqa: E402 - after the thread setting above
 import numpy.typing as npt  # noqa: E402
 
-from ragstar.ranking import KEYWORD_WEIGHT  # noqa: E402
+from ragstar.ranking import KEYWORD_WEIGHT, unit  # noqa: E402
 
 #: A unit query vector, float32, shape (dimensions,) (:func:`query_vector`).
 QueryVector = npt.NDArray[np.float32]
@@ -113,17 +113,13 @@ class EmbeddingCache:
 
 
 def query_vector(values: Sequence[float]) -> QueryVector:
-    """``values`` scaled to length 1 as float32, shape (len(values),): the rule of
-    :func:`ragstar.ranking.unit` (the norm is summed in float64), done in numpy.
+    """``values`` scaled to length 1 by :func:`ragstar.ranking.unit` (the one home of that rule,
+    which the stored vectors follow too), as float32, shape (len(values),).
 
     Raises:
         ValueError: the vector is empty, all zeros, or not finite.
     """
-    v = np.asarray(values, dtype=np.float64)
-    norm = float(np.sqrt(np.dot(v, v))) if v.ndim == 1 else 0.0
-    if v.size == 0 or norm == 0 or not np.isfinite(norm):
-        raise ValueError("cannot normalise an empty, zero or non-finite vector")
-    return (v / norm).astype(np.float32)
+    return np.asarray(unit(values), dtype=np.float32)
 
 
 @dataclass(frozen=True)
